@@ -1,0 +1,60 @@
+"""Mercury's evaluation core: data model, scenarios, adapters, metrics, perturbations, runner.
+
+Pure Python: nothing in bench/ imports Ray. Other folders import only the names listed here and in the
+subpackages' `__all__`.
+"""
+
+from bench._builtins import load_builtins
+from bench._errors import (
+    ConfigError,
+    MercuryError,
+    ModelUnavailableError,
+    RunEntryError,
+    ScenarioDataError,
+    UnknownModelError,
+)
+from bench._instance import (
+    CORRECT_TAG,
+    EVAL_SPLITS,
+    TEST_SPLIT,
+    TRAIN_SPLIT,
+    VALID_SPLIT,
+    Instance,
+    PerturbationDescription,
+    Reference,
+)
+from bench._object_spec import MetricSpec, ObjectSpec, PerturbationSpec, ScenarioSpec
+from bench._registry import Registry
+from bench._request import ChatMessage, GeneratedOutput, Request, RequestResult, Token
+from bench._stat import MetricName, Stat, merge_stats
+
+__all__ = [
+    "CORRECT_TAG",
+    "EVAL_SPLITS",
+    "TEST_SPLIT",
+    "TRAIN_SPLIT",
+    "VALID_SPLIT",
+    "ChatMessage",
+    "ConfigError",
+    "GeneratedOutput",
+    "Instance",
+    "MercuryError",
+    "MetricName",
+    "MetricSpec",
+    "ModelUnavailableError",
+    "ObjectSpec",
+    "PerturbationDescription",
+    "PerturbationSpec",
+    "Reference",
+    "Registry",
+    "Request",
+    "RequestResult",
+    "RunEntryError",
+    "ScenarioDataError",
+    "ScenarioSpec",
+    "Stat",
+    "Token",
+    "UnknownModelError",
+    "load_builtins",
+    "merge_stats",
+]

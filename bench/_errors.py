@@ -1,0 +1,60 @@
+"""Errors raised by the evaluation core.
+
+Every error a user can cause derives from `MercuryError`, so the command-line layer can print one clear
+line for it and no traceback. The tree:
+
+    MercuryError                      anything Mercury reports to a user
+     |-- RunEntryError                a run entry (`name:key=value,...`) that cannot become RunSpecs
+     |-- ConfigError                  a configuration file that is missing or invalid
+     |-- UnknownModelError            a model name that no deployment describes
+     |-- ModelUnavailableError        a model that exists but cannot run here (missing package or file)
+     `-- ScenarioDataError            a scenario whose data cannot be produced or read
+
+`LookupError` (the builtin) is raised by registries for unknown names, with the nearest known names.
+"""
+
+from __future__ import annotations
+
+
+class MercuryError(Exception):
+    """Base of every error Mercury reports to a user."""
+
+
+class RunEntryError(MercuryError):
+    """A run entry that is malformed, names an unknown scenario, or has a bad argument."""
+
+    def __init__(self, entry: str, problem: str) -> None:
+        self.entry = entry
+        self.problem = problem
+        super().__init__(f"run entry {entry!r}: {problem}")
+
+
+class ConfigError(MercuryError):
+    """A configuration file that is missing or does not validate."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+class UnknownModelError(MercuryError):
+    """A model name that no entry of configs/model_deployments.yaml describes."""
+
+    def __init__(self, model: str, known: list[str]) -> None:
+        self.model = model
+        self.known = known
+        super().__init__(f"unknown model {model!r}; known models: {', '.join(sorted(known))}")
+
+
+class ModelUnavailableError(MercuryError):
+    """A known model that cannot run here, with what the user can do about it."""
+
+    def __init__(self, model: str, reason: str) -> None:
+        self.model = model
+        self.reason = reason
+        super().__init__(f"model {model!r} is unavailable: {reason}")
+
+
+class ScenarioDataError(MercuryError):
+    """A scenario whose data cannot be produced or read."""

@@ -1,0 +1,116 @@
+"""`Stat`: a mergeable summary of one metric (count, sum, sum of squares, min, max).
+
+Partial results from different shards combine exactly with `merge`, so a driver never needs every value.
+"""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import BaseModel, ConfigDict
+
+from bench._instance import PerturbationDescription
+
+
+class MetricName(BaseModel):
+    """A metric's name plus the slice of the data it was computed on."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    split: str | None = None
+    sub_split: str | None = None
+    perturbation: PerturbationDescription | None = None
+
+    def __str__(self) -> str:
+        parts = [self.name]
+        if self.split:
+            parts.append(f"split={self.split}")
+        if self.sub_split:
+            parts.append(f"sub_split={self.sub_split}")
+        if self.perturbation:
+            parts.append(f"perturbation={self.perturbation.name}")
+        return parts[0] if len(parts) == 1 else f"{parts[0]}({', '.join(parts[1:])})"
+
+
+class Stat(BaseModel):
+    """Running summary of the values observed for one MetricName."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: MetricName
+    count: int = 0
+    sum: float = 0.0
+    sum_squared: float = 0.0
+    min: float | None = None
+    max: float | None = None
+
+    @classmethod
+    def of(cls, name: str | MetricName, *values: float) -> Stat:
+        """A Stat named `name` holding `values`."""
+        stat = cls(name=name if isinstance(name, MetricName) else MetricName(name=name))
+        for value in values:
+            stat.add(value)
+        return stat
+
+    def add(self, value: float | bool) -> Stat:
+        """Observe one value; returns self so calls chain."""
+        value = float(value)
+        self.count += 1
+        self.sum += value
+        self.sum_squared += value * value
+        self.min = value if self.min is None else min(self.min, value)
+        self.max = value if self.max is None else max(self.max, value)
+        return self
+
+    def merge(self, other: Stat) -> Stat:
+        """Fold another Stat of the same quantity into this one; returns self."""
+        if other.count == 0:
+            return self
+        self.count += other.count
+        self.sum += other.sum
+        self.sum_squared += other.sum_squared
+        assert other.min is not None and other.max is not None
+        self.min = other.min if self.min is None else min(self.min, other.min)
+        self.max = other.max if self.max is None else max(self.max, other.max)
+        return self
+
+    def copy_with(self, name: MetricName) -> Stat:
+        """The same figures under another name."""
+        return self.model_copy(update={"name": name})
+
+    @property
+    def mean(self) -> float | None:
+        return self.sum / self.count if self.count else None
+
+    @property
+    def variance(self) -> float | None:
+        """Population variance (divides by count), clamped at 0 against rounding."""
+        if not self.count:
+            return None
+        mean = self.sum / self.count
+        return max(self.sum_squared / self.count - mean * mean, 0.0)
+
+    @property
+    def stddev(self) -> float | None:
+        """Population standard deviation: the square root of the variance."""
+        variance = self.variance
+        return None if variance is None else math.sqrt(variance)
+
+    def __str__(self) -> str:
+        if not self.count:
+            return f"{self.name}[(0)]"
+        return (
+            f"{self.name}[min={self.min:.3f}, mean={self.mean:.3f}, max={self.max:.3f}, "
+            f"sum={self.sum:.3f} ({self.count})]"
+        )
+
+
+def merge_stats(into: dict[MetricName, Stat], stats: list[Stat]) -> dict[MetricName, Stat]:
+    """Merge `stats` into the mapping `into` (by MetricName), copying on first sight; returns `into`."""
+    for stat in stats:
+        if stat.name in into:
+            into[stat.name].merge(stat)
+        else:
+            into[stat.name] = stat.model_copy(deep=True)
+    return into

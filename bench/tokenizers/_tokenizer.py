@@ -1,0 +1,65 @@
+"""The `Tokenizer` interface and its registry.
+
+Tokenizers count tokens for the dry run and fit prompts into context windows. Every tokenizer is built
+from files that ship inside registry packages (see ENVIRONMENT.md): nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import functools
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+
+from bench._registry import Registry
+
+TokenizerFactory = Callable[[], "Tokenizer"]
+
+TOKENIZERS: Registry[TokenizerFactory] = Registry("tokenizer")
+
+
+def tokenizer(name: str) -> Callable[[TokenizerFactory], TokenizerFactory]:
+    """Register a zero-argument factory that builds the tokenizer called `name`."""
+    return TOKENIZERS.register(name)
+
+
+class Tokenizer(ABC):
+    """Turns text into token ids and back."""
+
+    name: str
+
+    @abstractmethod
+    def encode(self, text: str) -> list[int]:
+        """Token ids of `text` (no special tokens added)."""
+
+    @abstractmethod
+    def decode(self, ids: list[int]) -> str:
+        """Text of the token ids."""
+
+    def tokenize(self, text: str) -> list[str]:
+        """The text of each token of `text` (may split multi-byte characters into partial strings)."""
+        return [self.decode([i]) for i in self.encode(text)]
+
+    def count_tokens(self, text: str) -> int:
+        """Number of tokens in `text`."""
+        return len(self.encode(text))
+
+    def fits(self, text: str, max_tokens: int) -> bool:
+        """Whether `text` has at most `max_tokens` tokens."""
+        return self.count_tokens(text) <= max_tokens
+
+    def truncate_from_right(self, text: str, max_tokens: int) -> str:
+        """The longest prefix of `text` with at most `max_tokens` tokens."""
+        ids = self.encode(text)
+        if len(ids) <= max_tokens:
+            return text
+        return self.decode(ids[:max_tokens])
+
+
+@functools.cache
+def get_tokenizer(name: str) -> Tokenizer:
+    """The tokenizer registered as `name`, built once per process.
+
+    Raises:
+        LookupError: for an unknown name (with the nearest known names).
+    """
+    return TOKENIZERS.get(name)()

@@ -1,0 +1,1 @@
+"""Ray execution: sharding, the sharded executor, storage, progress (issue 4)."""

@@ -1,0 +1,1 @@
+"""Command-line entry points: parse flags, wire the parts, call them."""

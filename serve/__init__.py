@@ -1,0 +1,1 @@
+"""Proxy: provider clients, cache, accounts, rate limits, Ray Serve app (issue 3)."""
