@@ -1,0 +1,31 @@
+"""Session-wide test setup: built-in plug-ins registered once, registries restored after each test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+import bench
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _builtins() -> None:
+    bench.load_builtins()
+
+
+@pytest.fixture
+def restore_registries() -> Iterator[None]:
+    """Use in a test that registers its own plug-ins: every registry is put back afterwards."""
+    from bench.adaptation import ADAPTERS
+    from bench.metrics import METRICS
+    from bench.models import CLIENTS
+    from bench.run_specs import RUN_SPEC_FUNCTIONS
+    from bench.scenarios import SCENARIOS
+    from bench.tokenizers import TOKENIZERS
+
+    registries: list[bench.Registry] = [ADAPTERS, METRICS, CLIENTS, RUN_SPEC_FUNCTIONS, SCENARIOS, TOKENIZERS]
+    snapshots = [r.snapshot() for r in registries]
+    yield
+    for registry, snapshot in zip(registries, snapshots):
+        registry.restore(snapshot)
