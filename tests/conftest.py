@@ -18,13 +18,23 @@ def _builtins() -> None:
 def restore_registries() -> Iterator[None]:
     """Use in a test that registers its own plug-ins: every registry is put back afterwards."""
     from bench.adaptation import ADAPTERS
+    from bench.augmentation import DATA_AUGMENTATIONS, PERTURBATIONS
     from bench.metrics import METRICS
     from bench.models import CLIENTS
     from bench.run_specs import RUN_SPEC_FUNCTIONS
     from bench.scenarios import SCENARIOS
     from bench.tokenizers import TOKENIZERS
 
-    registries: list[bench.Registry] = [ADAPTERS, METRICS, CLIENTS, RUN_SPEC_FUNCTIONS, SCENARIOS, TOKENIZERS]
+    registries: list[bench.Registry] = [
+        ADAPTERS,
+        METRICS,
+        CLIENTS,
+        RUN_SPEC_FUNCTIONS,
+        SCENARIOS,
+        TOKENIZERS,
+        PERTURBATIONS,
+        DATA_AUGMENTATIONS,
+    ]
     snapshots = [r.snapshot() for r in registries]
     yield
     for registry, snapshot in zip(registries, snapshots):

@@ -5,3 +5,4 @@ from __future__ import annotations
 
 def load() -> None:
     """Import every built-in module of this package so that its decorators register it."""
+    from bench.models import _local, _simple  # noqa: F401

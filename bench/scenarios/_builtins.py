@@ -5,3 +5,4 @@ from __future__ import annotations
 
 def load() -> None:
     """Import every built-in module of this package so that its decorators register it."""
+    from bench.scenarios import _dyck, _lpm, _numeracy, _simple, _synthetic_reasoning  # noqa: F401

@@ -1,0 +1,29 @@
+"""The text metrics `fn(gold, pred)` by name, and the max-over-references rule that applies them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from bench.metrics._exact_match import exact_match, prefix_exact_match, quasi_exact_match, quasi_prefix_exact_match
+from bench.metrics._overlap import bleu_1, bleu_4, f1_score, rouge_l
+
+TextMetricFunction = Callable[[str, str], float]
+
+TEXT_METRICS: dict[str, TextMetricFunction] = {
+    "exact_match": exact_match,
+    "quasi_exact_match": quasi_exact_match,
+    "prefix_exact_match": prefix_exact_match,
+    "quasi_prefix_exact_match": quasi_prefix_exact_match,
+    "f1_score": f1_score,
+    "rouge_l": rouge_l,
+    "bleu_1": bleu_1,
+    "bleu_4": bleu_4,
+}
+"""Text metrics by the name reference_match reports them under."""
+
+
+def best_over_references(fn: TextMetricFunction, golds: Sequence[str], pred: str | None) -> float:
+    """max over `golds` of fn(gold, pred) (HELM's rule); 0 when there is no valid prediction or no gold."""
+    if pred is None or not golds:
+        return 0.0
+    return max(fn(gold, pred) for gold in golds)

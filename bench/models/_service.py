@@ -1,0 +1,31 @@
+"""`ModelService`: what the runner needs to execute requests, whoever serves them.
+
+`InProcessService` (bench) answers with in-process clients; the proxy (serve/) implements the same
+methods over its deployments, so the runner works with either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from bench._request import Request, RequestResult
+from bench.models._deployment import ModelDeployment
+from bench.tokenizers._tokenizer import Tokenizer
+
+
+@runtime_checkable
+class ModelService(Protocol):
+    """Executes requests for any known model and tells what the runner needs to know about a model."""
+
+    def make_requests(self, requests: Sequence[Request]) -> list[RequestResult]:
+        """One result per request, in order; a model's failure is an unsuccessful result."""
+        ...
+
+    def get_model_tokenizer(self, model: str) -> Tokenizer:
+        """The tokenizer that counts `model`'s tokens."""
+        ...
+
+    def get_deployment(self, model: str) -> ModelDeployment:
+        """What the project knows about `model` (context window, prices, ...)."""
+        ...

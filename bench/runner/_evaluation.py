@@ -1,0 +1,110 @@
+"""Scoring a run: per-instance Stats from the metrics, merged per slice, then derived figures.
+
+A slice is (split, sub_split, perturbation). `StatsAccumulator` holds only merged Stats, so results scored
+in pieces (shards on other machines) combine exactly with `merge`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from pydantic import BaseModel, ConfigDict
+
+from bench._instance import PerturbationDescription
+from bench._stat import MetricName, Stat
+from bench.adaptation import RequestState
+from bench.metrics import Metric, MetricContext
+
+SliceKey = tuple[str, str | None, PerturbationDescription | None]
+
+
+class PerInstanceStats(BaseModel):
+    """The Stats of one instance (and train trial), as written to per_instance_stats.json."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    instance_id: str
+    train_trial_index: int
+    split: str
+    sub_split: str | None = None
+    perturbation: PerturbationDescription | None = None
+    stats: list[Stat]
+
+
+def group_request_states(request_states: Sequence[RequestState]) -> list[list[RequestState]]:
+    """Request states grouped by (instance id, perturbation, train trial), in first-seen order."""
+    groups: dict[tuple[str | None, PerturbationDescription | None, int], list[RequestState]] = {}
+    for state in request_states:
+        key = (state.instance.id, state.instance.perturbation, state.train_trial_index)
+        groups.setdefault(key, []).append(state)
+    return list(groups.values())
+
+
+def score_instances(
+    metrics: Sequence[Metric], request_states: Sequence[RequestState], context: MetricContext
+) -> list[PerInstanceStats]:
+    """Per-instance Stats of every metric, one entry per (instance, perturbation, train trial)."""
+    scored = []
+    for group in group_request_states(request_states):
+        instance = group[0].instance
+        stats = [stat for metric in metrics for stat in metric.evaluate_instance(group, context)]
+        scored.append(
+            PerInstanceStats(
+                instance_id=instance.id or "",
+                train_trial_index=group[0].train_trial_index,
+                split=instance.split,
+                sub_split=instance.sub_split,
+                perturbation=instance.perturbation,
+                stats=stats,
+            )
+        )
+    return scored
+
+
+class StatsAccumulator:
+    """Merged Stats per slice; never holds per-instance data."""
+
+    def __init__(self) -> None:
+        self.slices: dict[SliceKey, dict[str, Stat]] = {}
+
+    def add(self, per_instance: Iterable[PerInstanceStats]) -> StatsAccumulator:
+        """Merge instances' Stats into their slices (and into the sub-split's slice when there is one)."""
+        for item in per_instance:
+            keys: list[SliceKey] = [(item.split, None, item.perturbation)]
+            if item.sub_split is not None:
+                keys.append((item.split, item.sub_split, item.perturbation))
+            for key in keys:
+                merged = self.slices.setdefault(key, {})
+                for stat in item.stats:
+                    name = stat.name.name
+                    if name in merged:
+                        merged[name].merge(stat)
+                    else:
+                        merged[name] = stat.model_copy(deep=True)
+        return self
+
+    def merge(self, other: StatsAccumulator) -> StatsAccumulator:
+        """Fold another accumulator (e.g. a shard's) into this one."""
+        for key, stats in other.slices.items():
+            merged = self.slices.setdefault(key, {})
+            for name, stat in stats.items():
+                if name in merged:
+                    merged[name].merge(stat)
+                else:
+                    merged[name] = stat.model_copy(deep=True)
+        return self
+
+    def finalize(self, metrics: Sequence[Metric], context: MetricContext) -> list[Stat]:
+        """Every slice's Stats plus the metrics' derived Stats, named with their slice."""
+        out: list[Stat] = []
+        for (split, sub_split, perturbation), stats in sorted(self.slices.items(), key=_slice_order):
+            derived = [stat for metric in metrics for stat in metric.derive(stats, context)]
+            for stat in [*stats.values(), *derived]:
+                name = MetricName(name=stat.name.name, split=split, sub_split=sub_split, perturbation=perturbation)
+                out.append(stat.copy_with(name))
+        return out
+
+
+def _slice_order(item: tuple[SliceKey, dict[str, Stat]]) -> tuple[str, str, str]:
+    split, sub_split, perturbation = item[0]
+    return (split, sub_split or "", perturbation.name if perturbation else "")

@@ -1,0 +1,235 @@
+"""The `Runner`: one RunSpec in, its results on disk. It reads as its pipeline:
+
+scenario -> instances -> evaluation subset -> perturbations -> adapter -> execution -> metrics -> files.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench._instance import TRAIN_SPLIT, Instance
+from bench._object_spec import MetricSpec
+from bench._stat import Stat
+from bench.adaptation import RequestState, ScenarioState, create_adapter
+from bench.augmentation import augment_instances
+from bench.metrics import Metric, MetricContext, create_metric
+from bench.models import ModelService, get_deployment
+from bench.run_specs import RunSpec
+from bench.runner import _output as output
+from bench.runner._evaluation import PerInstanceStats, StatsAccumulator, score_instances
+from bench.runner._executor import Executor
+from bench.runner._instances import sample_eval_instances, with_ids
+from bench.scenarios import Scenario, create_scenario
+from bench.tokenizers import get_tokenizer
+
+logger = logging.getLogger(__name__)
+
+DRY_RUN_METRIC = MetricSpec(name="dry_run")
+
+ProgressFactory = Callable[[str, int], Callable[[int], None]]
+"""Given a description and a total, returns a callback advanced by a count; closes when total is reached."""
+
+
+@dataclass
+class RunTimings:
+    """Seconds spent in each step of a run."""
+
+    instances: float = 0.0
+    adaptation: float = 0.0
+    execution: float = 0.0
+    metrics: float = 0.0
+    writing: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return self.instances + self.adaptation + self.execution + self.metrics + self.writing
+
+
+@dataclass
+class RunResult:
+    """What a finished run reports: its stats and where its files are."""
+
+    run_spec: RunSpec
+    stats: list[Stat]
+    num_instances: int
+    num_requests: int
+    num_failed_requests: int
+    output_dir: Path | None
+    timings: RunTimings = field(default_factory=RunTimings)
+    skipped: bool = False
+
+
+class Runner:
+    """Runs RunSpecs in-process against a ModelService and writes their results.
+
+    Args:
+        service: answers the requests (in-process models here; the proxy or Ray elsewhere).
+        output_path: root folder of the results (`benchmark_output` by default in the CLI).
+        suite: name grouping the runs under `runs/<suite>/`.
+        dry_run: adapt and count tokens, send no request, write nothing.
+        skip_completed: reuse a run whose stats.json exists instead of running it again.
+        parallelism: batches in flight at once.
+        progress: factory of progress callbacks (the CLI passes tqdm bars), or None.
+    """
+
+    def __init__(
+        self,
+        service: ModelService | None,
+        output_path: str | Path,
+        suite: str,
+        *,
+        dry_run: bool = False,
+        skip_completed: bool = False,
+        parallelism: int = 4,
+        batch_size: int = 8,
+        progress: ProgressFactory | None = None,
+    ) -> None:
+        if service is None and not dry_run:
+            raise ValueError("a service is needed unless dry_run is set")
+        self.service = service
+        self.output_path = Path(output_path)
+        self.suite = suite
+        self.dry_run = dry_run
+        self.skip_completed = skip_completed
+        self.parallelism = parallelism
+        self.batch_size = batch_size
+        self.progress = progress
+
+    def run_all(self, run_specs: Sequence[RunSpec]) -> list[RunResult]:
+        """Run every RunSpec in order."""
+        return [self.run_one(run_spec) for run_spec in run_specs]
+
+    def run_one(self, run_spec: RunSpec) -> RunResult:
+        """Run one RunSpec end to end."""
+        run_dir = output.run_dir(self.output_path, self.suite, run_spec.name)
+        if self.skip_completed and not self.dry_run and (run_dir / output.STATS_FILE).exists():
+            return self._completed(run_spec, run_dir)
+        timings = RunTimings()
+
+        started = time.perf_counter()
+        scenario = create_scenario(run_spec.scenario_spec.name, run_spec.scenario_spec.args)
+        instances = self._instances(run_spec, scenario)
+        timings.instances = time.perf_counter() - started
+
+        started = time.perf_counter()
+        deployment = get_deployment(run_spec.adapter_spec.model)
+        tokenizer = get_tokenizer(deployment.tokenizer)
+        adapter = create_adapter(run_spec.adapter_spec, tokenizer, deployment.context_window)
+        request_states = adapter.adapt(instances)
+        timings.adaptation = time.perf_counter() - started
+        num_eval = sum(1 for i in instances if i.split != TRAIN_SPLIT)
+        logger.info("%s: %d evaluation instances, %d requests", run_spec.name, num_eval, len(request_states))
+
+        started = time.perf_counter()
+        if not self.dry_run:
+            request_states = self._execute(run_spec, request_states)
+        timings.execution = time.perf_counter() - started
+
+        started = time.perf_counter()
+        context = MetricContext(adapter_spec=run_spec.adapter_spec, tokenizer=tokenizer, deployment=deployment)
+        metrics = self._metrics(run_spec)
+        per_instance = score_instances(metrics, request_states, context)
+        stats = StatsAccumulator().add(per_instance).finalize(metrics, context)
+        timings.metrics = time.perf_counter() - started
+
+        failed = sum(1 for s in request_states if s.result is not None and not s.result.success)
+        result = RunResult(
+            run_spec=run_spec,
+            stats=stats,
+            num_instances=len({(s.instance.id, s.instance.perturbation) for s in request_states}),
+            num_requests=len(request_states),
+            num_failed_requests=failed,
+            output_dir=None if self.dry_run else run_dir,
+            timings=timings,
+        )
+        if not self.dry_run:
+            started = time.perf_counter()
+            self._write(run_dir, scenario, instances, request_states, per_instance, result)
+            timings.writing = time.perf_counter() - started
+        return result
+
+    def _instances(self, run_spec: RunSpec, scenario: Scenario) -> list[Instance]:
+        cache = output.scenario_cache_dir(self.output_path, run_spec.scenario_spec.name)
+        instances = with_ids(scenario.get_instances(str(cache)))
+        instances = sample_eval_instances(instances, run_spec.adapter_spec.max_eval_instances)
+        return augment_instances(instances, run_spec.data_augmenter_spec)
+
+    def _execute(self, run_spec: RunSpec, request_states: list[RequestState]) -> list[RequestState]:
+        assert self.service is not None
+        on_progress = self.progress(run_spec.name, len(request_states)) if self.progress else None
+        executor = Executor(self.service, parallelism=self.parallelism, batch_size=self.batch_size)
+        return executor.execute(request_states, on_progress)
+
+    def _metrics(self, run_spec: RunSpec) -> list[Metric]:
+        specs = [DRY_RUN_METRIC] if self.dry_run else run_spec.metric_specs
+        return [create_metric(spec.name, spec.args) for spec in specs]
+
+    def _write(
+        self,
+        run_dir: Path,
+        scenario: Scenario,
+        instances: list[Instance],
+        request_states: list[RequestState],
+        per_instance: list[PerInstanceStats],
+        result: RunResult,
+    ) -> None:
+        splits: dict[str, int] = {}
+        for instance in instances:
+            splits[instance.split] = splits.get(instance.split, 0) + 1
+        run_spec = result.run_spec
+        output.write_json(run_dir / output.RUN_SPEC_FILE, run_spec)
+        output.write_json(
+            run_dir / output.SCENARIO_FILE,
+            {
+                "name": run_spec.scenario_spec.name,
+                "description": scenario.description,
+                "tags": list(scenario.tags),
+                "args": run_spec.scenario_spec.args,
+                "num_instances": splits,
+            },
+        )
+        scenario_state = ScenarioState(adapter_spec=run_spec.adapter_spec, request_states=request_states)
+        output.write_json(run_dir / output.SCENARIO_STATE_FILE, scenario_state)
+        output.write_json(run_dir / output.PER_INSTANCE_STATS_FILE, per_instance)
+        t = result.timings
+        output.write_json(
+            run_dir / output.RUN_INFO_FILE,
+            {
+                "suite": self.suite,
+                "num_instances": result.num_instances,
+                "num_requests": result.num_requests,
+                "num_failed_requests": result.num_failed_requests,
+                "timings_seconds": {
+                    "instances": t.instances,
+                    "adaptation": t.adaptation,
+                    "execution": t.execution,
+                    "metrics": t.metrics,
+                },
+                "finished_at": time.time(),
+            },
+        )
+        # stats.json last: its presence marks the run as complete (see skip_completed)
+        output.write_json(run_dir / output.STATS_FILE, result.stats)
+
+    def _completed(self, run_spec: RunSpec, run_dir: Path) -> RunResult:
+        logger.info("%s: already complete in %s, skipped", run_spec.name, run_dir)
+        stats = [Stat.model_validate(_stat_fields(s)) for s in output.read_json(run_dir / output.STATS_FILE)]
+        info = output.read_json(run_dir / output.RUN_INFO_FILE) if (run_dir / output.RUN_INFO_FILE).exists() else {}
+        return RunResult(
+            run_spec=run_spec,
+            stats=stats,
+            num_instances=info.get("num_instances", 0),
+            num_requests=info.get("num_requests", 0),
+            num_failed_requests=info.get("num_failed_requests", 0),
+            output_dir=run_dir,
+            skipped=True,
+        )
+
+
+def _stat_fields(data: dict[str, object]) -> dict[str, object]:
+    """The stored fields of a Stat (drops the derived mean, variance and stddev)."""
+    return {k: v for k, v in data.items() if k not in ("mean", "variance", "stddev")}

@@ -1,0 +1,110 @@
+"""What `benchmark-run` prints at the end: a summary table of the runs, or the dry run's estimates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from bench import MetricName, Stat
+from bench.models import get_deployment
+from bench.runner import RunResult
+
+HEADLINE_METRICS = (
+    "exact_match",
+    "quasi_exact_match",
+    "f1_score",
+    "rouge_l",
+    "bits_per_byte",
+    "perplexity",
+    "ece_10_bin",
+    "inference_runtime",
+)
+"""Metrics shown in the summary table when a run has them, in this order (at most four)."""
+
+
+def headline_stats(stats: Sequence[Stat], limit: int = 4) -> list[Stat]:
+    """The run's most telling Stats: unperturbed, whole evaluation split (test if present, else valid)."""
+    candidates = [s for s in stats if s.name.perturbation is None and s.name.sub_split is None and s.count]
+    splits = {s.name.split for s in candidates}
+    split = "test" if "test" in splits else "valid"
+    by_name = {s.name.name: s for s in candidates if s.name.split == split}
+    return [by_name[name] for name in HEADLINE_METRICS if name in by_name][:limit]
+
+
+def print_run_summary(results: Sequence[RunResult], console: Console) -> None:
+    """A table: one row per run, with its headline metrics, failures, time and folder."""
+    table = Table(title="Mercury run summary", show_lines=False)
+    table.add_column("run", overflow="fold", ratio=3)
+    for column in ("instances", "requests", "failed"):
+        table.add_column(column, justify="right")
+    table.add_column("metrics (test split)", ratio=2)
+    table.add_column("seconds", justify="right")
+    for result in results:
+        metrics = "\n".join(f"{s.name.name}={s.mean:.3f}" for s in headline_stats(result.stats))
+        seconds = "cached" if result.skipped else f"{result.timings.total:.1f}"
+        failed = f"[red]{result.num_failed_requests}[/red]" if result.num_failed_requests else "0"
+        table.add_row(
+            result.run_spec.name, str(result.num_instances), str(result.num_requests), failed, metrics, seconds
+        )
+    console.print(table)
+    folders = {str(r.output_dir.parent) for r in results if r.output_dir is not None}
+    for folder in sorted(folders):
+        console.print(f"Results are in [bold]{folder}/[/bold]")
+
+
+def print_dry_run(results: Sequence[RunResult], console: Console) -> None:
+    """Per run and per model: estimated tokens as Stats in HELM's printed form, and the estimated cost."""
+    totals: dict[str, dict[str, Stat]] = {}
+    for result in results:
+        model = result.run_spec.adapter_spec.model
+        console.print(f"[bold]{result.run_spec.name}[/bold]")
+        for stat in result.stats:
+            if stat.name.perturbation is None and stat.name.sub_split is None:
+                merged = totals.setdefault(model, {})
+                key = stat.name.name
+                if key in merged:
+                    merged[key].merge(stat)
+                else:
+                    merged[key] = stat.copy_with(MetricName(name=key)).model_copy(deep=True)
+        tokens = _find(result.stats, "estimated_number_of_tokens")
+        if tokens is not None:
+            console.print(f"  {model}_{tokens}", highlight=False, markup=False)
+    console.print()
+    console.print("[bold]Estimate per model (all runs)[/bold]")
+    for model, stats in totals.items():
+        deployment = get_deployment(model)
+        tokens = stats.get("estimated_number_of_tokens")
+        prompt = stats.get("num_prompt_tokens")
+        out = stats.get("max_num_output_tokens")
+        if tokens is not None:
+            console.print(f"{model}_{tokens}", highlight=False, markup=False)
+        if prompt is not None and out is not None:
+            cost = deployment.estimate_cost(prompt.sum, out.sum)
+            console.print(
+                f"{model}: {int(prompt.sum)} prompt tokens + at most {int(out.sum)} output tokens "
+                f"= estimated cost ${cost:,.4f} (at ${deployment.price_per_1m_input_tokens}/"
+                f"${deployment.price_per_1m_output_tokens} per 1M tokens)",
+                highlight=False,
+                markup=False,
+            )
+
+
+def _find(stats: Sequence[Stat], name: str) -> Stat | None:
+    """The unperturbed whole-split Stat called `name`, merged over splits."""
+    found: Stat | None = None
+    for stat in stats:
+        if stat.name.name == name and stat.name.perturbation is None and stat.name.sub_split is None:
+            found = stat.model_copy(deep=True) if found is None else found.merge(stat)
+    if found is not None:
+        found = found.copy_with(MetricName(name=name))
+    return found
+
+
+def make_console() -> Console:
+    """A console for summaries: the terminal's width, or 140 columns when output goes to a file or a job log."""
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=140)
+    return console

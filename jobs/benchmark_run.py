@@ -1,0 +1,122 @@
+"""`benchmark-run`: evaluate models on run entries and write the results.
+
+benchmark-run -r simple1 -m simple/model1
+benchmark-run -c configs/run_specs.conf --suite demo -m local/smollm2-135m --max-eval-instances 10
+benchmark-run -r mmlu:subject=philosophy,model=openai/davinci --dry-run
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from tqdm import tqdm
+
+import bench
+from bench import MercuryError
+from bench.models import InProcessService, get_deployment
+from bench.run_specs import expand_run_entries, suite_entries
+from bench.runner import Runner
+from jobs._logging import configure_logging
+from jobs._summary import make_console, print_dry_run, print_run_summary
+
+logger = logging.getLogger("benchmark-run")
+
+EXIT_USER_ERROR = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of benchmark-run."""
+    parser = argparse.ArgumentParser(
+        prog="benchmark-run",
+        description="Evaluate language models on scenarios. A run entry is name:key=value,... "
+        "(e.g. 'lpm:difficulty=easy,model=local/smollm2-135m'); reserved keys: model (a model or a group "
+        "such as 'all' or 'offline'), max_eval_instances, num_train_trials, max_train_instances, num_outputs, "
+        "data_augmentation (robustness, fairness, canonical, typos, ...).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__,
+    )
+    parser.add_argument("-r", "--run-entry", dest="entries", action="append", default=[], metavar="ENTRY",
+                        help="a run entry; repeat for more")  # fmt: skip
+    parser.add_argument("-c", "--conf-path", metavar="FILE", help="run_specs.conf with suites of run entries")
+    parser.add_argument("--suite", default=None,
+                        help="suite: picks the entries of -c FILE and names the output folder runs/SUITE "
+                        "(default: 'default')")  # fmt: skip
+    parser.add_argument("--priority", type=int, default=None, help="with -c: only entries up to this priority")
+    parser.add_argument("-m", "--model", help="model or model group for entries that name none")
+    parser.add_argument("--max-eval-instances", type=int, default=None, metavar="N",
+                        help="evaluation instances per run for entries that set none")  # fmt: skip
+    parser.add_argument("--dry-run", action="store_true",
+                        help="send no request: estimate tokens and cost per model, write nothing")  # fmt: skip
+    parser.add_argument("-o", "--output-path", default="benchmark_output", help="results folder")
+    parser.add_argument("--skip-completed", action="store_true", help="reuse runs whose stats.json exists")
+    parser.add_argument("-n", "--parallelism", type=int, default=4, help="request batches in flight")
+    parser.add_argument("--log-level", default=None, help="DEBUG, INFO (default), WARNING")
+    return parser
+
+
+def tqdm_progress(description: str, total: int) -> Callable[[int], None]:
+    """A progress bar on stderr, closed when `total` is reached."""
+    bar = tqdm(total=total, desc=description[:60], unit="req", dynamic_ncols=True, leave=True)
+
+    def advance(count: int) -> None:
+        bar.update(count)
+        if bar.n >= total:
+            bar.close()
+
+    return advance
+
+
+def check_models_available(service: InProcessService, models: set[str]) -> None:
+    """Fail before anything runs if a model cannot be served here."""
+    for model in sorted(models):
+        get_deployment(model)
+        service.client_for(model)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status (2 for a user's mistake, with one line saying what)."""
+    args = build_parser().parse_args(argv)
+    configure_logging(args.log_level)
+    console = make_console()
+    try:
+        bench.load_builtins()
+        entries = list(args.entries)
+        if args.conf_path:
+            entries += suite_entries(args.conf_path, args.suite or "default", args.priority)
+        if not entries:
+            raise MercuryError("nothing to run: give -r ENTRY or -c run_specs.conf --suite NAME (see --help)")
+        run_specs = expand_run_entries(
+            entries, default_model=args.model, default_max_eval_instances=args.max_eval_instances
+        )
+        suite = args.suite or "default"
+        if args.dry_run:
+            results = Runner(None, args.output_path, suite, dry_run=True).run_all(run_specs)
+            print_dry_run(results, console)
+            return 0
+        service = InProcessService()
+        check_models_available(service, {r.adapter_spec.model for r in run_specs})
+        logger.info("%d runs to do: %s", len(run_specs), ", ".join(r.name for r in run_specs))
+        runner = Runner(
+            service,
+            args.output_path,
+            suite,
+            skip_completed=args.skip_completed,
+            parallelism=args.parallelism,
+            progress=tqdm_progress,
+        )
+        results = runner.run_all(run_specs)
+    except MercuryError as e:
+        print(f"benchmark-run: error: {e}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("benchmark-run: interrupted; finished runs are kept", file=sys.stderr)
+        return 130
+    print_run_summary(results, console)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
