@@ -60,7 +60,8 @@ class DataAugmenter:
         for instance in instances:
             policy = train if instance.split == TRAIN_SPLIT else evaluation
             result.extend(_process(instance, policy, perturbations, spec.seeds_per_instance))
-        logger.info("data augmentation: %d instances became %d", len(instances), len(result))
+        if spec.perturbation_specs:
+            logger.info("data augmentation: %d instances became %d", len(instances), len(result))
         return result
 
 

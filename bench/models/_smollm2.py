@@ -99,6 +99,8 @@ def offline_transformers() -> Any:
         import transformers
     except ImportError as error:
         raise ModelUnavailableError(MODEL_NAME, f"cannot import {error.name}; {INSTALL_HINT}") from error
+    # our own log lines say what is loading; transformers' per-tensor bars would only clutter a job log
+    transformers.utils.logging.disable_progress_bar()
     return transformers
 
 

@@ -1,0 +1,119 @@
+"""benchmark-run end to end: real files on disk, the summary, the dry run, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jobs.benchmark_run import main
+
+REPO = Path(__file__).parents[2]
+CONF = str(REPO / "configs" / "run_specs.conf")
+RUN_FILES = {"run_spec.json", "scenario.json", "scenario_state.json", "stats.json", "per_instance_stats.json"}
+
+
+def _stats(run_dir: Path) -> dict[tuple[str, str | None, str | None], dict]:
+    stats = json.loads((run_dir / "stats.json").read_text())
+    return {
+        (s["name"]["name"], s["name"].get("split"), (s["name"].get("perturbation") or {}).get("name")): s for s in stats
+    }
+
+
+def test_demo_suite_on_simple_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["-c", CONF, "--suite", "demo", "-m", "simple/model1", "--max-eval-instances", "6",
+                   "-o", str(tmp_path)])  # fmt: skip
+    assert status == 0
+    runs = sorted(p.name for p in (tmp_path / "runs" / "demo").iterdir())
+    assert len(runs) == 5 and all(r.endswith("model=simple_model1") for r in runs)
+    for run in runs:
+        run_dir = tmp_path / "runs" / "demo" / run
+        assert {p.name for p in run_dir.iterdir()} >= RUN_FILES
+        state = json.loads((run_dir / "scenario_state.json").read_text())
+        assert len(state["request_states"]) == 6
+        assert all(s["result"]["success"] for s in state["request_states"])
+    out = capsys.readouterr().out
+    assert "Mercury run summary" in out and "exact_match=" in out
+    assert f"Results are in {tmp_path}/runs/demo/" in out
+
+
+def test_stats_agree_with_the_per_instance_stats(tmp_path: Path) -> None:
+    assert main(["-r", "simple1:model=simple/model1", "--max-eval-instances", "12", "-o", str(tmp_path)]) == 0
+    run_dir = tmp_path / "runs" / "default" / "simple1:model=simple_model1"
+    per_instance = json.loads((run_dir / "per_instance_stats.json").read_text())
+    values = [s["sum"] for item in per_instance for s in item["stats"] if s["name"]["name"] == "exact_match"]
+    exact_match = _stats(run_dir)[("exact_match", "test", None)]
+    assert exact_match["count"] == len(values) == 12
+    assert exact_match["mean"] == pytest.approx(sum(values) / 12)
+    run_spec = json.loads((run_dir / "run_spec.json").read_text())
+    assert run_spec["adapter_spec"]["model"] == "simple/model1"
+
+
+def test_perturbations_are_reported_per_perturbation(tmp_path: Path) -> None:
+    entry = "simple1:model=simple/model1,data_augmentation=extra_space"
+    assert main(["-r", entry, "--max-eval-instances", "5", "-o", str(tmp_path)]) == 0
+    [run_dir] = (tmp_path / "runs" / "default").iterdir()
+    stats = _stats(run_dir)
+    assert stats[("exact_match", "test", None)]["count"] == 5
+    assert stats[("exact_match", "test", "extra_space")]["count"] == 5
+
+
+def test_dry_run_prints_tokens_and_cost_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["-r", "lpm:difficulty=easy,model=openai/davinci", "--max-eval-instances", "10", "--dry-run",
+                   "-o", str(tmp_path)])  # fmt: skip
+    assert status == 0
+    out = capsys.readouterr().out
+    assert "openai/davinci_estimated_number_of_tokens[min=" in out and "(10)]" in out
+    assert "estimated cost $" in out
+    assert not (tmp_path / "runs").exists()
+
+
+def test_skip_completed_reuses_finished_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["-r", "dyck_language:model=simple/model1", "--max-eval-instances", "3", "-o", str(tmp_path)]
+    assert main(args) == 0
+    stats_file = next((tmp_path / "runs" / "default").iterdir()) / "stats.json"
+    before = stats_file.stat().st_mtime_ns
+    assert main([*args, "--skip-completed"]) == 0
+    assert stats_file.stat().st_mtime_ns == before
+    assert "cached" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "nothing to run"),
+        (["-r", "simple1:model=nope/model"], "unknown model or model group 'nope/model'"),
+        (["-r", "lpm:difficulty=extreme", "-m", "simple/model1"], "argument difficulty='extreme'"),
+        (["-r", "simple1:model=openai/gpt-4o-mini"], "client 'openai' does not run in-process"),
+        (["-c", "absent.conf"], "absent.conf: file not found"),
+        (["-c", CONF, "--suite", "nope"], "no suite 'nope'"),
+    ],
+)
+def test_user_errors_print_one_line_and_exit_2(
+    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*args, "-o", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("benchmark-run: error: ") and message in err[-1]
+    assert not any("Traceback" in line for line in err)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_console_script_help() -> None:
+    script = Path(sys.executable).parent / "benchmark-run"
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True)
+    assert "run entry" in result.stdout and "--dry-run" in result.stdout
+
+
+@pytest.mark.slow
+def test_small_run_on_the_local_model(tmp_path: Path) -> None:
+    assert main(["-r", "simple1:model=local/smollm2-135m", "--max-eval-instances", "3", "-o", str(tmp_path)]) == 0
+    run_dir = tmp_path / "runs" / "default" / "simple1:model=local_smollm2-135m"
+    state = json.loads((run_dir / "scenario_state.json").read_text())
+    completions = [s["result"]["completions"][0] for s in state["request_states"]]
+    assert len(completions) == 3
+    assert all(c["tokens"] and all(t["logprob"] <= 0 for t in c["tokens"]) for c in completions)
+    assert ("exact_match", "test", None) in _stats(run_dir)
