@@ -5,6 +5,7 @@ subpackages' `__all__`.
 """
 
 from bench._builtins import load_builtins
+from bench._credentials import Credentials, load_credentials
 from bench._errors import (
     ConfigError,
     MercuryError,
@@ -36,6 +37,7 @@ __all__ = [
     "VALID_SPLIT",
     "ChatMessage",
     "ConfigError",
+    "Credentials",
     "GeneratedOutput",
     "Instance",
     "MercuryError",
@@ -56,5 +58,6 @@ __all__ = [
     "Token",
     "UnknownModelError",
     "load_builtins",
+    "load_credentials",
     "merge_stats",
 ]

@@ -8,7 +8,7 @@ The text metrics `fn(gold, pred)` and the prediction helper are public for other
 
 from bench.metrics._ece import expected_calibration_error
 from bench.metrics._exact_match import exact_match, prefix_exact_match, quasi_exact_match, quasi_prefix_exact_match
-from bench.metrics._metric import METRICS, Metric, MetricContext, create_metric, metric, plain
+from bench.metrics._metric import METRICS, Metric, MetricContext, ToxicityService, create_metric, metric, plain
 from bench.metrics._overlap import bleu_1, bleu_4, f1_score, rouge_l
 from bench.metrics._prediction import Prediction, predict
 from bench.metrics._text_metrics import TEXT_METRICS, best_over_references
@@ -20,6 +20,7 @@ __all__ = [
     "Metric",
     "MetricContext",
     "Prediction",
+    "ToxicityService",
     "best_over_references",
     "bleu_1",
     "bleu_4",

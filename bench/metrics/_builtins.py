@@ -8,8 +8,12 @@ def load() -> None:
     from bench.metrics import (  # noqa: F401  (imported for their @metric registrations)
         _basic,
         _calibration,
+        _code,
+        _copyright,
         _dry_run,
         _efficiency,
         _language_modeling,
         _reference_match,
+        _top_k_match,
+        _toxicity,
     )

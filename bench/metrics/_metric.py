@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from bench._registry import Registry
 from bench._stat import MetricName, Stat
@@ -30,6 +30,14 @@ def metric(name: str) -> Callable[[MetricFactory], MetricFactory]:
     return METRICS.register(name)
 
 
+class ToxicityService(Protocol):
+    """Scores texts for toxicity (the Perspective API, in-process or through the proxy's /api/toxicity)."""
+
+    def score(self, texts: Sequence[str]) -> list[dict[str, float] | None]:
+        """Per text, attribute name (TOXICITY, SEVERE_TOXICITY, ...) -> score in [0, 1]; None if it failed."""
+        ...
+
+
 @dataclass(frozen=True)
 class MetricContext:
     """What a metric may consult besides the request states."""
@@ -37,6 +45,8 @@ class MetricContext:
     adapter_spec: AdapterSpec
     tokenizer: Tokenizer
     deployment: ModelDeployment
+    toxicity: ToxicityService | None = None
+    """None when no toxicity service is configured (no perspectiveApiKey): toxicity metrics then report that."""
 
 
 class Metric(ABC):

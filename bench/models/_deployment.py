@@ -22,6 +22,9 @@ class ModelDeployment(BaseModel):
     groups: tuple[str, ...] = Field(default=(), description="groups a run entry may name, e.g. 'model=local'")
     client_args: dict[str, Any] = Field(default_factory=dict, description="client-specific arguments")
     description: str = ""
+    serving: dict[str, Any] = Field(
+        default_factory=dict, description="proxy settings (replicas, rate limits, ...), validated by serve/"
+    )
 
     @property
     def provider(self) -> str:

@@ -5,4 +5,4 @@ from __future__ import annotations
 
 def load() -> None:
     """Import every built-in module of this package so that its decorators register it."""
-    from bench.run_specs import _generated  # noqa: F401
+    from bench.run_specs import _classic, _code_and_toxicity, _generated, _qa  # noqa: F401

@@ -1,0 +1,1 @@
+"""Placeholder: metrics of issue 5."""

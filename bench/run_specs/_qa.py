@@ -1,0 +1,1 @@
+"""Placeholder: run-spec functions of issue 5."""

@@ -1,0 +1,1 @@
+"""Placeholder: filled in by the scenario work of issue 5."""
