@@ -2,7 +2,7 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
-DEMO_FLAGS ?= -c configs/run_specs.conf --suite demo -m local/smollm2-135m --max-eval-instances 10
+DEMO_FLAGS ?= -c configs/run_specs.conf --suite demo -m local/smollm2-135m --max-eval-instances 20
 
 .PHONY: install demo test lint format clean
 

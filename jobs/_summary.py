@@ -33,6 +33,20 @@ def headline_stats(stats: Sequence[Stat], limit: int = 4) -> list[Stat]:
     return [by_name[name] for name in HEADLINE_METRICS if name in by_name][:limit]
 
 
+def perturbation_lines(stats: Sequence[Stat], metric: str) -> list[str]:
+    """`metric` on each perturbation's copies (evaluation split), e.g. `  typos: 0.412`, worst first."""
+    headline = headline_stats(stats, limit=1)
+    split = headline[0].name.split if headline else "test"
+    perturbed = [
+        s
+        for s in stats
+        if s.name.name == metric and s.name.perturbation is not None and s.name.split == split and not s.name.sub_split
+    ]
+    perturbed.sort(key=lambda s: s.mean if s.mean is not None else 0.0)
+    lines = [f"  {s.name.perturbation.name}: {s.mean:.3f}" for s in perturbed if s.name.perturbation and s.count]
+    return [f"{metric} when perturbed:", *lines] if lines else []
+
+
 def print_run_summary(results: Sequence[RunResult], console: Console) -> None:
     """A table: one row per run, with its headline metrics, failures, time and folder."""
     table = Table(title="Mercury run summary", show_lines=False)
@@ -42,7 +56,11 @@ def print_run_summary(results: Sequence[RunResult], console: Console) -> None:
     table.add_column("metrics (test split)", ratio=2)
     table.add_column("seconds", justify="right")
     for result in results:
-        metrics = "\n".join(f"{s.name.name}={s.mean:.3f}" for s in headline_stats(result.stats))
+        headline = headline_stats(result.stats)
+        lines = [f"{s.name.name}={s.mean:.3f}" for s in headline]
+        if headline:
+            lines += perturbation_lines(result.stats, headline[0].name.name)
+        metrics = "\n".join(lines)
         seconds = "cached" if result.skipped else f"{result.timings.total:.1f}"
         failed = f"[red]{result.num_failed_requests}[/red]" if result.num_failed_requests else "0"
         table.add_row(
