@@ -15,5 +15,5 @@ def configure_logging(level: str | None = None) -> None:
         datefmt="%H:%M:%S",
         force=True,
     )
-    for noisy in ("httpx", "urllib3", "filelock", "transformers", "accelerate"):
+    for noisy in ("httpx", "httpx2", "openai", "urllib3", "filelock", "transformers", "accelerate"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))

@@ -21,6 +21,7 @@ from bench.run_specs import expand_run_entries, suite_entries
 from bench.runner import Runner
 from jobs._logging import configure_logging
 from jobs._summary import make_console, print_dry_run, print_run_summary
+from serve import register_clients
 
 logger = logging.getLogger("benchmark-run")
 
@@ -96,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             results = Runner(None, args.output_path, suite, dry_run=True).run_all(run_specs)
             print_dry_run(results, console)
             return 0
+        register_clients()  # hosted models (openai, ai21) answer in-process when their credential is set
         service = InProcessService()
         check_models_available(service, {r.adapter_spec.model for r in run_specs})
         logger.info("%d runs to do: %s", len(run_specs), ", ".join(r.name for r in run_specs))

@@ -7,7 +7,8 @@
           |-- AccountNotFoundError   404: an admin named an account that does not exist
           |-- QuotaExceededError     429: the account's quota for a model group would be overspent
           |-- RateLimitedError       429: the provider's rate limit queue is full (carries retry_after)
-          |-- CredentialMissingError 503: the provider's credential is not configured (names the key)
+          |-- CredentialMissingError 503: the provider's credential is not configured (names the key;
+          |                          also a bench ModelUnavailableError)
           `-- ProviderError          502/429/504...: the provider failed (status as it answered, if any)
 
 Provider errors are turned into unsuccessful `RequestResult`s by the clients; the others are raised to the
@@ -22,7 +23,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from bench import MercuryError
+from bench import MercuryError, ModelUnavailableError
 
 _KEY_SHAPED = re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_*\-]{6,}")
 
@@ -56,7 +57,8 @@ class ProxyError(MercuryError):
         self.retriable = retriable
         self.status = status if status is not None else self.http_status
         where = f"{model or provider}: " if (model or provider) else ""
-        super().__init__(f"{where}{message}")
+        # Not super(): CredentialMissingError also derives from ModelUnavailableError, whose constructor differs.
+        MercuryError.__init__(self, f"{where}{message}")
 
     def openai_body(self) -> dict[str, Any]:
         """The body an OpenAI-compatible API answers with: `{"error": {"message", "type", "code", ...}}`."""
@@ -126,15 +128,19 @@ class RateLimitedError(ProxyError):
         return str(max(1, math.ceil(self.retry_after)))
 
 
-class CredentialMissingError(ProxyError):
-    """The credential a provider needs is configured neither in credentials.conf nor in the environment."""
+class CredentialMissingError(ProxyError, ModelUnavailableError):  # type: ignore[misc]  # model: str here
+    """The credential a provider needs is configured neither in credentials.conf nor in the environment.
+
+    Also a bench `ModelUnavailableError`, so `InProcessService` reports it like any unavailable model.
+    """
 
     http_status = 503
     error_type = "model_unavailable"
 
     def __init__(self, *, model: str, credential: str, where: str) -> None:
         self.credential = credential
-        super().__init__(f"unavailable: missing credential {credential!r} ({where})", model=model)
+        self.reason = f"missing credential {credential!r} ({where})"
+        ProxyError.__init__(self, f"unavailable: {self.reason}", model=model)
 
 
 class ProviderError(ProxyError):
@@ -158,7 +164,9 @@ class ProviderError(ProxyError):
     ) -> None:
         self.provider_status = provider_status
         self.retry_after = retry_after
-        super().__init__(message, provider=provider, model=model, retriable=retriable, status=_proxy_status(provider_status))
+        super().__init__(
+            message, provider=provider, model=model, retriable=retriable, status=_proxy_status(provider_status)
+        )
 
 
 def _proxy_status(provider_status: int | None) -> int:

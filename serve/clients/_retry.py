@@ -54,7 +54,5 @@ class Retrier:
                 wait = max(self.backoff(attempt), error.retry_after or 0.0)
                 if self.clock() + wait >= deadline:
                     raise
-                logger.info(
-                    "%s: attempt %d failed (%s); retrying in %.2f s", error.model, attempt, error.message, wait
-                )
+                logger.info("%s: attempt %d failed (%s); retrying in %.2f s", error.model, attempt, error.message, wait)
                 self.sleep(wait)

@@ -13,6 +13,8 @@ from jobs.benchmark_run import main
 
 REPO = Path(__file__).parents[2]
 CONF = str(REPO / "configs" / "run_specs.conf")
+pytestmark = pytest.mark.usefixtures("restore_registries")  # main() registers the proxy's clients
+
 RUN_FILES = {"run_spec.json", "scenario.json", "scenario_state.json", "stats.json", "per_instance_stats.json"}
 
 
@@ -87,14 +89,16 @@ def test_skip_completed_reuses_finished_runs(tmp_path: Path, capsys: pytest.Capt
         ([], "nothing to run"),
         (["-r", "simple1:model=nope/model"], "unknown model or model group 'nope/model'"),
         (["-r", "lpm:difficulty=extreme", "-m", "simple/model1"], "argument difficulty='extreme'"),
-        (["-r", "simple1:model=openai/gpt-4o-mini"], "client 'openai' does not run in-process"),
+        (["-r", "simple1:model=openai/gpt-4o-mini"], "missing credential 'openaiApiKey'"),
         (["-c", "absent.conf"], "absent.conf: file not found"),
         (["-c", CONF, "--suite", "nope"], "no suite 'nope'"),
     ],
 )
 def test_user_errors_print_one_line_and_exit_2(
-    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)  # no prod_env/credentials.conf here
     assert main([*args, "-o", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("benchmark-run: error: ") and message in err[-1]
@@ -117,3 +121,33 @@ def test_small_run_on_the_local_model(tmp_path: Path) -> None:
     assert len(completions) == 3
     assert all(c["tokens"] and all(t["logprob"] <= 0 for t in c["tokens"]) for c in completions)
     assert ("exact_match", "test", None) in _stats(run_dir)
+
+
+def test_openai_compatible_server_end_to_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A model on any OpenAI-compatible server (vLLM, llama.cpp) is one YAML entry away; the real `openai` library
+    talks to a fake server on loopback."""
+    from tests.serve.fake_openai import FakeOpenAI
+
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    with FakeOpenAI() as server:
+        (configs / "model_deployments.yaml").write_text(
+            "model_deployments:\n"
+            "  - name: vllm/fake-model\n"
+            "    client: openai\n"
+            "    tokenizer: openai/r50k_base\n"
+            "    context_window: 2048\n"
+            f"    client_args: {{base_url: '{server.base_url}', credential: null, model: fake-model}}\n"
+        )
+        monkeypatch.setenv("MERCURY_CONFIG_DIR", str(configs))
+        status = main(["-r", "lpm:model=vllm/fake-model", "--max-eval-instances", "3", "-o", str(tmp_path / "out")])
+        assert status == 0
+        assert len([r for r in server.requests if r.path == "/v1/completions"]) == 3
+    run_dir = tmp_path / "out" / "runs" / "default" / "lpm:model=vllm_fake-model"
+    state = json.loads((run_dir / "scenario_state.json").read_text())
+    texts = [s["result"]["completions"][0]["text"] for s in state["request_states"]]
+    # the fake repeats " Paris is the capital." up to max_tokens (lpm's prompt asks for a short answer, no newline)
+    assert len(texts) == 3 and all(t.startswith(" Paris is the capital.") for t in texts)
+    assert "lpm:model=vllm_fake-model" in capsys.readouterr().out

@@ -1,0 +1,193 @@
+"""`openai`: any OpenAI-compatible server (OpenAI, vLLM, llama.cpp server, Together) through the `openai` library.
+
+`client_args` of the deployment:
+
+    base_url:   the server's URL ending in /v1 (default: OpenAI's)
+    credential: the credentials.conf name of its key (default 'openaiApiKey'; null for a server without keys)
+    api:        'completions' (default; echo and prompt logprobs) or 'chat' (chat completions)
+    model:      the name the server knows the model by (default: the part of the name after the slash)
+
+Logprobs come back as bench `Token`s: completions give `logprobs.tokens/token_logprobs/top_logprobs`
+(with `echo` the prompt's tokens come first, the very first without a logprob: 0.0), chat gives
+`logprobs.content[].{token, logprob, top_logprobs}`. The library's own retries are off: `Retrier` retries.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import openai
+from pydantic import BaseModel, ConfigDict, Field
+
+from bench import Credentials, GeneratedOutput, Request, RequestResult, Token
+from bench.models import ModelDeployment
+from serve._config import ServingConfig
+from serve.clients._provider import (
+    ProviderClient,
+    is_retriable_status,
+    parse_client_args,
+    parse_retry_after,
+    resolve_credential,
+)
+from serve.clients._retry import Retrier
+
+NO_KEY = "no-key"  # the library insists on a key; servers without auth ignore it
+MAX_CHAT_TOP_LOGPROBS = 20
+
+
+class OpenAIArgs(BaseModel):
+    """The `client_args` an openai deployment accepts."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_url: str | None = Field(default=None, description="server URL ending in /v1; default OpenAI's")
+    credential: str | None = Field(default="openaiApiKey", description="credentials.conf name of the key")
+    api: Literal["completions", "chat"] = Field(default="completions", description="which endpoint to call")
+    model: str | None = Field(default=None, description="the server's name for the model")
+
+
+class OpenAIClient(ProviderClient):
+    """Completions and chat completions with logprobs against one OpenAI-compatible server."""
+
+    provider = "openai"
+
+    def __init__(
+        self,
+        deployment: ModelDeployment,
+        *,
+        credentials: Credentials | None = None,
+        serving: ServingConfig | None = None,
+        retrier: Retrier | None = None,
+    ) -> None:
+        """Build the client; the key is read now, so a missing one is reported before any request.
+
+        Raises:
+            ConfigError: for bad `client_args`.
+            CredentialMissingError: naming the missing credential.
+        """
+        super().__init__(deployment, serving=serving, retrier=retrier)
+        self.args = parse_client_args(OpenAIArgs, deployment)
+        key = resolve_credential(deployment, self.args.credential, credentials)
+        self._secrets = [key.get_secret_value()] if key is not None else []
+        self.engine = self.args.model or deployment.name.split("/", 1)[-1]
+        self.sdk = openai.OpenAI(
+            api_key=key.get_secret_value() if key is not None else NO_KEY,
+            base_url=self.args.base_url,
+            max_retries=0,
+            timeout=self.timeout,
+        )
+
+    def provider_request(self, request: Request) -> dict[str, Any]:
+        common: dict[str, Any] = {
+            "model": self.engine,
+            "temperature": request.temperature,
+            "n": request.num_completions,
+            "max_tokens": request.max_tokens,
+            "top_p": request.top_p,
+            "presence_penalty": request.presence_penalty,
+            "frequency_penalty": request.frequency_penalty,
+        }
+        if request.stop_sequences:
+            common["stop"] = list(request.stop_sequences)
+        if self.args.api == "chat":
+            return {"endpoint": "chat", **common, **self._chat_fields(request)}
+        if request.messages is not None:
+            raise self.fail("chat messages need a deployment with client_args api: chat", retriable=False)
+        return {
+            "endpoint": "completions",
+            **common,
+            "prompt": request.prompt,
+            "logprobs": request.top_k_per_token,
+            "echo": request.echo_prompt,
+        }
+
+    def _chat_fields(self, request: Request) -> dict[str, Any]:
+        if request.echo_prompt:
+            raise self.fail("echo_prompt is not supported by the chat completions API", retriable=False)
+        messages = (
+            [m.model_dump() for m in request.messages]
+            if request.messages is not None
+            else [{"role": "user", "content": request.prompt}]
+        )
+        top = min(request.top_k_per_token, MAX_CHAT_TOP_LOGPROBS)
+        return {"messages": messages, "logprobs": True, "top_logprobs": top}
+
+    def send(self, request: Request, provider_request: dict[str, Any]) -> RequestResult:
+        body = {k: v for k, v in provider_request.items() if k != "endpoint"}
+        try:
+            if provider_request["endpoint"] == "chat":
+                response = self.sdk.chat.completions.create(**body).model_dump()
+                completions = tuple(_chat_choice(c) for c in response["choices"])
+            else:
+                response = self.sdk.completions.create(**body).model_dump()
+                completions = tuple(_completion_choice(c) for c in response["choices"])
+        except openai.APIStatusError as error:
+            raise self._status_error(error) from None
+        except openai.APITimeoutError:
+            raise self.fail(f"no answer within {self.timeout} s (timeout)", retriable=True) from None
+        except openai.APIConnectionError as error:
+            raise self.fail(f"connection failed: {error.__cause__ or error}", retriable=True) from None
+        return RequestResult(success=True, completions=completions)
+
+    def _status_error(self, error: openai.APIStatusError) -> Exception:
+        status = error.status_code
+        said = _provider_message(error)
+        retry_after = parse_retry_after(error.response.headers.get("retry-after"))
+        return self.fail(
+            f"provider answered HTTP {status}: {said}",
+            retriable=is_retriable_status(status),
+            status=status,
+            retry_after=retry_after,
+        )
+
+
+def openai_client(deployment: ModelDeployment) -> OpenAIClient:
+    """The factory `register_clients` registers as 'openai': credentials from the proxy's folder or the environment."""
+    return OpenAIClient(deployment)
+
+
+def _provider_message(error: openai.APIStatusError) -> str:
+    """The provider's own message: `error.message` of an OpenAI-shaped body, else the raw text."""
+    body = error.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+    text = error.response.text
+    return text[:500] if text else error.message
+
+
+def _completion_choice(choice: dict[str, Any]) -> GeneratedOutput:
+    logprobs = choice.get("logprobs") or {}
+    texts = logprobs.get("tokens") or []
+    values = logprobs.get("token_logprobs") or [None] * len(texts)
+    tops = logprobs.get("top_logprobs") or [None] * len(texts)
+    tokens = tuple(
+        Token(text=t, logprob=float(lp) if lp is not None else 0.0, top_logprobs=dict(top or {}))
+        for t, lp, top in zip(texts, values, tops)
+    )
+    return GeneratedOutput(
+        text=choice.get("text") or "",
+        logprob=sum(t.logprob for t in tokens),
+        tokens=tokens,
+        finish_reason=choice.get("finish_reason"),
+    )
+
+
+def _chat_choice(choice: dict[str, Any]) -> GeneratedOutput:
+    content = (choice.get("logprobs") or {}).get("content") or []
+    tokens = tuple(
+        Token(
+            text=item["token"],
+            logprob=float(item["logprob"]),
+            top_logprobs={top["token"]: float(top["logprob"]) for top in item.get("top_logprobs") or []},
+        )
+        for item in content
+    )
+    message = choice.get("message") or {}
+    return GeneratedOutput(
+        text=message.get("content") or "",
+        logprob=sum(t.logprob for t in tokens),
+        tokens=tokens,
+        finish_reason=choice.get("finish_reason"),
+    )

@@ -1,0 +1,133 @@
+"""`ProviderClient`: what every hosted-provider client shares.
+
+A provider client turns a `Request` into the provider's own request (`provider_request`, a JSON mapping
+that is also the cache key, with the request's `random`), sends it with retries (`Retrier`), and turns
+the answer into a `RequestResult`. A provider's failure never raises: it comes back as an unsuccessful
+result whose error says what the provider said (secrets removed) and whether a retry may pass.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import abstractmethod
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from bench import ConfigError, Credentials, Request, RequestResult, load_credentials
+from bench.models import ModelClient, ModelDeployment
+from serve._config import ServingConfig, proxy_env_path, serving_config
+from serve._errors import CredentialMissingError, ProviderError, redact
+from serve.clients._retry import Retrier
+
+ArgsT = TypeVar("ArgsT", bound=BaseModel)
+
+
+def parse_client_args(model: type[ArgsT], deployment: ModelDeployment) -> ArgsT:
+    """The deployment's `client_args` checked against `model`.
+
+    Raises:
+        ConfigError: naming the model, each bad key and its problem.
+    """
+    try:
+        return model.model_validate(deployment.client_args)
+    except ValidationError as error:
+        problems = "; ".join(f"key 'client_args.{'.'.join(map(str, e['loc']))}': {e['msg']}" for e in error.errors())
+        raise ConfigError("model_deployments.yaml", f"model {deployment.name!r}: {problems}") from None
+
+
+def resolve_credential(
+    deployment: ModelDeployment, name: str | None, credentials: Credentials | None = None
+) -> SecretStr | None:
+    """The secret called `name` (None when `name` is None: a server that needs no key).
+
+    Args:
+        deployment: the model, named in the error.
+        name: the credential's name in credentials.conf, e.g. 'openaiApiKey'.
+        credentials: where to look (default: `<proxy env>/credentials.conf`, then the environment).
+
+    Raises:
+        CredentialMissingError: naming the missing key and where it may be set (never a value).
+    """
+    if name is None:
+        return None
+    found = credentials if credentials is not None else load_credentials(proxy_env_path())
+    value = found.get(name)
+    if value is None or not value.get_secret_value():
+        source = found.source or str(Path(proxy_env_path()) / "credentials.conf")
+        raise CredentialMissingError(
+            model=deployment.name, credential=name, where=f"set it in {source} or its environment variable"
+        )
+    return value
+
+
+class ProviderClient(ModelClient):
+    """Base of the hosted-provider clients: provider request, retries, failures as results."""
+
+    provider: str = "provider"
+
+    def __init__(
+        self, deployment: ModelDeployment, *, serving: ServingConfig | None = None, retrier: Retrier | None = None
+    ) -> None:
+        self.deployment = deployment
+        self.serving = serving if serving is not None else serving_config(deployment)
+        self.retrier = retrier if retrier is not None else Retrier(self.serving.retry)
+        self.timeout = self.retrier.config.request_timeout_seconds  # of one attempt
+        self._secrets: list[str] = []
+
+    @abstractmethod
+    def provider_request(self, request: Request) -> dict[str, Any]:
+        """The JSON body (plus route) sent to the provider; with `random`, the cache key.
+
+        Raises:
+            ProviderError: (fatal) for a request this provider's API cannot express.
+        """
+
+    @abstractmethod
+    def send(self, request: Request, provider_request: dict[str, Any]) -> RequestResult:
+        """One attempt: the provider's answer as a successful result.
+
+        Raises:
+            ProviderError: for any failure (retriable or not).
+        """
+
+    def make_request(self, request: Request) -> RequestResult:
+        """The provider's answer, retried while it fails in a way that may pass; never raises for its failure."""
+        started = time.perf_counter()
+        try:
+            body = self.provider_request(request)
+            result = self.retrier.call(lambda: self.send(request, body))
+        except ProviderError as error:
+            return RequestResult.failure(redact(str(error), self._secrets), retriable=error.retriable)
+        return result.model_copy(
+            update={"request_time": time.perf_counter() - started, "request_datetime": int(time.time())}
+        )
+
+    def fail(
+        self, message: str, *, retriable: bool, status: int | None = None, retry_after: float | None = None
+    ) -> ProviderError:
+        """A `ProviderError` for this client's model, its message cleaned of secrets."""
+        return ProviderError(
+            redact(message, self._secrets),
+            provider=self.provider,
+            model=self.deployment.name,
+            retriable=retriable,
+            provider_status=status,
+            retry_after=retry_after,
+        )
+
+
+def is_retriable_status(status: int) -> bool:
+    """429 (rate limit), 408 (request timeout) and 5xx may pass on retry; other statuses will not."""
+    return status in (408, 429) or status >= 500
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header given in seconds (HTTP dates are ignored: None)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None

@@ -1,0 +1,155 @@
+"""Accounts: the original one-line form, admin rights, key rotation, exact quotas under threads, persistence."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from bench import ConfigError
+from serve import (
+    AccountNotFoundError,
+    Accounts,
+    AuthenticationError,
+    PermissionDeniedError,
+    QuotaExceededError,
+)
+
+NOV_28 = dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC).timestamp()
+
+
+def write(tmp_path: Path, *lines: dict[str, object]) -> Path:
+    (tmp_path / "accounts.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return tmp_path
+
+
+def test_original_one_line_form_loads(tmp_path: Path) -> None:
+    accounts = Accounts(write(tmp_path, {"api_key": "crfm"}))
+    account = accounts.authenticate("crfm")
+    assert (account.description, account.is_admin, account.usages) == ("", False, {})
+    assert "crfm" not in repr(account)
+    with pytest.raises(AuthenticationError, match=r"^invalid API key \(the key is not shown\)$"):
+        accounts.authenticate("crfx")
+
+
+def test_keys_are_compared_in_constant_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    accounts = Accounts(write(tmp_path, {"api_key": "a"}, {"api_key": "b"}, {"api_key": "c"}))
+    compared: list[bytes] = []
+    real = hmac.compare_digest
+
+    def spy(x: bytes, y: bytes) -> bool:
+        compared.append(x)
+        return real(x, y)
+
+    monkeypatch.setattr("serve._accounts.hmac.compare_digest", spy)
+    accounts.authenticate("a")
+    assert compared == [b"a", b"b", b"c"]  # every account compared, no early exit
+
+
+def test_bad_line_names_file_and_line_not_content(tmp_path: Path) -> None:
+    (tmp_path / "accounts.jsonl").write_text('{"api_key": "ok"}\n{"api_key": "sk-secret", "admin": true}\n')
+    with pytest.raises(ConfigError, match=r"accounts.jsonl:2: invalid account \(key 'admin': Extra inputs") as raised:
+        Accounts(tmp_path)
+    assert "sk-secret" not in str(raised.value)
+
+
+def test_admin_creates_and_non_admin_is_restricted(tmp_path: Path) -> None:
+    accounts = Accounts(write(tmp_path, {"api_key": "root", "is_admin": True}, {"api_key": "user"}))
+    created = accounts.create_account("root", description="team A", quotas={"openai": {"daily": 100}})
+    assert len(created.api_key) >= 40 and created.usages["openai"]["daily"].quota == 100
+    assert accounts.get_account("root", created.api_key).description == "team A"
+    assert len(accounts.list_accounts("root")) == 3
+    assert accounts.get_account("user").api_key == "user"  # its own account
+    with pytest.raises(PermissionDeniedError, match="reading another account requires an admin"):
+        accounts.get_account("user", created.api_key)
+    with pytest.raises(PermissionDeniedError):
+        accounts.create_account("user")
+    with pytest.raises(PermissionDeniedError):
+        accounts.list_accounts("user")
+    with pytest.raises(PermissionDeniedError, match="admin rights or quotas"):
+        accounts.update_account("user", quotas={"openai": {"total": 10**9}})
+    assert accounts.update_account("user", description="mine").description == "mine"
+    with pytest.raises(AccountNotFoundError):
+        accounts.get_account("root", "nobody")
+
+
+def test_key_rotation(tmp_path: Path) -> None:
+    accounts = Accounts(write(tmp_path, {"api_key": "root", "is_admin": True}, {"api_key": "user"}))
+    rotated = accounts.rotate_key("root", "user")
+    assert rotated.api_key != "user" and len(rotated.api_key) >= 40
+    with pytest.raises(AuthenticationError):
+        accounts.authenticate("user")
+    own = accounts.rotate_key(rotated.api_key)  # anyone may rotate their own key
+    assert accounts.authenticate(own.api_key).api_key == own.api_key
+    with pytest.raises(PermissionDeniedError):
+        accounts.rotate_key(own.api_key, "root")
+
+
+def test_charge_checks_every_quota_and_resets_with_the_period(tmp_path: Path) -> None:
+    clock = [NOV_28]
+    accounts = Accounts(write(tmp_path, {"api_key": "root", "is_admin": True}), clock=lambda: clock[0])
+    key = accounts.create_account("root", quotas={"openai": {"daily": 100, "total": 150}}).api_key
+    accounts.charge(key, "openai", 60)
+    with pytest.raises(QuotaExceededError, match=r"daily quota of model group 'openai' exceeded: used 60 of 100"):
+        accounts.charge(key, "openai", 41)
+    accounts.charge(key, "openai", 40)
+    with pytest.raises(QuotaExceededError):
+        accounts.check_quota(key, "openai")  # used up exactly: refused before a request
+    accounts.charge(key, "ai21", 10**6)  # no quota for that group: only counted
+    clock[0] += 86400  # next day: the daily usage starts again, the total does not
+    usage = accounts.get_account(key).usages["openai"]
+    assert (usage["daily"].used, usage["daily"].period, usage["total"].used) == (0, "2026-11-29", 100)
+    with pytest.raises(QuotaExceededError, match=r"total quota .* used 100 of 150 tokens, this request needs 51"):
+        accounts.charge(key, "openai", 51)
+    assert accounts.charge(key, "openai", 50).usages["openai"]["monthly"].used == 150
+
+
+def test_quota_is_exact_under_eight_racing_threads(tmp_path: Path) -> None:
+    accounts = Accounts(write(tmp_path, {"api_key": "root", "is_admin": True}))
+    key = accounts.create_account("root", quotas={"openai": {"total": 500}}).api_key
+    granted: list[int] = []
+    lock = threading.Lock()
+
+    def spend() -> None:
+        for _ in range(100):
+            try:
+                accounts.charge(key, "openai", 1)
+            except QuotaExceededError:
+                continue
+            with lock:
+                granted.append(1)
+
+    threads = [threading.Thread(target=spend) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(granted) == 500
+    assert Accounts(tmp_path).get_account(key).usages["openai"]["total"].used == 500
+
+
+def test_two_instances_on_one_file_share_state(tmp_path: Path) -> None:
+    # two Accounts objects stand for two processes: each re-reads the file when the other changed it
+    first = Accounts(write(tmp_path, {"api_key": "root", "is_admin": True}))
+    key = first.create_account("root", quotas={"g": {"total": 10}}).api_key
+    second = Accounts(tmp_path)
+    second.charge(key, "g", 6)
+    with pytest.raises(QuotaExceededError):
+        first.charge(key, "g", 5)
+    assert first.charge(key, "g", 4).usages["g"]["total"].used == 10
+
+
+def test_persists_across_restart_and_file_is_private(tmp_path: Path) -> None:
+    accounts = Accounts(tmp_path)
+    admin_key = accounts.ensure_admin()
+    assert admin_key is not None and accounts.ensure_admin() is None
+    key = accounts.create_account(admin_key, description="kept").api_key
+    accounts.charge(key, "openai", 7)
+    reopened = Accounts(tmp_path / "accounts.jsonl")
+    assert reopened.get_account(key).usages["openai"]["total"].used == 7
+    assert reopened.authenticate(admin_key).is_admin
+    assert (tmp_path / "accounts.jsonl").stat().st_mode & 0o077 == 0
