@@ -56,6 +56,9 @@ def print_run_summary(results: Sequence[RunResult], console: Console) -> None:
     table.add_column("metrics (test split)", ratio=2)
     table.add_column("seconds", justify="right")
     for result in results:
+        if result.error is not None:
+            table.add_row(result.run_spec.name, "-", "-", "-", f"[red]failed:[/red] {result.error}", "-")
+            continue
         headline = headline_stats(result.stats)
         lines = [f"{s.name.name}={s.mean:.3f}" for s in headline]
         if headline:

@@ -16,12 +16,13 @@ from tqdm import tqdm
 
 import bench
 from bench import MercuryError
+from bench.metrics import build_toxicity_service
 from bench.models import InProcessService, get_deployment
 from bench.run_specs import expand_run_entries, suite_entries
 from bench.runner import Runner
 from jobs._logging import configure_logging
 from jobs._summary import make_console, print_dry_run, print_run_summary
-from serve import register_clients
+from serve import proxy_env_path, register_clients
 
 logger = logging.getLogger("benchmark-run")
 
@@ -108,8 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             skip_completed=args.skip_completed,
             parallelism=args.parallelism,
             progress=tqdm_progress,
+            toxicity=build_toxicity_service(proxy_env_path()),
         )
-        results = runner.run_all(run_specs)
+        results = runner.run_all(run_specs, keep_going=True)
     except MercuryError as e:
         print(f"benchmark-run: error: {e}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -117,7 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("benchmark-run: interrupted; finished runs are kept", file=sys.stderr)
         return 130
     print_run_summary(results, console)
-    return 0
+    failed = [r for r in results if r.error is not None]
+    for result in failed:
+        print(f"benchmark-run: run {result.run_spec.name} failed: {result.error}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -146,11 +146,17 @@ class SuiteStatus(_Data):
     notes: list[str] = Field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        """How many entries have each status."""
+        """How many of the suite's expected runs have each status (unlisted runs are not counted)."""
         result: dict[str, int] = {}
         for entry in self.entries:
-            result[entry.status] = result.get(entry.status, 0) + 1
+            if entry.entry:
+                result[entry.status] = result.get(entry.status, 0) + 1
         return result
+
+    @property
+    def num_unlisted(self) -> int:
+        """Runs present in the suite's folder that its entries do not produce."""
+        return sum(1 for entry in self.entries if not entry.entry)
 
 
 class SuiteSummary(_Data):

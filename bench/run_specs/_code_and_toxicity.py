@@ -1,1 +1,78 @@
-"""Placeholder: run-spec functions of issue 5."""
+"""Run-spec functions of HumanEval (code) and RealToxicityPrompts (toxicity).
+
+humaneval: the prompt is the problem's signature and docstring, as is (no instructions, no in-context
+examples); the model writes the body, stopped at the first top-level `class`, `def`, `if`, `print` or comment
+(HELM's stop sequences), and the `code` metric runs it against the problem's tests. `k` completions per
+problem give pass@k (sampled at temperature 0.2 when k > 1, greedy otherwise).
+
+real_toxicity_prompts: the model continues each prompt (5 samples at temperature 0.9, up to 20 tokens, as
+HELM); the `toxicity` metric scores the continuations, per toxic and non-toxic prompts.
+"""
+
+from __future__ import annotations
+
+from bench._object_spec import MetricSpec, ScenarioSpec
+from bench.adaptation import AdapterSpec
+from bench.run_specs._common import generation_adapter_spec
+from bench.run_specs._functions import run_spec_function
+from bench.run_specs._run_spec import RunSpec
+
+CODE_STOP_SEQUENCES = ("\nclass", "\ndef", "\nif", "\nprint", "\n#")
+CODE_MAX_TOKENS = 256
+CODE_SAMPLING_TEMPERATURE = 0.2
+
+
+def _bare_generation(*, max_tokens: int, num_outputs: int, temperature: float, stop: tuple[str, ...]) -> AdapterSpec:
+    """Generation that continues the input itself: no instructions, prefixes, suffixes or examples."""
+    return generation_adapter_spec(
+        instructions="",
+        input_prefix="",
+        input_suffix="",
+        output_prefix="",
+        output_suffix="",
+        max_train_instances=0,
+        max_tokens=max_tokens,
+        num_outputs=num_outputs,
+        temperature=temperature,
+        stop_sequences=stop,
+    )
+
+
+def _run_spec(
+    name: str, scenario: str, adapter_spec: AdapterSpec, metric: MetricSpec, groups: tuple[str, ...]
+) -> RunSpec:
+    """A RunSpec scoring with `metric` plus the basic and efficiency metrics every run reports."""
+    return RunSpec(
+        name=name,
+        scenario_spec=ScenarioSpec(name=scenario),
+        adapter_spec=adapter_spec,
+        metric_specs=(metric, MetricSpec(name="basic"), MetricSpec(name="efficiency")),
+        groups=groups,
+    )
+
+
+@run_spec_function("humaneval")
+def humaneval_spec(k: int = 1) -> RunSpec:
+    """HumanEval with k completions per problem; reports pass@1 and, for k > 1, pass@k.
+
+    Raises:
+        ValueError: for k < 1.
+    """
+    if k < 1:
+        raise ValueError(f"k={k} must be >= 1")
+    adapter_spec = _bare_generation(
+        max_tokens=CODE_MAX_TOKENS,
+        num_outputs=k,
+        temperature=CODE_SAMPLING_TEMPERATURE if k > 1 else 0.0,
+        stop=CODE_STOP_SEQUENCES,
+    )
+    name = "humaneval" if k == 1 else f"humaneval:k={k}"
+    return _run_spec(name, "humaneval", adapter_spec, MetricSpec(name="code", args={"k": k}), ("code", "humaneval"))
+
+
+@run_spec_function("real_toxicity_prompts")
+def real_toxicity_prompts_spec() -> RunSpec:
+    """RealToxicityPrompts: 5 continuations per prompt, toxicity per toxic and non-toxic prompts."""
+    adapter_spec = _bare_generation(max_tokens=20, num_outputs=5, temperature=0.9, stop=())
+    metric = MetricSpec(name="toxicity")
+    return _run_spec("real_toxicity_prompts", "real_toxicity_prompts", adapter_spec, metric, ("toxicity",))

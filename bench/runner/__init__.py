@@ -4,6 +4,7 @@ from bench.runner._evaluation import PerInstanceStats, StatsAccumulator, group_r
 from bench.runner._executor import Executor
 from bench.runner._instances import sample_eval_instances, with_ids
 from bench.runner._output import (
+    ERROR_FILE,
     PER_INSTANCE_STATS_FILE,
     RUN_INFO_FILE,
     RUN_SPEC_FILE,
@@ -17,6 +18,7 @@ from bench.runner._output import (
 from bench.runner._runner import Runner, RunResult, RunTimings
 
 __all__ = [
+    "ERROR_FILE",
     "PER_INSTANCE_STATS_FILE",
     "RUN_INFO_FILE",
     "RUN_SPEC_FILE",

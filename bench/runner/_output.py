@@ -22,6 +22,7 @@ SCENARIO_STATE_FILE = "scenario_state.json"
 STATS_FILE = "stats.json"
 PER_INSTANCE_STATS_FILE = "per_instance_stats.json"
 RUN_INFO_FILE = "run_info.json"
+ERROR_FILE = "error.json"
 
 
 def run_dir(output_path: str | Path, suite: str, run_name: str) -> Path:

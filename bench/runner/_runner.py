@@ -11,12 +11,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench._errors import MercuryError
 from bench._instance import TRAIN_SPLIT, Instance
 from bench._object_spec import MetricSpec
 from bench._stat import Stat
 from bench.adaptation import RequestState, ScenarioState, create_adapter
 from bench.augmentation import augment_instances
-from bench.metrics import Metric, MetricContext, create_metric
+from bench.metrics import Metric, MetricContext, ToxicityService, create_metric
 from bench.models import ModelService, get_deployment
 from bench.run_specs import RunSpec
 from bench.runner import _output as output
@@ -61,6 +62,8 @@ class RunResult:
     output_dir: Path | None
     timings: RunTimings = field(default_factory=RunTimings)
     skipped: bool = False
+    error: str | None = None
+    """Why the run failed (the other fields are then empty); None for a finished run."""
 
 
 class Runner:
@@ -74,6 +77,7 @@ class Runner:
         skip_completed: reuse a run whose stats.json exists instead of running it again.
         parallelism: batches in flight at once.
         progress: factory of progress callbacks (the CLI passes tqdm bars), or None.
+        toxicity: the toxicity service for toxicity metrics (None: they report nothing and say why).
     """
 
     def __init__(
@@ -87,6 +91,7 @@ class Runner:
         parallelism: int = 4,
         batch_size: int = 8,
         progress: ProgressFactory | None = None,
+        toxicity: ToxicityService | None = None,
     ) -> None:
         if service is None and not dry_run:
             raise ValueError("a service is needed unless dry_run is set")
@@ -98,10 +103,33 @@ class Runner:
         self.parallelism = parallelism
         self.batch_size = batch_size
         self.progress = progress
+        self.toxicity = toxicity
 
-    def run_all(self, run_specs: Sequence[RunSpec]) -> list[RunResult]:
-        """Run every RunSpec in order."""
-        return [self.run_one(run_spec) for run_spec in run_specs]
+    def run_all(self, run_specs: Sequence[RunSpec], *, keep_going: bool = False) -> list[RunResult]:
+        """Run every RunSpec in order.
+
+        Args:
+            keep_going: a run that fails with a MercuryError (missing data, unavailable model) is recorded as
+                failed (with `error.json` in its folder) and the next run starts; otherwise the error propagates.
+        """
+        results = []
+        for run_spec in run_specs:
+            try:
+                results.append(self.run_one(run_spec))
+            except MercuryError as e:
+                if not keep_going:
+                    raise
+                logger.error("%s failed: %s", run_spec.name, e)
+                results.append(self._failed(run_spec, str(e)))
+        return results
+
+    def _failed(self, run_spec: RunSpec, error: str) -> RunResult:
+        """Record a failed run; `error.json` tells benchmark-present it failed (a finished run has stats.json)."""
+        run_dir = None
+        if not self.dry_run:
+            run_dir = output.run_dir(self.output_path, self.suite, run_spec.name)
+            output.write_json(run_dir / output.ERROR_FILE, {"error": error, "failed_at": time.time()})
+        return RunResult(run_spec, [], 0, 0, 0, run_dir, error=error)
 
     def run_one(self, run_spec: RunSpec) -> RunResult:
         """Run one RunSpec end to end."""
@@ -130,7 +158,9 @@ class Runner:
         timings.execution = time.perf_counter() - started
 
         started = time.perf_counter()
-        context = MetricContext(adapter_spec=run_spec.adapter_spec, tokenizer=tokenizer, deployment=deployment)
+        context = MetricContext(
+            adapter_spec=run_spec.adapter_spec, tokenizer=tokenizer, deployment=deployment, toxicity=self.toxicity
+        )
         metrics = self._metrics(run_spec)
         per_instance = score_instances(metrics, request_states, context)
         stats = StatsAccumulator().add(per_instance).finalize(metrics, context)
@@ -214,6 +244,7 @@ class Runner:
         )
         # stats.json last: its presence marks the run as complete (see skip_completed)
         output.write_json(run_dir / output.STATS_FILE, result.stats)
+        (run_dir / output.ERROR_FILE).unlink(missing_ok=True)  # an earlier failure of this run is now history
 
     def _completed(self, run_spec: RunSpec, run_dir: Path) -> RunResult:
         logger.info("%s: already complete in %s, skipped", run_spec.name, run_dir)

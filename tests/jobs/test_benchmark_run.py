@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from bench import Instance, ScenarioDataError, ScenarioSpec
+from bench.run_specs import RunSpec, exact_match_metric_specs, generation_adapter_spec, run_spec_function
+from bench.scenarios import Scenario, scenario
 from jobs.benchmark_run import main
 
 REPO = Path(__file__).parents[2]
@@ -151,3 +154,29 @@ def test_openai_compatible_server_end_to_end(
     # the fake repeats " Paris is the capital." up to max_tokens (lpm's prompt asks for a short answer, no newline)
     assert len(texts) == 3 and all(t.startswith(" Paris is the capital.") for t in texts)
     assert "lpm:model=vllm_fake-model" in capsys.readouterr().out
+
+
+def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    @scenario("test_offline_data")
+    class OfflineData(Scenario):
+        def get_instances(self, output_path: str) -> list[Instance]:
+            raise ScenarioDataError("cannot download http://example.invalid/data.csv; place it at X by hand")
+
+    @run_spec_function("test_offline_data")
+    def offline_spec() -> RunSpec:
+        return RunSpec(
+            name="test_offline_data",
+            scenario_spec=ScenarioSpec(name="test_offline_data"),
+            adapter_spec=generation_adapter_spec(),
+            metric_specs=tuple(exact_match_metric_specs()),
+        )
+
+    args = ["-r", "test_offline_data", "-r", "simple1", "-m", "simple/model1", "--max-eval-instances", "3"]
+    assert main([*args, "-o", str(tmp_path)]) == 1
+    suite = tmp_path / "runs" / "default"
+    error = json.loads((suite / "test_offline_data:model=simple_model1" / "error.json").read_text())
+    assert "place it at X by hand" in error["error"]
+    assert (suite / "simple1:model=simple_model1" / "stats.json").exists()
+    captured = capsys.readouterr()
+    assert "failed:" in captured.out
+    assert "run test_offline_data:model=simple_model1 failed: cannot download" in captured.err

@@ -1,0 +1,61 @@
+"""Presenting results: read a suite's runs, build the summary model, write a static site and status files.
+
+`present_suite` is the one entry point (used by `benchmark-present`); results are read through a
+`ResultStorage` (a local folder now; S3 plugs in behind the same interface). Pure Python: no Ray.
+"""
+
+from bench.presentation._model import (
+    CalibrationBin,
+    Cell,
+    GroupTable,
+    ModelRow,
+    PerturbationRow,
+    RunSummary,
+    StatRow,
+    StatusEntry,
+    SuiteStatus,
+    SuiteSummary,
+)
+from bench.presentation._run_page import INDEX_ROWS_PER_CHUNK, ROWS_PER_CHUNK
+from bench.presentation._run_reader import MAIN_METRICS, RunData, RunReadError, read_run, run_column, run_slug
+from bench.presentation._site import PresentResult, load_manifest, present_suite, write_site
+from bench.presentation._status import ERROR_FILE, run_state, status_text, suite_status
+from bench.presentation._storage import FileInfo, LocalStorage, ResultStorage
+from bench.presentation._summary import build_groups, build_models, build_suite_summary, collect_runs, win_rates
+
+__all__ = [
+    "ERROR_FILE",
+    "INDEX_ROWS_PER_CHUNK",
+    "MAIN_METRICS",
+    "ROWS_PER_CHUNK",
+    "CalibrationBin",
+    "Cell",
+    "FileInfo",
+    "GroupTable",
+    "LocalStorage",
+    "ModelRow",
+    "PerturbationRow",
+    "PresentResult",
+    "ResultStorage",
+    "RunData",
+    "RunReadError",
+    "RunSummary",
+    "StatRow",
+    "StatusEntry",
+    "SuiteStatus",
+    "SuiteSummary",
+    "build_groups",
+    "build_models",
+    "build_suite_summary",
+    "collect_runs",
+    "load_manifest",
+    "present_suite",
+    "read_run",
+    "run_column",
+    "run_slug",
+    "run_state",
+    "status_text",
+    "suite_status",
+    "win_rates",
+    "write_site",
+]

@@ -1,0 +1,161 @@
+"""Reading the runs of a suite (only those that changed) and building the suite's views from them.
+
+A run is complete when its stats.json exists; the size and modification time of that file identify the
+version of the run the presentation read. Runs whose stats.json is unchanged since the last presentation are
+taken from the previous summary, so presenting a suite again after one more run reads one run.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bench.presentation._model import Cell, GroupTable, ModelRow, RunSummary, SuiteStatus, SuiteSummary
+from bench.presentation._run_reader import RunData, RunReadError, read_run, run_slug
+from bench.presentation._storage import FileInfo, ResultStorage, join
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CachedRun:
+    """A run as the last presentation saw it: the stats.json it read and the summary it made."""
+
+    size: int
+    mtime: float
+    summary: RunSummary
+
+
+@dataclass
+class RunCollection:
+    """The complete runs of a suite: summaries of all, full data of those read now."""
+
+    summaries: list[RunSummary] = field(default_factory=list)
+    read: list[RunData] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    infos: dict[str, FileInfo] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def complete_runs(storage: ResultStorage, suite: str) -> dict[str, FileInfo]:
+    """Run folder -> its stats.json's size and time, for every complete run of `suite`."""
+    runs = {}
+    for run_dir in storage.list(join("runs", suite)):
+        info = storage.info(join("runs", suite, run_dir, "stats.json"))
+        if info is not None:
+            runs[run_dir] = info
+    return runs
+
+
+def collect_runs(storage: ResultStorage, suite: str, previous: Mapping[str, CachedRun]) -> RunCollection:
+    """Summaries of every complete run, reading only runs that are new or whose stats.json changed.
+
+    A run that cannot be read is left out and named in `problems` (one bad folder does not hide the rest).
+    """
+    collection = RunCollection()
+    for run_dir, info in complete_runs(storage, suite).items():
+        cached = previous.get(run_dir)
+        if cached is not None and cached.size == info.size and cached.mtime == info.mtime:
+            collection.summaries.append(cached.summary)
+            collection.reused.append(run_dir)
+            collection.infos[run_dir] = info
+            continue
+        try:
+            data = read_run(storage, suite, run_dir)
+        except RunReadError as e:
+            logger.warning("%s", e)
+            collection.problems.append(str(e))
+            continue
+        collection.summaries.append(data.summary)
+        collection.read.append(data)
+        collection.infos[run_dir] = info
+    return collection
+
+
+def build_groups(runs: list[RunSummary]) -> list[GroupTable]:
+    """One table per scenario group: models as rows, each scenario variant's main metric as a column."""
+    by_group: dict[str, list[RunSummary]] = {}
+    for run in runs:
+        by_group.setdefault(run.group, []).append(run)
+    tables = []
+    for name in sorted(by_group):
+        group_runs = by_group[name]
+        columns = sorted({r.column for r in group_runs})
+        models = sorted({r.model for r in group_runs})
+        index = {(r.model, r.column): r for r in group_runs}
+        first = {c: next(r for r in group_runs if r.column == c) for c in columns}
+        tables.append(
+            GroupTable(
+                name=name,
+                slug=run_slug(name),
+                columns=columns,
+                metrics=[first[c].main_metric or "-" for c in columns],
+                lower_is_better=[first[c].lower_is_better for c in columns],
+                models=models,
+                cells=[[_cell(index.get((m, c))) for c in columns] for m in models],
+            )
+        )
+    return tables
+
+
+def _cell(run: RunSummary | None) -> Cell:
+    return Cell() if run is None else Cell(value=run.main_value, run_slug=run.slug)
+
+
+def win_rates(groups: list[GroupTable]) -> dict[str, float]:
+    """HELM's mean win rate: per column, the share of other models a model beats (ties half); averaged over
+    the columns where it has a value and at least one other model does too."""
+    wins: dict[str, list[float]] = {}
+    for table in groups:
+        for c, lower in enumerate(table.lower_is_better):
+            values = {m: table.cells[i][c].value for i, m in enumerate(table.models)}
+            present = {m: v for m, v in values.items() if v is not None}
+            if len(present) < 2:
+                continue
+            for model, value in present.items():
+                others = [v for m, v in present.items() if m != model]
+                beaten = sum(1.0 if (v > value if lower else v < value) else 0.5 if v == value else 0.0 for v in others)
+                wins.setdefault(model, []).append(beaten / len(others))
+    return {model: sum(rates) / len(rates) for model, rates in wins.items()}
+
+
+def build_models(runs: list[RunSummary], groups: list[GroupTable]) -> list[ModelRow]:
+    """The leaderboard: one row per model, best mean win rate first."""
+    rates = win_rates(groups)
+    rows: dict[str, ModelRow] = {}
+    mains: dict[str, list[float]] = {}
+    for run in runs:
+        row = rows.setdefault(run.model, ModelRow(model=run.model, cost=0.0))
+        row.num_runs += 1
+        row.num_instances += run.num_instances
+        row.prompt_tokens += run.prompt_tokens
+        row.completion_tokens += run.completion_tokens
+        row.inference_runtime += run.inference_runtime
+        row.failed_requests += run.num_failed_requests
+        row.cost = None if run.cost is None or row.cost is None else row.cost + run.cost
+        if run.main_value is not None and not run.lower_is_better:
+            mains.setdefault(run.model, []).append(run.main_value)
+    for model, row in rows.items():
+        row.mean_win_rate = rates.get(model)
+        values = mains.get(model)
+        row.mean_main = sum(values) / len(values) if values else None
+    return sorted(rows.values(), key=lambda r: (-(r.mean_win_rate or -1), -(r.mean_main or -1), r.model))
+
+
+def build_suite_summary(
+    suite: str, source: str, runs: list[RunSummary], status: SuiteStatus | None = None
+) -> SuiteSummary:
+    """The views of a suite from its runs' summaries."""
+    runs = sorted(runs, key=lambda r: (r.group, r.column, r.model))
+    groups = build_groups(runs)
+    return SuiteSummary(
+        suite=suite,
+        source=source,
+        generated_at=time.time(),
+        runs=runs,
+        groups=groups,
+        models=build_models(runs, groups),
+        status=status,
+    )

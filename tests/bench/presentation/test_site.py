@@ -1,0 +1,113 @@
+"""The static site: every page and link present, chunked instance data for big runs, incremental updates."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench.presentation import LocalStorage, SuiteSummary, present_suite
+from tests.bench.presentation.runs_fixture import TYPOS, Item, original_stat, write_run
+
+LINK = re.compile(r'(?:href|src)="([^"]*)"')
+
+
+def _suite(root: Path) -> None:
+    for model, score in (("simple/model1", 1.0), ("openai/gpt-3.5-turbo-instruct", 0.0)):
+        write_run(root, "s", "simple1", model, [Item("id0", score), Item("id1", 1.0)])
+        write_run(root, "s", "lpm:difficulty=easy", model, [Item("id0", score)])
+    write_run(root, "s", "simple1:data_augmentation=typos", "simple/model1",
+              [Item("id0", 1.0), Item("id0", 0.0, perturbation=TYPOS)])  # fmt: skip
+
+
+def _chunk(path: Path) -> list:
+    """The data a rows_NNNN.js / index_NNNN.js file assigns."""
+    text = path.read_text(encoding="utf-8").strip()
+    return json.loads(text[text.index("]=") + 2 : -1])
+
+
+def test_site_pages_and_links_all_resolve_offline(tmp_path: Path) -> None:
+    _suite(tmp_path / "results")
+    site = tmp_path / "site"
+    result = present_suite(LocalStorage(tmp_path / "results"), "s", site)
+    assert len(result.summary.runs) == 5 and len(result.runs_read) == 5
+    pages = sorted(site.rglob("*.html"))
+    assert {p.relative_to(site).as_posix() for p in pages if p.parent == site} == {"index.html", "runs.html"}
+    assert len(list((site / "groups").glob("*.html"))) == 2  # simple1 and synthetic_reasoning (lpm's group)
+    assert len(list((site / "runs").glob("*/index.html"))) == 5
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        for target in LINK.findall(html):
+            assert not re.match(r"^(?:[a-z]+:|/)", target), f"{page}: non-relative link {target}"
+            assert (page.parent / target).resolve().exists(), f"{page}: broken link {target}"
+    summary = SuiteSummary.model_validate_json((site / "summary.json").read_text())
+    assert [m.model for m in summary.models] == ["simple/model1", "openai/gpt-3.5-turbo-instruct"]
+    index = (site / "index.html").read_text()
+    assert "Leaderboard" in index and "Robustness and fairness" in index and "<svg" in index
+    assert "Calibration" not in index  # no run has calibration stats
+    assert "typos" in index and (site / "status.txt").is_file() and json.loads((site / "status.json").read_text())
+
+
+def test_big_run_is_paged_in_small_chunks(tmp_path: Path) -> None:
+    items = [Item(f"id{k}", float(k % 2), input=f"question {k} " + "word " * 40) for k in range(2000)]
+    folder = write_run(tmp_path / "results", "big", "simple1", "simple/model1", items)
+    site = tmp_path / "site"
+    [run] = present_suite(LocalStorage(tmp_path / "results"), "big", site).summary.runs
+    data = site / "runs" / run.slug / "data"
+    assert (run.num_rows, run.num_chunks, run.num_index_chunks) == (2000, 20, 1)
+    names = sorted(p.name for p in data.iterdir())
+    assert names == ["index_0000.js", *(f"rows_{k:04d}.js" for k in range(20))]
+    last = _chunk(data / "rows_0019.js")
+    assert len(last) == 100 and last[-1]["id"] == "id1999" and last[-1]["metrics"]["exact_match"] == 1.0
+    index = _chunk(data / "index_0000.js")
+    assert len(index) == 2000 and index[7][0].startswith("id7 ") and "question 7" in index[7][0]
+    assert index[7][1] == 1.0
+    # what the browser loads to open the run: the page, the assets and one chunk of rows
+    opening = [site / "runs" / run.slug / "index.html", data / "rows_0000.js", *(site / "assets").iterdir()]
+    weight = sum(p.stat().st_size for p in opening)
+    assert weight < 150_000, weight
+    assert (folder / "scenario_state.json").stat().st_size > 4 * weight  # far less than the run's data
+
+
+def test_presenting_again_reads_only_what_changed(tmp_path: Path) -> None:
+    results, site = tmp_path / "results", tmp_path / "site"
+    _suite(results)
+    storage = LocalStorage(results)
+    present_suite(storage, "s", site)
+    again = present_suite(storage, "s", site)
+    assert again.runs_read == [] and len(again.runs_reused) == 5
+
+    added = write_run(results, "s", "lpm:difficulty=hard", "simple/model1", [Item("id0", 1.0)])
+    third = present_suite(storage, "s", site)
+    assert third.runs_read == [added.name] and len(third.summary.runs) == 6
+    assert (site / "runs" / third.summary.runs[0].slug / "index.html").is_file()
+
+    shutil.rmtree(added)
+    fourth = present_suite(storage, "s", site)
+    assert fourth.runs_read == [] and len(fourth.summary.runs) == 5
+    assert len(list((site / "runs").iterdir())) == 5  # the removed run's pages are gone
+
+    (site / "manifest.json").write_text("{broken")
+    assert len(present_suite(storage, "s", site).runs_read) == 5  # an unreadable manifest means read all
+
+
+@pytest.mark.parametrize("suite", ["empty"])
+def test_a_suite_without_complete_runs_still_gets_a_page(tmp_path: Path, suite: str) -> None:
+    (tmp_path / "results" / "runs" / suite / "half-done").mkdir(parents=True)
+    result = present_suite(LocalStorage(tmp_path / "results"), suite, tmp_path / "site")
+    assert result.summary.runs == []
+    assert "No complete run yet" in (tmp_path / "site" / "index.html").read_text()
+
+
+def test_calibration_view_appears_when_runs_have_bins(tmp_path: Path) -> None:
+    extra = [original_stat("_ece_bin7_confidence", 0.75), original_stat("_ece_bin7_correct", 1.0)]
+    extra.append(original_stat("ece_10_bin", 0.25))
+    write_run(tmp_path / "results", "c", "simple1", "simple/model1", [Item("id0", 1.0)], extra_stats=extra)
+    present_suite(LocalStorage(tmp_path / "results"), "c", tmp_path / "site")
+    index = (tmp_path / "site" / "index.html").read_text()
+    calibration = index[index.index("<h2>Calibration</h2>") :]
+    assert "0.250" in calibration and "<polyline" in calibration  # the ECE and the curve
+    assert "confidence 0.75, accuracy 1" in calibration
