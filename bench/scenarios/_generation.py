@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable, Collection, Iterable
 
 from bench._errors import ScenarioDataError
-from bench._instance import Instance
+from bench._instance import TEST_SPLIT, TRAIN_SPLIT, VALID_SPLIT, Instance
 
 MAX_ATTEMPTS_PER_INSTANCE = 1000
 """Draws allowed per wanted instance before a generator is declared unable to find enough unique ones."""
@@ -88,3 +88,11 @@ def check_range(what: str, value: int, low: int, high: int | None = None) -> Non
     if value < low or (high is not None and value > high):
         rule = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise ValueError(f"{what} must be {rule}, got {value}")
+
+
+def split_counts(train: int, valid: int, test: int) -> list[tuple[str, int]]:
+    """Checked (split, count) pairs for `draw_splits`: every count must be at least 0."""
+    counts = [(TRAIN_SPLIT, train), (VALID_SPLIT, valid), (TEST_SPLIT, test)]
+    for split, count in counts:
+        check_range(f"num_{split}_instances", count, 0)
+    return counts

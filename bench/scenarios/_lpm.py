@@ -27,8 +27,8 @@ import random
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from bench._instance import CORRECT_TAG, TEST_SPLIT, TRAIN_SPLIT, VALID_SPLIT, Instance, Reference
-from bench.scenarios._generation import check_choice, check_range, draw_splits
+from bench._instance import CORRECT_TAG, Instance, Reference
+from bench.scenarios._generation import check_choice, draw_splits, split_counts
 from bench.scenarios._scenario import Scenario, scenario
 
 LPMDifficulty = Literal["easy", "medium", "hard"]
@@ -248,19 +248,9 @@ class LPMScenario(Scenario):
             ValueError: for an unknown difficulty (naming the valid ones) or a negative count.
         """
         check_choice("difficulty", difficulty, DIFFICULTIES)
-        for what, count in (
-            ("num_train_instances", num_train_instances),
-            ("num_valid_instances", num_valid_instances),
-            ("num_test_instances", num_test_instances),
-        ):
-            check_range(what, count, 0)
+        self.counts = split_counts(num_train_instances, num_valid_instances, num_test_instances)
         self.difficulty = difficulty
         self.level = LEVELS[difficulty]
-        self.counts = [
-            (TRAIN_SPLIT, num_train_instances),
-            (VALID_SPLIT, num_valid_instances),
-            (TEST_SPLIT, num_test_instances),
-        ]
         self.seed = seed
 
     def get_instances(self, output_path: str) -> list[Instance]:

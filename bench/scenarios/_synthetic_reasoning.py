@@ -21,8 +21,8 @@ import itertools
 import random
 from typing import ClassVar, Literal
 
-from bench._instance import CORRECT_TAG, TEST_SPLIT, TRAIN_SPLIT, VALID_SPLIT, Instance, Reference
-from bench.scenarios._generation import check_choice, check_range, draw_splits
+from bench._instance import CORRECT_TAG, Instance, Reference
+from bench.scenarios._generation import check_choice, draw_splits, split_counts
 from bench.scenarios._scenario import Scenario, scenario
 
 SyntheticReasoningMode = Literal["pattern_match", "variable_substitution", "induction"]
@@ -172,18 +172,8 @@ class SyntheticReasoningScenario(Scenario):
             ValueError: for an unknown mode (naming the valid ones) or a negative count.
         """
         check_choice("mode", mode, MODES)
-        for what, count in (
-            ("num_train_instances", num_train_instances),
-            ("num_valid_instances", num_valid_instances),
-            ("num_test_instances", num_test_instances),
-        ):
-            check_range(what, count, 0)
+        self.counts = split_counts(num_train_instances, num_valid_instances, num_test_instances)
         self.mode = mode
-        self.counts = [
-            (TRAIN_SPLIT, num_train_instances),
-            (VALID_SPLIT, num_valid_instances),
-            (TEST_SPLIT, num_test_instances),
-        ]
         self.seed = seed
 
     def get_instances(self, output_path: str) -> list[Instance]:
