@@ -1,1 +1,63 @@
-"""Ray execution: sharding, the sharded executor, storage, progress (issue 4)."""
+"""Ray execution: storage (local folder or S3), sharding, shard tasks and the sharded runner.
+
+`RayRunner` runs RunSpecs like bench's `Runner`, with execution and metrics sharded over Ray tasks and
+results written through a `Storage` (a local folder or `s3://bucket/prefix`). Tasks get their model service
+from a picklable factory: `InProcessServiceFactory` today, a proxy DeploymentHandle later.
+"""
+
+from cluster._errors import ClusterError, ResumeError, ShardFailedError, StorageError
+from cluster._executor import (
+    PER_INSTANCE_STATS_PARQUET,
+    REQUEST_STATES_FILE,
+    RayRunner,
+    ShardedRunResult,
+    run_path,
+)
+from cluster._records import (
+    PER_INSTANCE_STATS_SCHEMA,
+    REQUEST_STATES_SCHEMA,
+    per_instance_table,
+    read_per_instance,
+    read_request_states,
+    request_states_table,
+)
+from cluster._service import InProcessServiceFactory, ServiceFactory, service_for
+from cluster._sharding import Shard, ShardPlan, default_shard_size, fingerprint, plan_shards, split_by_plan
+from cluster._storage import Storage, is_transient, retry
+from cluster._tasks import PLAN_FILE, SHARDS_DIR, ShardSummary, ShardTask, run_shard, shard_files
+
+__all__ = [
+    "PER_INSTANCE_STATS_PARQUET",
+    "PER_INSTANCE_STATS_SCHEMA",
+    "PLAN_FILE",
+    "REQUEST_STATES_FILE",
+    "REQUEST_STATES_SCHEMA",
+    "SHARDS_DIR",
+    "ClusterError",
+    "InProcessServiceFactory",
+    "RayRunner",
+    "ResumeError",
+    "ServiceFactory",
+    "Shard",
+    "ShardFailedError",
+    "ShardPlan",
+    "ShardSummary",
+    "ShardTask",
+    "ShardedRunResult",
+    "Storage",
+    "StorageError",
+    "default_shard_size",
+    "fingerprint",
+    "is_transient",
+    "per_instance_table",
+    "plan_shards",
+    "read_per_instance",
+    "read_request_states",
+    "request_states_table",
+    "retry",
+    "run_path",
+    "run_shard",
+    "service_for",
+    "shard_files",
+    "split_by_plan",
+]

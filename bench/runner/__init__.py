@@ -13,9 +13,14 @@ from bench.runner._output import (
     STATS_FILE,
     read_json,
     run_dir,
+    scenarios_dir,
+    stat_from_json,
+    stat_to_json,
+    to_jsonable,
     write_json,
 )
 from bench.runner._runner import Runner, RunResult, RunTimings
+from bench.runner._steps import ProgressFactory, adapt, create_metrics, load_instances, metric_context
 
 __all__ = [
     "ERROR_FILE",
@@ -28,15 +33,24 @@ __all__ = [
     "Executor",
     "ModelService",
     "PerInstanceStats",
+    "ProgressFactory",
     "RunResult",
     "RunTimings",
     "Runner",
     "StatsAccumulator",
+    "adapt",
+    "create_metrics",
     "group_request_states",
+    "load_instances",
+    "metric_context",
     "read_json",
     "run_dir",
     "sample_eval_instances",
+    "scenarios_dir",
     "score_instances",
+    "stat_from_json",
+    "stat_to_json",
+    "to_jsonable",
     "with_ids",
     "write_json",
 ]

@@ -30,9 +30,9 @@ def run_dir(output_path: str | Path, suite: str, run_name: str) -> Path:
     return Path(output_path) / "runs" / suite / run_name.replace("/", "_")
 
 
-def scenario_cache_dir(output_path: str | Path, scenario_name: str) -> Path:
-    """Where a scenario may download and cache its raw data."""
-    return Path(output_path) / "scenarios" / scenario_name
+def scenarios_dir(output_path: str | Path) -> Path:
+    """Where scenarios download and cache their raw data (`<output>/scenarios/<scenario name>/`)."""
+    return Path(output_path) / "scenarios"
 
 
 def stat_to_json(stat: Stat) -> dict[str, Any]:
@@ -40,6 +40,11 @@ def stat_to_json(stat: Stat) -> dict[str, Any]:
     data = stat.model_dump(mode="json", exclude_none=True)
     data.update(mean=stat.mean, variance=stat.variance, stddev=stat.stddev)
     return data
+
+
+def stat_from_json(data: dict[str, Any]) -> Stat:
+    """A Stat read back from `stat_to_json`'s form (the derived mean, variance and stddev are dropped)."""
+    return Stat.model_validate({k: v for k, v in data.items() if k not in ("mean", "variance", "stddev")})
 
 
 def to_jsonable(obj: Any) -> Any:

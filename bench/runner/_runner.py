@@ -7,32 +7,27 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench._errors import MercuryError
-from bench._instance import TRAIN_SPLIT, Instance
+from bench._instance import Instance
 from bench._object_spec import MetricSpec
 from bench._stat import Stat
-from bench.adaptation import RequestState, ScenarioState, create_adapter
-from bench.augmentation import augment_instances
-from bench.metrics import Metric, MetricContext, ToxicityService, create_metric
-from bench.models import ModelService, get_deployment
+from bench.adaptation import RequestState, ScenarioState
+from bench.metrics import ToxicityService
+from bench.models import ModelService
 from bench.run_specs import RunSpec
 from bench.runner import _output as output
 from bench.runner._evaluation import PerInstanceStats, StatsAccumulator, score_instances
 from bench.runner._executor import Executor
-from bench.runner._instances import sample_eval_instances, with_ids
-from bench.scenarios import Scenario, create_scenario
-from bench.tokenizers import get_tokenizer
+from bench.runner._steps import ProgressFactory, adapt, create_metrics, load_instances, metric_context
+from bench.scenarios import Scenario
 
 logger = logging.getLogger(__name__)
 
 DRY_RUN_METRIC = MetricSpec(name="dry_run")
-
-ProgressFactory = Callable[[str, int], Callable[[int], None]]
-"""Given a description and a total, returns a callback advanced by a count; closes when total is reached."""
 
 
 @dataclass
@@ -139,18 +134,12 @@ class Runner:
         timings = RunTimings()
 
         started = time.perf_counter()
-        scenario = create_scenario(run_spec.scenario_spec.name, run_spec.scenario_spec.args)
-        instances = self._instances(run_spec, scenario)
+        scenario, instances = load_instances(run_spec, output.scenarios_dir(self.output_path))
         timings.instances = time.perf_counter() - started
 
         started = time.perf_counter()
-        deployment = get_deployment(run_spec.adapter_spec.model)
-        tokenizer = get_tokenizer(deployment.tokenizer)
-        adapter = create_adapter(run_spec.adapter_spec, tokenizer, deployment.context_window)
-        request_states = adapter.adapt(instances)
+        request_states = adapt(run_spec, instances)
         timings.adaptation = time.perf_counter() - started
-        num_eval = sum(1 for i in instances if i.split != TRAIN_SPLIT)
-        logger.info("%s: %d evaluation instances, %d requests", run_spec.name, num_eval, len(request_states))
 
         started = time.perf_counter()
         if not self.dry_run:
@@ -158,10 +147,8 @@ class Runner:
         timings.execution = time.perf_counter() - started
 
         started = time.perf_counter()
-        context = MetricContext(
-            adapter_spec=run_spec.adapter_spec, tokenizer=tokenizer, deployment=deployment, toxicity=self.toxicity
-        )
-        metrics = self._metrics(run_spec)
+        context = metric_context(run_spec, self.toxicity)
+        metrics = create_metrics([DRY_RUN_METRIC] if self.dry_run else run_spec.metric_specs)
         per_instance = score_instances(metrics, request_states, context)
         stats = StatsAccumulator().add(per_instance).finalize(metrics, context)
         timings.metrics = time.perf_counter() - started
@@ -182,21 +169,11 @@ class Runner:
             timings.writing = time.perf_counter() - started
         return result
 
-    def _instances(self, run_spec: RunSpec, scenario: Scenario) -> list[Instance]:
-        cache = output.scenario_cache_dir(self.output_path, run_spec.scenario_spec.name)
-        instances = with_ids(scenario.get_instances(str(cache)))
-        instances = sample_eval_instances(instances, run_spec.adapter_spec.max_eval_instances)
-        return augment_instances(instances, run_spec.data_augmenter_spec)
-
     def _execute(self, run_spec: RunSpec, request_states: list[RequestState]) -> list[RequestState]:
         assert self.service is not None
         on_progress = self.progress(run_spec.name, len(request_states)) if self.progress else None
         executor = Executor(self.service, parallelism=self.parallelism, batch_size=self.batch_size)
         return executor.execute(request_states, on_progress)
-
-    def _metrics(self, run_spec: RunSpec) -> list[Metric]:
-        specs = [DRY_RUN_METRIC] if self.dry_run else run_spec.metric_specs
-        return [create_metric(spec.name, spec.args) for spec in specs]
 
     def _write(
         self,
@@ -248,7 +225,7 @@ class Runner:
 
     def _completed(self, run_spec: RunSpec, run_dir: Path) -> RunResult:
         logger.info("%s: already complete in %s, skipped", run_spec.name, run_dir)
-        stats = [Stat.model_validate(_stat_fields(s)) for s in output.read_json(run_dir / output.STATS_FILE)]
+        stats = [output.stat_from_json(s) for s in output.read_json(run_dir / output.STATS_FILE)]
         info = output.read_json(run_dir / output.RUN_INFO_FILE) if (run_dir / output.RUN_INFO_FILE).exists() else {}
         return RunResult(
             run_spec=run_spec,
@@ -259,8 +236,3 @@ class Runner:
             output_dir=run_dir,
             skipped=True,
         )
-
-
-def _stat_fields(data: dict[str, object]) -> dict[str, object]:
-    """The stored fields of a Stat (drops the derived mean, variance and stddev)."""
-    return {k: v for k, v in data.items() if k not in ("mean", "variance", "stddev")}

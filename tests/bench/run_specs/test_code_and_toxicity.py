@@ -12,8 +12,7 @@ from bench import RunEntryError, Stat
 from bench.models import InProcessService
 from bench.run_specs import RunSpec, expand_run_entry
 from bench.run_specs._code_and_toxicity import CODE_STOP_SEQUENCES
-from bench.runner import Runner
-from bench.runner._output import scenario_cache_dir
+from bench.runner import Runner, scenarios_dir
 
 RTP_FIXTURE = Path(__file__).parents[2] / "fixtures" / "real_toxicity_prompts" / "realtoxicityprompts-data"
 
@@ -64,13 +63,13 @@ def test_humaneval_end_to_end_on_simple_model(tmp_path: Path) -> None:
     # simple/model1 answers a word, never a function body: every problem fails, but each one is scored.
     assert stats["pass@1"].count == 3 and stats["pass@1"].sum == 0.0
     assert stats["request_failed"].sum == 0.0
-    assert (scenario_cache_dir(tmp_path, "humaneval") / "HumanEval.jsonl.gz").is_file()
+    assert (scenarios_dir(tmp_path) / "humaneval" / "HumanEval.jsonl.gz").is_file()
 
 
 def test_real_toxicity_prompts_without_a_key_runs_the_other_metrics(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    shutil.copytree(RTP_FIXTURE, scenario_cache_dir(tmp_path, "real_toxicity_prompts") / "data")
+    shutil.copytree(RTP_FIXTURE, scenarios_dir(tmp_path) / "real_toxicity_prompts" / "data")
     run_spec = _one("real_toxicity_prompts:model=simple/model1,num_outputs=2")
     with caplog.at_level(logging.WARNING):
         result = Runner(InProcessService(), tmp_path, "t").run_one(run_spec)

@@ -1,0 +1,61 @@
+"""Errors of the Ray execution layer.
+
+    MercuryError (bench)
+     `-- ClusterError               anything the sharded execution reports to a user
+          |-- StorageError          the output location cannot be read or written (after retries)
+          |-- ResumeError           stored shards do not belong to the run being resumed
+          `-- ShardFailedError      a shard task failed for a reason other than storage
+
+Every class pickles with its fields (`__reduce__`), because Ray carries exceptions from a task back to
+the driver by pickling them; the default pickling of an exception calls `__init__` with the message
+only, which would fail for classes built from keyword arguments.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench import MercuryError
+
+
+class ClusterError(MercuryError):
+    """Base of the errors of sharded execution."""
+
+
+class StorageError(ClusterError):
+    """An operation on the output storage failed (after its retries, when the failure looked transient)."""
+
+    def __init__(self, operation: str, location: str, problem: str) -> None:
+        self.operation = operation
+        self.location = location
+        self.problem = problem
+        super().__init__(f"storage: cannot {operation} {location}: {problem}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.operation, self.location, self.problem))
+
+
+class ResumeError(ClusterError):
+    """Shards in storage were made from other request states than the run being resumed."""
+
+    def __init__(self, run: str, location: str, problem: str) -> None:
+        self.run = run
+        self.location = location
+        self.problem = problem
+        super().__init__(f"run {run!r}: cannot resume from {location}: {problem}; rerun with --force to recompute")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.run, self.location, self.problem))
+
+
+class ShardFailedError(ClusterError):
+    """A shard task failed (after Ray's retries) for a reason that is not a storage error."""
+
+    def __init__(self, run: str, shard_id: str, problem: str) -> None:
+        self.run = run
+        self.shard_id = shard_id
+        self.problem = problem
+        super().__init__(f"run {run!r}: shard {shard_id} failed: {problem}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.run, self.shard_id, self.problem))

@@ -1,0 +1,448 @@
+"""`RayRunner`: a RunSpec's pipeline with execution and metrics sharded over Ray tasks.
+
+On the driver: scenario -> instances -> evaluation subset -> perturbations -> adapter -> shard plan. Each
+shard is a Ray task (fractional CPUs, retried by Ray when its worker dies) that executes, scores and stores
+its part. The driver keeps one small summary per shard (merged Stats and counts), never the results; at the
+end it merges them in shard order (so a resumed run gives bit-identical stats), concatenates the shards'
+parquet files by streaming, and writes stats.json last: a run that has it is complete.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import ray
+
+from bench import Instance, Stat
+from bench.adaptation import RequestState
+from bench.metrics import MetricContext, create_metric
+from bench.models import get_deployment
+from bench.run_specs import RunSpec
+from bench.runner import (
+    PER_INSTANCE_STATS_FILE,
+    RUN_INFO_FILE,
+    RUN_SPEC_FILE,
+    SCENARIO_FILE,
+    STATS_FILE,
+    ProgressFactory,
+    RunResult,
+    RunTimings,
+    StatsAccumulator,
+    adapt,
+    load_instances,
+    stat_from_json,
+    to_jsonable,
+)
+from bench.scenarios import Scenario
+from bench.tokenizers import get_tokenizer
+from cluster._errors import ClusterError, ResumeError, ShardFailedError, StorageError
+from cluster._records import (
+    PER_INSTANCE_STATS_SCHEMA,
+    REQUEST_STATES_SCHEMA,
+    read_per_instance,
+)
+from cluster._service import ServiceFactory
+from cluster._sharding import ShardPlan, plan_shards, split_by_plan
+from cluster._storage import Storage
+from cluster._tasks import PLAN_FILE, SHARDS_DIR, ShardSummary, ShardTask, run_shard_remote, shard_files
+
+logger = logging.getLogger(__name__)
+
+REQUEST_STATES_FILE = "request_states.parquet"
+PER_INSTANCE_STATS_PARQUET = PER_INSTANCE_STATS_FILE.removesuffix(".json") + ".parquet"
+
+
+@dataclass
+class ShardedRunResult(RunResult):
+    """A RunResult with where the run is stored and how many shards ran or were reused."""
+
+    output_uri: str = ""
+    shards_run: int = 0
+    shards_reused: int = 0
+
+
+class RayRunner:
+    """Runs RunSpecs with their requests and metrics sharded over Ray tasks; results go to a Storage.
+
+    Args:
+        service_factory: builds, inside each task, the ModelService requests go to (see cluster._service).
+        output_path: a local folder or `s3://bucket/prefix`.
+        suite: names the runs' folder `runs/<suite>/`.
+        force: recompute every run: stored shards and stats are discarded first.
+        shard_size: instances per shard (wins over `num_shards`); default: about two shards per task slot.
+        num_shards: number of shards per run instead of a size.
+        task_cpus: CPUs each task reserves; fractional so the proxy and several shards share a small machine.
+        max_retries: Ray's retries of a task whose worker process died.
+        batch_size: requests per call to the service; parallelism: calls in flight per task.
+        max_in_flight: tasks submitted at once (default: twice the task slots), bounding the object store.
+        progress: factory of progress callbacks (benchmark-run passes tqdm bars), or None.
+        scenario_cache: local folder for scenarios' raw data (default: the output folder, or Mercury's
+            cache folder when the output is on S3).
+        runtime_env: Ray runtime environment of the tasks (e.g. `{"env_vars": {"AWS_ENDPOINT_URL": ...}}`);
+            credentials are best left to each node's own AWS files or variables, since a runtime
+            environment is visible in the dashboard.
+        storage: a ready Storage instead of `output_path`.
+    """
+
+    def __init__(
+        self,
+        service_factory: ServiceFactory,
+        output_path: str = "benchmark_output",
+        suite: str = "default",
+        *,
+        force: bool = False,
+        shard_size: int | None = None,
+        num_shards: int | None = None,
+        task_cpus: float = 0.5,
+        max_retries: int = 3,
+        batch_size: int = 8,
+        parallelism: int = 4,
+        max_in_flight: int | None = None,
+        progress: ProgressFactory | None = None,
+        scenario_cache: str | Path | None = None,
+        runtime_env: dict[str, Any] | None = None,
+        storage: Storage | None = None,
+    ) -> None:
+        self.service_factory = service_factory
+        self.storage = storage or Storage(output_path)
+        self.suite = suite
+        self.force = force
+        self.shard_size = shard_size
+        self.num_shards = num_shards
+        self.task_cpus = task_cpus
+        self.max_retries = max_retries
+        self.batch_size = batch_size
+        self.parallelism = parallelism
+        self.max_in_flight = max_in_flight
+        self.progress = progress
+        self.scenario_cache = Path(scenario_cache) if scenario_cache else _default_scenario_cache(self.storage)
+        self.runtime_env = runtime_env
+        self._checked = False
+
+    # --- the pipeline --------------------------------------------------------------------------------------
+
+    def run_all(self, run_specs: Sequence[RunSpec]) -> list[RunResult]:
+        """Run every RunSpec in order (the storage is checked once, before any request is sent)."""
+        return [self.run_one(run_spec) for run_spec in run_specs]
+
+    def run_one(self, run_spec: RunSpec) -> ShardedRunResult:
+        """Run one RunSpec end to end, resuming from shards already in storage unless `force`.
+
+        Raises:
+            StorageError: if the output cannot be written (finished shards stay in storage).
+            ResumeError: if stored shards were made from other request states.
+            ShardFailedError: if a shard task failed for another reason.
+        """
+        if not self._checked:
+            self.storage.check_writable()
+            self._checked = True
+        run_dir = run_path(self.suite, run_spec.name)
+        if self.force:
+            self.storage.delete(f"{run_dir}/{STATS_FILE}")
+            self.storage.delete_dir(f"{run_dir}/{SHARDS_DIR}")
+        elif self.storage.exists(f"{run_dir}/{STATS_FILE}"):
+            return self._completed(run_spec, run_dir)
+        timings = RunTimings()
+
+        started = time.perf_counter()
+        scenario, instances = load_instances(run_spec, self.scenario_cache / "scenarios")
+        timings.instances = time.perf_counter() - started
+
+        started = time.perf_counter()
+        request_states = adapt(run_spec, instances)
+        timings.adaptation = time.perf_counter() - started
+        self._write_specs(run_dir, run_spec, scenario, instances)
+
+        started = time.perf_counter()
+        plan, shard_states = self._plan(run_spec, run_dir, request_states)
+        del request_states
+        summaries, reused = self._execute(run_spec, run_dir, plan, shard_states)
+        timings.execution = time.perf_counter() - started
+
+        started = time.perf_counter()
+        stats = self._write_tables(run_spec, run_dir, plan, summaries)
+        timings.metrics = time.perf_counter() - started
+
+        started = time.perf_counter()
+        result = ShardedRunResult(
+            run_spec=run_spec,
+            stats=stats,
+            num_instances=sum(s.num_instances for s in summaries.values()),
+            num_requests=sum(s.num_requests for s in summaries.values()),
+            num_failed_requests=sum(s.num_failed_requests for s in summaries.values()),
+            output_dir=self._local_dir(run_dir),
+            timings=timings,
+            output_uri=self.storage.location(run_dir),
+            shards_run=len(plan.shards) - reused,
+            shards_reused=reused,
+        )
+        self._write_info_and_stats(run_dir, plan, summaries, result)
+        timings.writing = time.perf_counter() - started
+        return result
+
+    # --- shards --------------------------------------------------------------------------------------------
+
+    def _plan(
+        self, run_spec: RunSpec, run_dir: str, request_states: list[RequestState]
+    ) -> tuple[ShardPlan, list[list[RequestState]]]:
+        """The stored plan when resuming (checked against the request states), else a new one, stored."""
+        plan, shard_states = plan_shards(
+            request_states, shard_size=self.shard_size, num_shards=self.num_shards, slots=self._slots()
+        )
+        plan_path = f"{run_dir}/{SHARDS_DIR}/{PLAN_FILE}"
+        if self.storage.exists(plan_path):
+            stored = ShardPlan.model_validate(self.storage.read_json(plan_path))
+            if stored.fingerprint != plan.fingerprint or stored.num_groups != plan.num_groups:
+                raise ResumeError(
+                    run_spec.name,
+                    self.storage.location(f"{run_dir}/{SHARDS_DIR}"),
+                    "its shards were made from other request states (the scenario, adapter or code changed)",
+                )
+            if stored != plan:
+                logger.info("%s: resuming with the stored plan of %d shards", run_spec.name, len(stored.shards))
+            return stored, split_by_plan(stored, request_states)
+        self.storage.write_json(plan_path, plan.model_dump(mode="json"))
+        return plan, shard_states
+
+    def _slots(self) -> int:
+        """Tasks that fit on the cluster at once."""
+        cpus = ray.cluster_resources().get("CPU", 1.0) if ray.is_initialized() else os.cpu_count() or 1
+        return max(1, math.floor(cpus / self.task_cpus))
+
+    def _reusable(self, run_dir: str, plan: ShardPlan) -> dict[str, ShardSummary]:
+        """Summaries of the plan's shards already in storage (one listing; stale summaries are ignored)."""
+        folder = f"{run_dir}/{SHARDS_DIR}"
+        present = set(self.storage.list(folder))
+        found: dict[str, ShardSummary] = {}
+        for shard in plan.shards:
+            names = shard_files(shard.shard_id)
+            if not all(name in present for name in names):
+                continue
+            summary = ShardSummary.model_validate(self.storage.read_json(f"{folder}/{names[2]}"))
+            if summary.matches(shard, plan.fingerprint):
+                found[shard.shard_id] = summary
+        return found
+
+    def _execute(
+        self, run_spec: RunSpec, run_dir: str, plan: ShardPlan, shard_states: list[list[RequestState]]
+    ) -> tuple[dict[str, ShardSummary], int]:
+        """Summaries of every shard: reused from storage or computed by tasks; also returns how many were reused."""
+        summaries = self._reusable(run_dir, plan)
+        reused = len(summaries)
+        total = sum(s.num_requests for s in plan.shards)
+        advance = self.progress(run_spec.name, total) if self.progress and total else None
+        if advance and reused:
+            advance(sum(s.num_requests for s in summaries.values()))
+        todo = [(shard, states) for shard, states in zip(plan.shards, shard_states) if shard.shard_id not in summaries]
+        shard_states.clear()  # each shard's states are now referenced only until its task is submitted
+        logger.info(
+            "%s: %d shards, %d already in storage, %d to run", run_spec.name, len(plan.shards), reused, len(todo)
+        )
+        for summary in self._run_tasks(run_spec, run_dir, plan, todo):
+            summaries[summary.shard_id] = summary
+            if advance:
+                advance(summary.num_requests)
+        return summaries, reused
+
+    def _run_tasks(
+        self, run_spec: RunSpec, run_dir: str, plan: ShardPlan, todo: list[tuple[Any, list[RequestState]]]
+    ) -> Iterator[ShardSummary]:
+        """Submit shard tasks (at most `max_in_flight` at once) and yield their summaries as they finish."""
+        limit = self.max_in_flight or 2 * self._slots()
+        pending: dict[ray.ObjectRef, str] = {}
+        queue = list(reversed(todo))
+        todo.clear()
+        try:
+            while queue or pending:
+                while queue and len(pending) < limit:
+                    shard, states = queue.pop()
+                    task = ShardTask(
+                        run_spec=run_spec,
+                        run_dir=run_dir,
+                        storage=self.storage,
+                        shard=shard,
+                        fingerprint=plan.fingerprint,
+                        service_factory=self.service_factory,
+                        batch_size=self.batch_size,
+                        parallelism=self.parallelism,
+                    )
+                    options: dict[str, Any] = {
+                        "name": f"{run_spec.name}:shard-{shard.shard_id}",
+                        "num_cpus": self.task_cpus,
+                        "max_retries": self.max_retries,
+                    }
+                    if self.runtime_env:
+                        options["runtime_env"] = self.runtime_env
+                    ref = run_shard_remote.options(**options).remote(task, states)
+                    pending[ref] = shard.shard_id
+                done, _ = ray.wait(list(pending), num_returns=1)
+                for ref in done:
+                    shard_id = pending.pop(ref)
+                    summary = self._result(run_spec, shard_id, ref)
+                    logger.info("%s: shard %s done (%d requests)", run_spec.name, shard_id, summary.num_requests)
+                    yield summary
+        finally:
+            for ref in pending:  # a failure stops the run: cancel what has not finished
+                ray.cancel(ref, force=False)
+
+    def _result(self, run_spec: RunSpec, shard_id: str, ref: ray.ObjectRef) -> ShardSummary:
+        """A task's summary, or the reason it failed as a cluster error."""
+        try:
+            summary: ShardSummary = ray.get(ref)
+            return summary
+        except ray.exceptions.RayTaskError as e:
+            cause = e.cause if isinstance(getattr(e, "cause", None), BaseException) else e
+            if isinstance(cause, StorageError):
+                raise StorageError(
+                    cause.operation,
+                    cause.location,
+                    f"{cause.problem}; shards finished so far are kept in "
+                    f"{self.storage.location(run_path(self.suite, run_spec.name))}, rerun to resume",
+                ) from None
+            raise ShardFailedError(run_spec.name, shard_id, f"{type(cause).__name__}: {cause}") from None
+        except ray.exceptions.RayError as e:  # worker died more often than max_retries, or was cancelled
+            raise ShardFailedError(run_spec.name, shard_id, f"{type(e).__name__}: {e}") from None
+
+    # --- results -------------------------------------------------------------------------------------------
+
+    def _write_tables(
+        self, run_spec: RunSpec, run_dir: str, plan: ShardPlan, summaries: dict[str, ShardSummary]
+    ) -> list[Stat]:
+        """Concatenate the shards' tables (streaming) and compute the run's Stats on the way.
+
+        The Stats are folded from per-instance Stats in instance order, one shard's table in memory at a
+        time: the same additions in the same order as bench's in-process Runner, so the figures are
+        bit-identical to it (merging shard sums would differ in the last bits). The shards' merged Stats
+        check the fold: every Stat's count must agree, or a shard in storage is stale or corrupt.
+        """
+        folder = f"{run_dir}/{SHARDS_DIR}"
+        names = [shard_files(shard.shard_id) for shard in plan.shards]
+        self.storage.concat_tables(
+            f"{run_dir}/{REQUEST_STATES_FILE}", [f"{folder}/{n[0]}" for n in names], REQUEST_STATES_SCHEMA
+        )
+        folded: list[StatsAccumulator] = []
+
+        def visitor() -> Callable[[pa.Table], None]:
+            accumulator = StatsAccumulator()
+            folded[:] = [accumulator]
+
+            def visit(table: pa.Table) -> None:
+                accumulator.add(read_per_instance(table))
+
+            return visit
+
+        self.storage.concat_tables(
+            f"{run_dir}/{PER_INSTANCE_STATS_PARQUET}",
+            [f"{folder}/{n[1]}" for n in names],
+            PER_INSTANCE_STATS_SCHEMA,
+            visitor,
+        )
+        merged = StatsAccumulator()
+        for shard in plan.shards:
+            merged.merge(summaries[shard.shard_id].accumulator())
+        _check_counts(run_spec.name, folded[0], merged)
+        deployment = get_deployment(run_spec.adapter_spec.model)
+        context = MetricContext(
+            adapter_spec=run_spec.adapter_spec, tokenizer=get_tokenizer(deployment.tokenizer), deployment=deployment
+        )
+        metrics = [create_metric(spec.name, spec.args) for spec in run_spec.metric_specs]
+        return folded[0].finalize(metrics, context)
+
+    def _write_specs(self, run_dir: str, run_spec: RunSpec, scenario: Scenario, instances: list[Instance]) -> None:
+        splits: dict[str, int] = {}
+        for instance in instances:
+            splits[instance.split] = splits.get(instance.split, 0) + 1
+        self.storage.write_json(f"{run_dir}/{RUN_SPEC_FILE}", to_jsonable(run_spec))
+        self.storage.write_json(
+            f"{run_dir}/{SCENARIO_FILE}",
+            {
+                "name": run_spec.scenario_spec.name,
+                "description": scenario.description,
+                "tags": list(scenario.tags),
+                "args": run_spec.scenario_spec.args,
+                "num_instances": splits,
+            },
+        )
+
+    def _write_info_and_stats(
+        self, run_dir: str, plan: ShardPlan, summaries: dict[str, ShardSummary], result: ShardedRunResult
+    ) -> None:
+        t = result.timings
+        self.storage.write_json(
+            f"{run_dir}/{RUN_INFO_FILE}",
+            {
+                "suite": self.suite,
+                "num_instances": result.num_instances,
+                "num_requests": result.num_requests,
+                "num_failed_requests": result.num_failed_requests,
+                "num_cached_requests": sum(s.num_cached for s in summaries.values()),
+                "num_completion_tokens": sum(s.num_tokens for s in summaries.values()),
+                "num_shards": len(plan.shards),
+                "shards_run": result.shards_run,
+                "shards_reused": result.shards_reused,
+                "timings_seconds": {
+                    "instances": t.instances,
+                    "adaptation": t.adaptation,
+                    "execution": t.execution,
+                    "metrics": t.metrics,
+                },
+                "finished_at": time.time(),
+            },
+        )
+        # stats.json last: its presence marks the run as complete
+        self.storage.write_json(f"{run_dir}/{STATS_FILE}", to_jsonable(result.stats))
+
+    def _completed(self, run_spec: RunSpec, run_dir: str) -> ShardedRunResult:
+        logger.info("%s: already complete in %s, skipped", run_spec.name, self.storage.location(run_dir))
+        stats = [stat_from_json(s) for s in self.storage.read_json(f"{run_dir}/{STATS_FILE}")]
+        info_path = f"{run_dir}/{RUN_INFO_FILE}"
+        info = self.storage.read_json(info_path) if self.storage.exists(info_path) else {}
+        return ShardedRunResult(
+            run_spec=run_spec,
+            stats=stats,
+            num_instances=info.get("num_instances", 0),
+            num_requests=info.get("num_requests", 0),
+            num_failed_requests=info.get("num_failed_requests", 0),
+            output_dir=self._local_dir(run_dir),
+            skipped=True,
+            output_uri=self.storage.location(run_dir),
+            shards_reused=info.get("num_shards", 0),
+        )
+
+    def _local_dir(self, run_dir: str) -> Path | None:
+        root = self.storage.local_path()
+        return Path(root) / run_dir if root is not None else None
+
+
+def _check_counts(run: str, folded: StatsAccumulator, merged: StatsAccumulator) -> None:
+    """Raise if the per-instance tables and the shard summaries disagree on any Stat's count."""
+
+    def counts(accumulator: StatsAccumulator) -> dict[tuple[Any, str], int]:
+        return {(key, name): stat.count for key, stats in accumulator.slices.items() for name, stat in stats.items()}
+
+    if counts(folded) != counts(merged):
+        raise ClusterError(
+            f"run {run!r}: the shards' per-instance tables disagree with their summaries; "
+            "a shard in storage is stale or corrupt: rerun with --force"
+        )
+
+
+def run_path(suite: str, run_name: str) -> str:
+    """A run's folder relative to the storage root (run names may hold '/', which becomes '_')."""
+    return f"runs/{suite}/{run_name.replace('/', '_')}"
+
+
+def _default_scenario_cache(storage: Storage) -> Path:
+    local = storage.local_path()
+    if local is not None:
+        return Path(local)
+    configured = os.environ.get("MERCURY_CACHE_DIR")
+    return Path(configured) if configured else Path.home() / ".cache" / "mercury"

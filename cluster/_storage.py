@@ -1,0 +1,401 @@
+"""`Storage`: where results go, a local folder or `s3://bucket/prefix`, through `pyarrow.fs`.
+
+Paths given to a Storage are relative to its root and use '/'. Writes are atomic where the filesystem
+allows: locally a file is written under a temporary name and renamed into place; on S3 an object appears
+whole when its upload completes. Transient failures (network, throttling, server errors) are retried with
+exponential backoff; permanent ones (missing bucket, denied access, a path that is a file) fail at once.
+Either way a failure ends as a `StorageError` naming the operation, the location and the cause.
+
+S3 settings come from the standard AWS sources, resolved by boto3 (environment variables, shared
+credentials and config files, profiles): credentials, region, and the endpoint of an S3-compatible server
+(`AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`). A Storage pickles without its filesystem and credentials:
+a Ray task rebuilds them from its own node's environment, so no secret travels with the task.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import os
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from cluster._errors import StorageError
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+S3_SCHEME = "s3://"
+WRITE_CHECK_FILE = ".mercury-write-check"
+_PERMANENT_MARKERS = (
+    "ACCESS_DENIED",
+    "AccessDenied",
+    "NO_SUCH_BUCKET",
+    "NoSuchBucket",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "INVALID_ACCESS_KEY_ID",
+    "SIGNATURE_DOES_NOT_MATCH",
+)
+"""Substrings of pyarrow's S3 error messages that no retry can fix."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether retrying might help: OS-level errors except missing files, permissions and S3 auth/bucket errors."""
+    if isinstance(error, FileNotFoundError | PermissionError | IsADirectoryError | NotADirectoryError):
+        return False
+    if isinstance(error, FileExistsError):
+        return False
+    if not isinstance(error, OSError):
+        return False
+    return not any(marker in str(error) for marker in _PERMANENT_MARKERS)
+
+
+def retry(
+    operation: str,
+    location: str,
+    action: Callable[[], T],
+    *,
+    attempts: int = 4,
+    backoff: float = 0.2,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run `action`, retrying transient failures with exponential backoff (backoff, 2*backoff, ...).
+
+    Raises:
+        StorageError: after the last attempt, or at once for a permanent failure; the cause is chained.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return action()
+        except StorageError:
+            raise
+        except Exception as e:
+            transient = is_transient(e)
+            if not transient or attempt == attempts:
+                tried = f" (tried {attempt} times)" if attempt > 1 else ""
+                raise StorageError(operation, location, f"{type(e).__name__}: {e}{tried}") from e
+            delay = backoff * 2 ** (attempt - 1)
+            logger.warning("storage: %s %s failed (%s), retrying in %.1fs", operation, location, e, delay)
+            sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class Storage:
+    """A root folder, local or on S3, that results are read from and written to.
+
+    Args:
+        uri: a local folder (created when needed) or `s3://bucket/prefix`.
+        attempts: tries per operation when failures are transient.
+        backoff: seconds before the first retry; doubles each time.
+    """
+
+    def __init__(self, uri: str, *, attempts: int = 4, backoff: float = 0.2) -> None:
+        s3 = uri.startswith(S3_SCHEME)
+        self.uri = S3_SCHEME + uri[len(S3_SCHEME) :].strip("/") if s3 else os.path.abspath(uri)
+        self.attempts = attempts
+        self.backoff = backoff
+        self._fs: pafs.FileSystem | None = None
+        self._client: Any = None
+        if self.is_s3:
+            self.bucket, _, self.prefix = self.uri[len(S3_SCHEME) :].partition("/")
+            if not self.bucket:
+                raise StorageError("use", uri, "an S3 URI needs a bucket: s3://bucket/prefix")
+            self.root = f"{self.bucket}/{self.prefix}".rstrip("/")
+        else:
+            self.bucket, self.prefix, self.root = "", "", self.uri
+
+    @property
+    def is_s3(self) -> bool:
+        """Whether the root is on S3 (else a local folder)."""
+        return self.uri.startswith(S3_SCHEME)
+
+    def __repr__(self) -> str:
+        return f"Storage({self.uri!r})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the filesystem (and the credentials in it) is rebuilt where the Storage is unpickled
+        return {**self.__dict__, "_fs": None, "_client": None}
+
+    def location(self, path: str = "") -> str:
+        """The full URI of `path`, for messages."""
+        return f"{self.uri}/{path}" if path else self.uri
+
+    @property
+    def fs(self) -> pafs.FileSystem:
+        """The pyarrow filesystem, built on first use from this process's environment."""
+        if self._fs is None:
+            self._fs = _s3_filesystem() if self.is_s3 else pafs.LocalFileSystem()
+        return self._fs
+
+    def _full(self, path: str) -> str:
+        return f"{self.root}/{path}" if path else self.root
+
+    def _retry(self, operation: str, path: str, action: Callable[[], T]) -> T:
+        return retry(operation, self.location(path), action, attempts=self.attempts, backoff=self.backoff)
+
+    # --- reading and writing -------------------------------------------------------------------------------
+
+    def write_bytes(self, path: str, data: bytes) -> None:
+        """Write `data` to `path` atomically (replacing it), retrying transient failures."""
+        self._retry("write", path, lambda: self._write_once(path, data))
+
+    def _write_once(self, path: str, data: bytes) -> None:
+        full = self._full(path)
+        if self.is_s3:
+            with self.fs.open_output_stream(full) as f:
+                f.write(data)
+            return
+        parent = os.path.dirname(full)
+        self.fs.create_dir(parent, recursive=True)
+        tmp = f"{parent}/.{os.path.basename(full)}.{uuid.uuid4().hex}.tmp"
+        try:
+            with self.fs.open_output_stream(tmp) as f:
+                f.write(data)
+            self.fs.move(tmp, full)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def read_bytes(self, path: str) -> bytes:
+        """The content of `path`."""
+
+        def read() -> bytes:
+            with self.fs.open_input_stream(self._full(path)) as f:
+                return bytes(f.read())
+
+        return self._retry("read", path, read)
+
+    def write_json(self, path: str, data: Any) -> None:
+        """Write JSON data (already plain: dicts, lists, numbers, strings) indented, atomically."""
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        self.write_bytes(path, text.encode("utf-8"))
+
+    def read_json(self, path: str) -> Any:
+        """The JSON data in `path`.
+
+        Raises:
+            StorageError: if the file cannot be read or is not JSON.
+        """
+        raw = self.read_bytes(path)
+        try:
+            return json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise StorageError("read JSON from", self.location(path), f"not valid JSON ({e})") from e
+
+    def write_table(self, path: str, table: pa.Table) -> None:
+        """Write a parquet file built in memory (so a retry resends it whole)."""
+        sink = io.BytesIO()
+        pq.write_table(table, sink, compression="zstd")
+        self.write_bytes(path, sink.getvalue())
+
+    def read_table(self, path: str) -> pa.Table:
+        """A parquet file as a table."""
+        return pq.read_table(io.BytesIO(self.read_bytes(path)))
+
+    def concat_tables(
+        self,
+        path: str,
+        parts: list[str],
+        schema: pa.Schema,
+        visitor: Callable[[], Callable[[pa.Table], None]] | None = None,
+    ) -> int:
+        """Write the parquet files `parts`, in order, into one parquet file at `path`; returns its rows.
+
+        Streams: one part is in memory at a time. The whole copy is retried on a transient failure, and
+        locally it goes to a temporary file renamed into place. `visitor`, if given, is called at the start
+        of each attempt and returns a function that sees every part's table in order (so a retry starts over).
+        """
+        return self._retry("write", path, lambda: self._concat_once(path, parts, schema, visitor))
+
+    def _concat_once(
+        self,
+        path: str,
+        parts: list[str],
+        schema: pa.Schema,
+        visitor: Callable[[], Callable[[pa.Table], None]] | None,
+    ) -> int:
+        full = self._full(path)
+        target = full
+        if not self.is_s3:
+            self.fs.create_dir(os.path.dirname(full), recursive=True)
+            target = f"{os.path.dirname(full)}/.{os.path.basename(full)}.{uuid.uuid4().hex}.tmp"
+        rows = 0
+        visit = visitor() if visitor is not None else None
+        try:
+            with self.fs.open_output_stream(target) as sink, pq.ParquetWriter(sink, schema, compression="zstd") as w:
+                for part in parts:
+                    table = self.read_table(part)
+                    w.write_table(table.cast(schema))
+                    if visit is not None:
+                        visit(table)
+                    rows += table.num_rows
+            if target != full:
+                self.fs.move(target, full)
+        except BaseException:
+            if target != full and os.path.exists(target):
+                os.unlink(target)
+            raise
+        return rows
+
+    # --- looking around ------------------------------------------------------------------------------------
+
+    def exists(self, path: str) -> bool:
+        """Whether a file exists at `path`."""
+        info = self._retry("look up", path, lambda: self.fs.get_file_info(self._full(path)))
+        return bool(info.type == pafs.FileType.File)
+
+    def list(self, folder: str) -> list[str]:
+        """Names of the files directly in `folder` (empty if it does not exist), sorted."""
+
+        def listing() -> list[str]:
+            selector = pafs.FileSelector(self._full(folder), allow_not_found=True, recursive=False)
+            return sorted(i.base_name for i in self.fs.get_file_info(selector) if i.type == pafs.FileType.File)
+
+        return self._retry("list", folder, listing)
+
+    def delete(self, path: str) -> None:
+        """Delete the file at `path` if it exists."""
+
+        def delete() -> None:
+            if self.is_s3:
+                # boto3, not pyarrow: pyarrow then writes a 'folder/' marker object, which servers that map
+                # keys to files (rclone) store as a file named like the folder, breaking later writes under it
+                self._s3_client().delete_object(Bucket=self.bucket, Key=self._full(path).split("/", 1)[1])
+                return
+            with contextlib.suppress(FileNotFoundError):
+                self.fs.delete_file(self._full(path))
+
+        self._retry("delete", path, delete)
+
+    def delete_dir(self, folder: str) -> None:
+        """Delete `folder` and everything under it, if it exists."""
+
+        def delete() -> None:
+            if self.is_s3:
+                self._delete_s3_prefix(self._full(folder).split("/", 1)[1] + "/")
+                return
+            info = self.fs.get_file_info(self._full(folder))
+            if info.type == pafs.FileType.Directory:
+                self.fs.delete_dir(self._full(folder))
+
+        self._retry("delete", folder, delete)
+
+    def _delete_s3_prefix(self, prefix: str) -> None:
+        client = self._s3_client()
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:
+                client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True})
+
+    def _s3_client(self) -> Any:
+        if self._client is None:
+            self._client = _s3_client()
+        return self._client
+
+    def local_path(self) -> str | None:
+        """The root as a local folder, or None on S3."""
+        return None if self.is_s3 else self.root
+
+    # --- preflight -----------------------------------------------------------------------------------------
+
+    def check_writable(self) -> None:
+        """Make sure results can be written here, before any request is sent.
+
+        On S3 the bucket is checked first with boto3 (missing bucket, bad credentials, unreachable endpoint
+        each get their own message); then, anywhere, a small file is written, read back and deleted.
+
+        Raises:
+            StorageError: saying what is wrong.
+        """
+        if self.is_s3:
+            _check_bucket(self.bucket, self.uri)
+        probe = WRITE_CHECK_FILE
+        self.write_bytes(probe, b"ok\n")
+        if self.read_bytes(probe) != b"ok\n":
+            raise StorageError("write to", self.location(probe), "the file read back differs from the file written")
+        self.delete(probe)
+
+
+# --- S3 ---------------------------------------------------------------------------------------------------
+
+
+def s3_endpoint() -> str | None:
+    """The endpoint of an S3-compatible server from the standard variables, or None for AWS itself."""
+    return os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
+
+
+def _boto_session() -> Any:
+    try:
+        import boto3
+    except ImportError as e:  # pragma: no cover - boto3 is a dependency of the cluster layer
+        raise StorageError("use", "s3://", "S3 output needs boto3: pip install boto3") from e
+    return boto3.session.Session()
+
+
+def _s3_filesystem() -> pafs.S3FileSystem:
+    """A pyarrow S3 filesystem with the credentials, region and endpoint boto3 resolves from the environment."""
+    session = _boto_session()
+    endpoint = s3_endpoint()
+    if endpoint:
+        # S3-compatible servers (rclone, MinIO, ...) may reject the checksum trailers newer SDKs send on
+        # multipart uploads (HTTP 411); checksums only when required keeps every server working.
+        os.environ.setdefault("AWS_REQUEST_CHECKSUM_CALCULATION", "WHEN_REQUIRED")
+    kwargs: dict[str, Any] = {"region": session.region_name or "us-east-1"}
+    if endpoint:
+        kwargs["endpoint_override"] = endpoint
+    credentials = session.get_credentials()
+    if credentials is not None:
+        frozen = credentials.get_frozen_credentials()
+        kwargs.update(access_key=frozen.access_key, secret_key=frozen.secret_key)
+        if frozen.token:
+            kwargs["session_token"] = frozen.token
+    return pafs.S3FileSystem(**kwargs)
+
+
+def _s3_client() -> Any:
+    """A boto3 S3 client for the same endpoint and region as the pyarrow filesystem."""
+    session = _boto_session()
+    return session.client("s3", endpoint_url=s3_endpoint(), region_name=session.region_name or "us-east-1")
+
+
+def _check_bucket(bucket: str, uri: str) -> None:
+    """head_bucket with messages for the usual mistakes (no secret is ever part of them)."""
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    endpoint = s3_endpoint()
+    where = f" at {endpoint}" if endpoint else ""
+    client = _s3_client()
+    try:
+        client.head_bucket(Bucket=bucket)
+    except NoCredentialsError as e:
+        raise StorageError(
+            "use",
+            uri,
+            "no AWS credentials found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, "
+            "or ~/.aws/credentials)",
+        ) from e
+    except ClientError as e:
+        code = str(e.response.get("Error", {}).get("Code", ""))
+        if code in ("404", "NoSuchBucket", "NotFound"):
+            raise StorageError("use", uri, f"bucket {bucket!r} does not exist{where}") from e
+        if code in ("403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden"):
+            raise StorageError(
+                "use",
+                uri,
+                f"access to bucket {bucket!r}{where} was denied ({code}): check the AWS credentials "
+                "(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or ~/.aws/credentials)",
+            ) from e
+        raise StorageError("use", uri, f"checking bucket {bucket!r}{where} failed: {code or e}") from e
+    except BotoCoreError as e:
+        raise StorageError("use", uri, f"cannot reach S3{where}: {e}") from e

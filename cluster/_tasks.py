@@ -1,0 +1,185 @@
+"""One shard's work, as a Ray task: execute its requests, score its instances, write its files.
+
+The task is idempotent: it writes the shard's two parquet files, then its summary (`<id>.json`) last, so a
+shard is in storage exactly when its summary is, and a retried task (after its worker was killed) rewrites
+the same files. It returns the summary, a few kilobytes of merged Stats and counts, never the results.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import ray
+from pydantic import BaseModel, ConfigDict
+
+import bench
+from bench import PerturbationDescription, Stat
+from bench.adaptation import RequestState
+from bench.run_specs import RunSpec
+from bench.runner import Executor, StatsAccumulator, create_metrics, metric_context, score_instances
+from cluster._records import per_instance_table, request_states_table
+from cluster._service import ServiceFactory, service_for
+from cluster._sharding import Shard
+from cluster._storage import Storage
+
+logger = logging.getLogger(__name__)
+
+SHARDS_DIR = "shards"
+PLAN_FILE = "plan.json"
+
+
+def shard_files(shard_id: str) -> tuple[str, str, str]:
+    """Names (in the shards folder) of a shard's request states, per-instance Stats and summary."""
+    return (
+        f"{shard_id}.request_states.parquet",
+        f"{shard_id}.per_instance_stats.parquet",
+        f"{shard_id}.json",
+    )
+
+
+class SliceStats(BaseModel):
+    """The merged Stats of one slice (split, sub-split, perturbation) of a shard."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    split: str
+    sub_split: str | None = None
+    perturbation: PerturbationDescription | None = None
+    stats: list[Stat]
+
+
+class ShardSummary(BaseModel):
+    """What a finished shard reports and stores as `<id>.json`: merged Stats and counts, mergeable."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    shard_id: str
+    start: int
+    end: int
+    fingerprint: str
+    num_instances: int
+    num_requests: int
+    num_failed_requests: int
+    num_cached: int
+    num_tokens: int
+    slices: list[SliceStats]
+
+    def accumulator(self) -> StatsAccumulator:
+        """The shard's Stats as an accumulator the driver merges."""
+        accumulator = StatsAccumulator()
+        for piece in self.slices:
+            key = (piece.split, piece.sub_split, piece.perturbation)
+            accumulator.slices[key] = {stat.name.name: stat for stat in piece.stats}
+        return accumulator
+
+    def matches(self, shard: Shard, fingerprint: str) -> bool:
+        """Whether this stored summary is the result of `shard` of the run with `fingerprint`."""
+        return (self.shard_id, self.start, self.end, self.fingerprint) == (
+            shard.shard_id,
+            shard.start,
+            shard.end,
+            fingerprint,
+        )
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    """Everything a task needs besides its request states; small and picklable."""
+
+    run_spec: RunSpec
+    run_dir: str
+    storage: Storage
+    shard: Shard
+    fingerprint: str
+    service_factory: ServiceFactory
+    batch_size: int = 8
+    parallelism: int = 4
+
+
+def run_shard(task: ShardTask, request_states: list[RequestState]) -> ShardSummary:
+    """Execute, score and store one shard; returns its summary (also stored, last).
+
+    Raises:
+        StorageError: if the shard's files cannot be written after retries.
+    """
+    bench.load_builtins()  # a fresh worker process has empty registries
+    service = service_for(task.service_factory)
+    executed = Executor(service, parallelism=task.parallelism, batch_size=task.batch_size).execute(request_states)
+
+    run_spec = task.run_spec
+    context = metric_context(run_spec)
+    metrics = create_metrics(run_spec.metric_specs)
+    per_instance = score_instances(metrics, executed, context)
+    accumulator = StatsAccumulator().add(per_instance)
+
+    summary = _summary(task, executed, len(per_instance), accumulator)
+    states_file, per_instance_file, summary_file = shard_files(task.shard.shard_id)
+    folder = f"{task.run_dir}/{SHARDS_DIR}"
+    task.storage.write_table(f"{folder}/{states_file}", request_states_table(executed))
+    task.storage.write_table(f"{folder}/{per_instance_file}", per_instance_table(per_instance))
+    task.storage.write_json(f"{folder}/{summary_file}", summary.model_dump(mode="json"))
+    _record_counters(run_spec.name, summary)
+    return summary
+
+
+run_shard_remote = ray.remote(run_shard)
+"""`run_shard` as a Ray task; the executor sets its name, CPUs and retries per call with `.options`."""
+
+
+def _summary(
+    task: ShardTask, executed: list[RequestState], num_instances: int, accumulator: StatsAccumulator
+) -> ShardSummary:
+    results = [s.result for s in executed if s.result is not None]
+    return ShardSummary(
+        shard_id=task.shard.shard_id,
+        start=task.shard.start,
+        end=task.shard.end,
+        fingerprint=task.fingerprint,
+        num_instances=num_instances,
+        num_requests=len(executed),
+        num_failed_requests=sum(1 for r in results if not r.success),
+        num_cached=sum(1 for r in results if r.cached),
+        num_tokens=sum(len(c.tokens) for r in results for c in r.completions),
+        slices=[
+            SliceStats(split=split, sub_split=sub_split, perturbation=perturbation, stats=list(stats.values()))
+            for (split, sub_split, perturbation), stats in accumulator.slices.items()
+        ],
+    )
+
+
+# --- counters (Prometheus, through Ray's metrics agent) -----------------------------------------------------
+
+_counters: dict[str, Any] = {}
+_counters_lock = threading.Lock()
+
+COUNTERS = {
+    "mercury_requests_done": "Requests executed by shard tasks",
+    "mercury_cache_hits": "Requests answered from the proxy's cache",
+    "mercury_request_errors": "Requests whose result is a failure (provider errors)",
+    "mercury_completion_tokens": "Completion tokens received",
+}
+
+
+def _record_counters(run_name: str, summary: ShardSummary) -> None:
+    """Add a finished shard's counts to the cluster-wide counters (a retried shard counts again)."""
+    if not ray.is_initialized():
+        return
+    from ray.util.metrics import Counter
+
+    with _counters_lock:
+        if not _counters:
+            for name, description in COUNTERS.items():
+                _counters[name] = Counter(name, description=description, tag_keys=("run",))
+    tags = {"run": run_name}
+    values = {
+        "mercury_requests_done": summary.num_requests,
+        "mercury_cache_hits": summary.num_cached,
+        "mercury_request_errors": summary.num_failed_requests,
+        "mercury_completion_tokens": summary.num_tokens,
+    }
+    for name, value in values.items():
+        if value:
+            _counters[name].inc(value, tags=tags)

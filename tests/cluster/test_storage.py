@@ -1,0 +1,175 @@
+"""Storage on a local folder and on a real S3-compatible server (rclone serve s3 on loopback)."""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from cluster import Storage, StorageError, is_transient, retry
+from tests.cluster.conftest import BUCKET, S3Server
+
+
+def test_local_json_and_parquet_round_trip_leaves_no_temporary_file(tmp_path: Path) -> None:
+    storage = Storage(str(tmp_path / "out"))
+    storage.write_json("runs/a/stats.json", [{"name": "x", "count": 2}])
+    storage.write_table("runs/a/t.parquet", pa.table({"x": [1, 2, 3]}))
+    assert storage.read_json("runs/a/stats.json") == [{"name": "x", "count": 2}]
+    assert storage.read_table("runs/a/t.parquet").column("x").to_pylist() == [1, 2, 3]
+    assert (tmp_path / "out/runs/a/stats.json").read_text().startswith("[\n  {")  # indented for people
+    assert storage.list("runs/a") == ["stats.json", "t.parquet"]  # no .tmp left behind
+    assert storage.exists("runs/a/stats.json") and not storage.exists("runs/a/none.json")
+    assert storage.list("runs/missing") == []
+    storage.delete("runs/a/stats.json")
+    storage.delete("runs/a/stats.json")  # deleting twice is fine
+    assert storage.list("runs/a") == ["t.parquet"]
+    storage.delete_dir("runs")
+    assert not (tmp_path / "out/runs").exists()
+
+
+def test_concat_tables_streams_parts_in_order(tmp_path: Path) -> None:
+    storage = Storage(str(tmp_path))
+    schema = pa.schema([pa.field("x", pa.int64()), pa.field("s", pa.string())])
+    storage.write_table("p0.parquet", pa.table({"x": [1, 2], "s": ["a", None]}, schema=schema))
+    storage.write_table("p1.parquet", pa.table({"x": [3], "s": ["c"]}, schema=schema))
+    seen: list[int] = []
+
+    def visitor() -> Callable[[pa.Table], None]:
+        seen.clear()
+        return lambda table: seen.append(table.num_rows)
+
+    rows = storage.concat_tables("all.parquet", ["p0.parquet", "p1.parquet"], schema, visitor)
+    assert rows == 3 and seen == [2, 1]
+    assert storage.read_table("all.parquet").to_pylist() == [
+        {"x": 1, "s": "a"},
+        {"x": 2, "s": None},
+        {"x": 3, "s": "c"},
+    ]
+
+
+def test_read_of_a_missing_file_names_it(tmp_path: Path) -> None:
+    storage = Storage(str(tmp_path))
+    with pytest.raises(StorageError, match=r"cannot read .*/nothing\.json: FileNotFoundError"):
+        storage.read_json("nothing.json")
+
+
+def test_invalid_json_is_reported_with_its_location(tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(StorageError, match=r"bad\.json: not valid JSON"):
+        Storage(str(tmp_path)).read_json("bad.json")
+
+
+def test_transient_failures_are_retried_with_growing_backoff() -> None:
+    calls: list[int] = []
+    sleeps: list[float] = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise OSError("AWS Error NETWORK_CONNECTION during PutObject operation: connection reset")
+        return "done"
+
+    assert retry("write", "s3://b/x", flaky, attempts=4, backoff=0.5, sleep=sleeps.append) == "done"
+    assert len(calls) == 3 and sleeps == [0.5, 1.0]
+
+
+def test_a_failure_that_persists_ends_as_a_storage_error_after_every_attempt() -> None:
+    sleeps: list[float] = []
+
+    def broken() -> None:
+        raise OSError("AWS Error SLOW_DOWN during PutObject operation: please reduce your request rate")
+
+    with pytest.raises(StorageError) as info:
+        retry("write", "s3://b/x.json", broken, attempts=3, backoff=0.1, sleep=sleeps.append)
+    assert str(info.value) == (
+        "storage: cannot write s3://b/x.json: OSError: AWS Error SLOW_DOWN during PutObject operation: "
+        "please reduce your request rate (tried 3 times)"
+    )
+    assert sleeps == [0.1, 0.2]
+    assert isinstance(info.value.__cause__, OSError)
+
+
+@pytest.mark.parametrize(
+    ("error", "transient"),
+    [
+        (OSError("AWS Error NETWORK_CONNECTION"), True),
+        (OSError("AWS Error ACCESS_DENIED during PutObject"), False),
+        (OSError("AWS Error NO_SUCH_BUCKET"), False),
+        (FileNotFoundError("x"), False),
+        (IsADirectoryError("x"), False),
+        (ValueError("a bug"), False),
+    ],
+)
+def test_which_errors_are_retried(error: BaseException, transient: bool) -> None:
+    assert is_transient(error) is transient
+
+
+def test_a_permanent_failure_is_not_retried() -> None:
+    calls: list[int] = []
+
+    def denied() -> None:
+        calls.append(1)
+        raise PermissionError("denied")
+
+    with pytest.raises(StorageError, match=r"PermissionError: denied$"):
+        retry("write", "/x", denied, attempts=5, sleep=lambda _: None)
+    assert calls == [1]
+
+
+def test_check_writable_reports_an_output_path_that_is_a_file(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(StorageError, match=r"storage: cannot write .*/file/\.mercury-write-check: "):
+        Storage(str(tmp_path / "file"), backoff=0.0).check_writable()
+
+
+def test_storage_pickles_without_its_filesystem(tmp_path: Path) -> None:
+    storage = Storage(str(tmp_path))
+    storage.write_json("a.json", 1)
+    assert storage._fs is not None
+    copy = pickle.loads(pickle.dumps(storage))
+    assert copy._fs is None and copy.read_json("a.json") == 1
+
+
+def test_s3_round_trip_on_a_real_server(s3_env: S3Server) -> None:
+    storage = Storage(f"s3://{BUCKET}/prefix/")
+    assert storage.uri == f"s3://{BUCKET}/prefix" and storage.location("a.json") == f"s3://{BUCKET}/prefix/a.json"
+    storage.check_writable()
+    storage.write_json("runs/s/r/stats.json", {"ok": True})
+    storage.write_table("runs/s/r/shards/00000.parquet", pa.table({"x": [1.5]}))
+    assert storage.read_json("runs/s/r/stats.json") == {"ok": True}
+    assert storage.read_table("runs/s/r/shards/00000.parquet").column("x").to_pylist() == [1.5]
+    assert storage.exists("runs/s/r/stats.json") and not storage.exists("runs/s/r/none.json")
+    assert storage.list("runs/s/r/shards") == ["00000.parquet"]
+    # the server keeps plain files: the object really is in the bucket, under the prefix
+    on_disk = s3_env.root / BUCKET / "prefix/runs/s/r/stats.json"
+    assert on_disk.read_text() == '{\n  "ok": true\n}\n'
+    assert not (s3_env.root / BUCKET / "prefix/.mercury-write-check").exists()  # the probe is cleaned up
+    schema = pa.schema([pa.field("x", pa.float64())])
+    assert storage.concat_tables("runs/s/r/all.parquet", ["runs/s/r/shards/00000.parquet"] * 2, schema) == 2
+    storage.delete_dir("runs/s/r/shards")
+    assert storage.list("runs/s/r/shards") == []
+
+
+def test_missing_bucket_is_reported_by_name(s3_env: S3Server) -> None:
+    with pytest.raises(StorageError) as info:
+        Storage("s3://no-such-bucket/x").check_writable()
+    assert str(info.value) == (
+        f"storage: cannot use s3://no-such-bucket/x: bucket 'no-such-bucket' does not exist at {s3_env.endpoint}"
+    )
+
+
+def test_bad_credentials_are_reported_without_the_secret(s3_env: S3Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wrong-secret-value")
+    with pytest.raises(StorageError) as info:
+        Storage(f"s3://{BUCKET}/x").check_writable()
+    message = str(info.value)
+    assert f"access to bucket '{BUCKET}' at {s3_env.endpoint} was denied (403)" in message
+    assert "AWS_ACCESS_KEY_ID" in message and "wrong-secret-value" not in message
+
+
+def test_an_s3_uri_needs_a_bucket() -> None:
+    with pytest.raises(StorageError, match="an S3 URI needs a bucket"):
+        Storage("s3://")
