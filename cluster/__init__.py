@@ -7,19 +7,9 @@ from a picklable factory: `InProcessServiceFactory` today, a proxy DeploymentHan
 
 from cluster._errors import ClusterError, ResumeError, ShardFailedError, StorageError
 from cluster._executor import (
-    PER_INSTANCE_STATS_PARQUET,
-    REQUEST_STATES_FILE,
     RayRunner,
     ShardedRunResult,
     run_path,
-)
-from cluster._records import (
-    PER_INSTANCE_STATS_SCHEMA,
-    REQUEST_STATES_SCHEMA,
-    per_instance_table,
-    read_per_instance,
-    read_request_states,
-    request_states_table,
 )
 from cluster._service import InProcessServiceFactory, ServiceFactory, service_for
 from cluster._sharding import Shard, ShardPlan, default_shard_size, fingerprint, plan_shards, split_by_plan
@@ -28,10 +18,8 @@ from cluster._tasks import PLAN_FILE, SHARDS_DIR, ShardSummary, ShardTask, run_s
 
 __all__ = [
     "PER_INSTANCE_STATS_PARQUET",
-    "PER_INSTANCE_STATS_SCHEMA",
     "PLAN_FILE",
     "REQUEST_STATES_FILE",
-    "REQUEST_STATES_SCHEMA",
     "SHARDS_DIR",
     "ClusterError",
     "InProcessServiceFactory",
@@ -49,11 +37,7 @@ __all__ = [
     "default_shard_size",
     "fingerprint",
     "is_transient",
-    "per_instance_table",
     "plan_shards",
-    "read_per_instance",
-    "read_request_states",
-    "request_states_table",
     "retry",
     "run_path",
     "run_shard",

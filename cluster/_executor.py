@@ -21,13 +21,17 @@ from typing import Any
 import pyarrow as pa
 import ray
 
-from bench import Instance, Stat
+from bench import Instance, MercuryError, Stat
 from bench.adaptation import RequestState
 from bench.metrics import MetricContext, create_metric
 from bench.models import get_deployment
 from bench.run_specs import RunSpec
 from bench.runner import (
-    PER_INSTANCE_STATS_FILE,
+    ERROR_FILE,
+    PER_INSTANCE_STATS_PARQUET,
+    PER_INSTANCE_STATS_SCHEMA,
+    REQUEST_STATES_PARQUET,
+    REQUEST_STATES_SCHEMA,
     RUN_INFO_FILE,
     RUN_SPEC_FILE,
     SCENARIO_FILE,
@@ -38,26 +42,19 @@ from bench.runner import (
     StatsAccumulator,
     adapt,
     load_instances,
+    read_per_instance,
     stat_from_json,
     to_jsonable,
 )
 from bench.scenarios import Scenario
 from bench.tokenizers import get_tokenizer
 from cluster._errors import ClusterError, ResumeError, ShardFailedError, StorageError
-from cluster._records import (
-    PER_INSTANCE_STATS_SCHEMA,
-    REQUEST_STATES_SCHEMA,
-    read_per_instance,
-)
 from cluster._service import ServiceFactory
 from cluster._sharding import ShardPlan, plan_shards, split_by_plan
 from cluster._storage import Storage
 from cluster._tasks import PLAN_FILE, SHARDS_DIR, ShardSummary, ShardTask, run_shard_remote, shard_files
 
 logger = logging.getLogger(__name__)
-
-REQUEST_STATES_FILE = "request_states.parquet"
-PER_INSTANCE_STATS_PARQUET = PER_INSTANCE_STATS_FILE.removesuffix(".json") + ".parquet"
 
 
 @dataclass
@@ -129,9 +126,39 @@ class RayRunner:
 
     # --- the pipeline --------------------------------------------------------------------------------------
 
-    def run_all(self, run_specs: Sequence[RunSpec]) -> list[RunResult]:
-        """Run every RunSpec in order (the storage is checked once, before any request is sent)."""
-        return [self.run_one(run_spec) for run_spec in run_specs]
+    def run_all(self, run_specs: Sequence[RunSpec], *, keep_going: bool = False) -> list[RunResult]:
+        """Run every RunSpec in order (the storage is checked once, before any request is sent).
+
+        Args:
+            keep_going: a run that fails with a MercuryError other than a storage error (missing data, a
+                model that cannot run) is recorded as failed, with `error.json` in its folder, and the next
+                run starts. A storage error always stops everything: nothing more could be written.
+        """
+        results: list[RunResult] = []
+        for run_spec in run_specs:
+            try:
+                results.append(self.run_one(run_spec))
+            except StorageError:
+                raise
+            except MercuryError as e:
+                if not keep_going:
+                    raise
+                logger.error("%s failed: %s", run_spec.name, e)
+                run_dir = run_path(self.suite, run_spec.name)
+                self.storage.write_json(f"{run_dir}/{ERROR_FILE}", {"error": str(e), "failed_at": time.time()})
+                results.append(
+                    ShardedRunResult(
+                        run_spec,
+                        [],
+                        0,
+                        0,
+                        0,
+                        self._local_dir(run_dir),
+                        error=str(e),
+                        output_uri=self.storage.location(run_dir),
+                    )
+                )
+        return results
 
     def run_one(self, run_spec: RunSpec) -> ShardedRunResult:
         """Run one RunSpec end to end, resuming from shards already in storage unless `force`.
@@ -287,7 +314,7 @@ class RayRunner:
                 for ref in done:
                     shard_id = pending.pop(ref)
                     summary = self._result(run_spec, shard_id, ref)
-                    logger.info("%s: shard %s done (%d requests)", run_spec.name, shard_id, summary.num_requests)
+                    logger.debug("%s: shard %s done (%d requests)", run_spec.name, shard_id, summary.num_requests)
                     yield summary
         finally:
             for ref in pending:  # a failure stops the run: cancel what has not finished
@@ -326,7 +353,7 @@ class RayRunner:
         folder = f"{run_dir}/{SHARDS_DIR}"
         names = [shard_files(shard.shard_id) for shard in plan.shards]
         self.storage.concat_tables(
-            f"{run_dir}/{REQUEST_STATES_FILE}", [f"{folder}/{n[0]}" for n in names], REQUEST_STATES_SCHEMA
+            f"{run_dir}/{REQUEST_STATES_PARQUET}", [f"{folder}/{n[0]}" for n in names], REQUEST_STATES_SCHEMA
         )
         folded: list[StatsAccumulator] = []
 
@@ -399,6 +426,7 @@ class RayRunner:
         )
         # stats.json last: its presence marks the run as complete
         self.storage.write_json(f"{run_dir}/{STATS_FILE}", to_jsonable(result.stats))
+        self.storage.delete(f"{run_dir}/{ERROR_FILE}")  # an earlier failure of this run is now history
 
     def _completed(self, run_spec: RunSpec, run_dir: str) -> ShardedRunResult:
         logger.info("%s: already complete in %s, skipped", run_spec.name, self.storage.location(run_dir))

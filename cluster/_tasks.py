@@ -19,8 +19,15 @@ import bench
 from bench import PerturbationDescription, Stat
 from bench.adaptation import RequestState
 from bench.run_specs import RunSpec
-from bench.runner import Executor, StatsAccumulator, create_metrics, metric_context, score_instances
-from cluster._records import per_instance_table, request_states_table
+from bench.runner import (
+    Executor,
+    StatsAccumulator,
+    create_metrics,
+    metric_context,
+    per_instance_table,
+    request_states_table,
+    score_instances,
+)
 from cluster._service import ServiceFactory, service_for
 from cluster._sharding import Shard
 from cluster._storage import Storage

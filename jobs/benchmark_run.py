@@ -18,9 +18,10 @@ import bench
 from bench import MercuryError
 from bench.metrics import build_toxicity_service
 from bench.models import InProcessService, get_deployment
-from bench.run_specs import expand_run_entries, suite_entries
-from bench.runner import Runner
+from bench.run_specs import RunSpec, expand_run_entries, suite_entries
+from bench.runner import Runner, RunResult
 from jobs._logging import configure_logging
+from jobs._ray import connect_ray
 from jobs._summary import make_console, print_dry_run, print_run_summary
 from serve import proxy_env_path, register_clients
 
@@ -52,9 +53,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="evaluation instances per run for entries that set none")  # fmt: skip
     parser.add_argument("--dry-run", action="store_true",
                         help="send no request: estimate tokens and cost per model, write nothing")  # fmt: skip
-    parser.add_argument("-o", "--output-path", default="benchmark_output", help="results folder")
-    parser.add_argument("--skip-completed", action="store_true", help="reuse runs whose stats.json exists")
-    parser.add_argument("-n", "--parallelism", type=int, default=4, help="request batches in flight")
+    parser.add_argument("-o", "--output-path", default="benchmark_output",
+                        help="results: a folder or s3://bucket/prefix (default: benchmark_output)")  # fmt: skip
+    parser.add_argument("--force", action="store_true",
+                        help="recompute runs that are already complete (by default they are reused, and an "
+                        "interrupted run resumes from its finished shards)")  # fmt: skip
+    parser.add_argument("--shard-size", type=int, default=None, metavar="N",
+                        help="instances per Ray task (default: about two shards per task slot)")  # fmt: skip
+    parser.add_argument("--task-cpus", type=float, default=0.5, help="CPUs each shard task reserves (default 0.5)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="run in this process without Ray (debugging, quick checks); local output")  # fmt: skip
+    parser.add_argument("-n", "--parallelism", type=int, default=4, help="request batches in flight per task")
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO (default), WARNING")
     return parser
 
@@ -76,6 +85,42 @@ def check_models_available(service: InProcessService, models: set[str]) -> None:
     for model in sorted(models):
         get_deployment(model)
         service.client_for(model)
+
+
+def run_in_process(
+    args: argparse.Namespace, suite: str, service: InProcessService, run_specs: list[RunSpec]
+) -> list[RunResult]:
+    """Every run in this process (no Ray): the core's own path, for debugging and quick checks."""
+    if "://" in args.output_path:
+        raise MercuryError(f"--in-process writes to a local folder only, not {args.output_path!r}")
+    runner = Runner(
+        service,
+        args.output_path,
+        suite,
+        skip_completed=not args.force,
+        parallelism=args.parallelism,
+        progress=tqdm_progress,
+        toxicity=build_toxicity_service(proxy_env_path()),
+    )
+    return runner.run_all(run_specs, keep_going=True)
+
+
+def run_on_ray(args: argparse.Namespace, suite: str, run_specs: list[RunSpec]) -> list[RunResult]:
+    """Every run sharded over Ray tasks; results to a folder or S3, resumable."""
+    from cluster import InProcessServiceFactory, RayRunner
+
+    connect_ray()
+    runner = RayRunner(
+        InProcessServiceFactory(),
+        args.output_path,
+        suite,
+        force=args.force,
+        shard_size=args.shard_size,
+        task_cpus=args.task_cpus,
+        parallelism=args.parallelism,
+        progress=tqdm_progress,
+    )
+    return runner.run_all(run_specs, keep_going=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -102,16 +147,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         service = InProcessService()
         check_models_available(service, {r.adapter_spec.model for r in run_specs})
         logger.info("%d runs to do: %s", len(run_specs), ", ".join(r.name for r in run_specs))
-        runner = Runner(
-            service,
-            args.output_path,
-            suite,
-            skip_completed=args.skip_completed,
-            parallelism=args.parallelism,
-            progress=tqdm_progress,
-            toxicity=build_toxicity_service(proxy_env_path()),
-        )
-        results = runner.run_all(run_specs, keep_going=True)
+        if args.in_process:
+            results = run_in_process(args, suite, service, run_specs)
+        else:
+            results = run_on_ray(args, suite, run_specs)
     except MercuryError as e:
         print(f"benchmark-run: error: {e}", file=sys.stderr)
         return EXIT_USER_ERROR

@@ -16,9 +16,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from bench._errors import MercuryError
 from bench.presentation._model import CalibrationBin, PerturbationRow, RunSummary, StatRow
 from bench.presentation._storage import ResultStorage, join
+from bench.runner import (
+    PER_INSTANCE_STATS_FILE,
+    PER_INSTANCE_STATS_PARQUET,
+    REQUEST_STATES_PARQUET,
+    SCENARIO_STATE_FILE,
+    read_per_instance,
+    read_request_states,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -86,12 +97,32 @@ def read_run(storage: ResultStorage, suite: str, run_dir: str) -> RunData:
     stats = [_stat_row(s) for s in _read_json(storage, base, "stats.json", run_dir)]
     scenario = _read_json(storage, base, "scenario.json", run_dir, default={})
     info = _read_json(storage, base, "run_info.json", run_dir, default={})
-    per_instance = _read_json(storage, base, "per_instance_stats.json", run_dir, default=[])
-    state = _read_json(storage, base, "scenario_state.json", run_dir, default={})
+    per_instance, request_states = _read_instances(storage, base, run_dir)
     try:
-        return _build(run_dir, run_spec, stats, scenario, info, per_instance, state.get("request_states", []))
+        return _build(run_dir, run_spec, stats, scenario, info, per_instance, request_states)
     except (KeyError, TypeError, AttributeError, ValueError) as e:
         raise RunReadError(run_dir, f"unexpected content ({type(e).__name__}: {e})") from e
+
+
+def _read_instances(storage: ResultStorage, base: str, run: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Per-instance stats and request states as JSON data: from the parquet tables a sharded (Ray) run writes,
+    else from the JSON files of an in-process run."""
+    if storage.info(join(base, PER_INSTANCE_STATS_PARQUET)) is not None:
+        per_instance = read_per_instance(_read_table(storage, base, PER_INSTANCE_STATS_PARQUET, run))
+        states = read_request_states(_read_table(storage, base, REQUEST_STATES_PARQUET, run))
+        return [p.model_dump(mode="json") for p in per_instance], [s.model_dump(mode="json") for s in states]
+    per_instance_json = _read_json(storage, base, PER_INSTANCE_STATS_FILE, run, default=[])
+    state = _read_json(storage, base, SCENARIO_STATE_FILE, run, default={})
+    return per_instance_json, state.get("request_states", [])
+
+
+def _read_table(storage: ResultStorage, base: str, name: str, run: str) -> pa.Table:
+    try:
+        return pq.read_table(pa.BufferReader(storage.read_bytes(join(base, name))))
+    except FileNotFoundError:
+        raise RunReadError(run, f"{name} is missing") from None
+    except (pa.ArrowException, OSError) as e:
+        raise RunReadError(run, f"{name} is not a readable parquet table ({e})") from None
 
 
 def _read_json(storage: ResultStorage, base: str, name: str, run: str, default: Any = None) -> Any:

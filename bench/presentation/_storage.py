@@ -34,6 +34,14 @@ class ResultStorage(Protocol):
         """The text of file `path` (UTF-8)."""
         ...
 
+    def read_bytes(self, path: str) -> bytes:
+        """The bytes of the file at `path` (parquet tables).
+
+        Raises:
+            FileNotFoundError: if there is no such file.
+        """
+        ...
+
     def info(self, path: str) -> FileInfo | None:
         """Size and modification time of `path`, or None when it does not exist."""
         ...
@@ -64,6 +72,9 @@ class LocalStorage:
 
     def read_text(self, path: str) -> str:
         return self._path(path).read_text(encoding="utf-8")
+
+    def read_bytes(self, path: str) -> bytes:
+        return self._path(path).read_bytes()
 
     def info(self, path: str) -> FileInfo | None:
         try:

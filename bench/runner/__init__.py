@@ -6,6 +6,8 @@ from bench.runner._instances import sample_eval_instances, with_ids
 from bench.runner._output import (
     ERROR_FILE,
     PER_INSTANCE_STATS_FILE,
+    PER_INSTANCE_STATS_PARQUET,
+    REQUEST_STATES_PARQUET,
     RUN_INFO_FILE,
     RUN_SPEC_FILE,
     SCENARIO_FILE,
@@ -19,12 +21,24 @@ from bench.runner._output import (
     to_jsonable,
     write_json,
 )
+from bench.runner._records import (
+    PER_INSTANCE_STATS_SCHEMA,
+    REQUEST_STATES_SCHEMA,
+    per_instance_table,
+    read_per_instance,
+    read_request_states,
+    request_states_table,
+)
 from bench.runner._runner import Runner, RunResult, RunTimings
 from bench.runner._steps import ProgressFactory, adapt, create_metrics, load_instances, metric_context
 
 __all__ = [
     "ERROR_FILE",
     "PER_INSTANCE_STATS_FILE",
+    "PER_INSTANCE_STATS_PARQUET",
+    "PER_INSTANCE_STATS_SCHEMA",
+    "REQUEST_STATES_PARQUET",
+    "REQUEST_STATES_SCHEMA",
     "RUN_INFO_FILE",
     "RUN_SPEC_FILE",
     "SCENARIO_FILE",
@@ -43,7 +57,11 @@ __all__ = [
     "group_request_states",
     "load_instances",
     "metric_context",
+    "per_instance_table",
     "read_json",
+    "read_per_instance",
+    "read_request_states",
+    "request_states_table",
     "run_dir",
     "sample_eval_instances",
     "scenarios_dir",

@@ -23,6 +23,8 @@ STATS_FILE = "stats.json"
 PER_INSTANCE_STATS_FILE = "per_instance_stats.json"
 RUN_INFO_FILE = "run_info.json"
 ERROR_FILE = "error.json"
+REQUEST_STATES_PARQUET = "request_states.parquet"
+PER_INSTANCE_STATS_PARQUET = "per_instance_stats.parquet"
 
 
 def run_dir(output_path: str | Path, suite: str, run_name: str) -> Path:

@@ -18,18 +18,22 @@ import pytest
 from bench import Stat
 from bench.models import InProcessService
 from bench.run_specs import RunSpec, expand_run_entry
-from bench.runner import PerInstanceStats, Runner, RunResult
-from cluster import (
+from bench.runner import (
     PER_INSTANCE_STATS_PARQUET,
-    REQUEST_STATES_FILE,
+    REQUEST_STATES_PARQUET,
+    PerInstanceStats,
+    Runner,
+    RunResult,
+    read_per_instance,
+    read_request_states,
+)
+from cluster import (
     InProcessServiceFactory,
     RayRunner,
     ResumeError,
     ShardedRunResult,
     Storage,
     StorageError,
-    read_per_instance,
-    read_request_states,
     run_path,
 )
 from tests.cluster.conftest import BUCKET, S3Server
@@ -91,7 +95,7 @@ def test_same_stats_and_results_as_the_in_process_runner(spec: RunSpec, baseline
     assert [(p.instance_id, [s.name.name for s in p.stats]) for p in got] == [
         (p.instance_id, [s.name.name for s in p.stats]) for p in expected
     ]
-    states = read_request_states(pq.read_table(folder / REQUEST_STATES_FILE))
+    states = read_request_states(pq.read_table(folder / REQUEST_STATES_PARQUET))
     base_states = json.loads((base / "scenario_state.json").read_text())["request_states"]
     assert [(s.request.prompt, s.result.completions[0].text) for s in states if s.result] == [
         (s["request"]["prompt"], s["result"]["completions"][0]["text"]) for s in base_states
@@ -167,7 +171,7 @@ def test_a_killed_worker_is_retried_and_nothing_is_lost_or_counted_twice(
 
 def test_provider_errors_are_recorded_and_counted_without_stopping_the_run(spec: RunSpec, tmp_path: Path) -> None:
     result = runner(tmp_path, FailingFactory()).run_one(spec)
-    states = read_request_states(pq.read_table(run_dir(tmp_path, spec) / REQUEST_STATES_FILE))
+    states = read_request_states(pq.read_table(run_dir(tmp_path, spec) / REQUEST_STATES_PARQUET))
     expected_failures = sum(1 for s in states if fails(s.request.prompt))
     assert 0 < expected_failures < NUM_EVAL  # the fake refuses some prompts, not all
     assert result.num_failed_requests == expected_failures
@@ -221,10 +225,10 @@ def test_a_run_on_s3_round_trips(spec: RunSpec, baseline: RunResult, s3_env: S3S
         "stats.json",
         "run_info.json",
         PER_INSTANCE_STATS_PARQUET,
-        REQUEST_STATES_FILE,
+        REQUEST_STATES_PARQUET,
         "shards",
     }
-    assert len(pq.read_table(folder / REQUEST_STATES_FILE)) == NUM_EVAL
+    assert len(pq.read_table(folder / REQUEST_STATES_PARQUET)) == NUM_EVAL
     again = runner(f"s3://{BUCKET}/bench").run_one(spec)  # complete: read back from S3, not rerun
     assert again.skipped and figures(again.stats) == figures(result.stats)
 

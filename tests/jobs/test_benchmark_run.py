@@ -7,10 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from bench import Instance, ScenarioDataError, ScenarioSpec
 from bench.run_specs import RunSpec, exact_match_metric_specs, generation_adapter_spec, run_spec_function
+from bench.runner import read_request_states
 from bench.scenarios import Scenario, scenario
 from jobs.benchmark_run import main
 
@@ -18,7 +20,8 @@ REPO = Path(__file__).parents[2]
 CONF = str(REPO / "configs" / "run_specs.conf")
 pytestmark = pytest.mark.usefixtures("restore_registries")  # main() registers the proxy's clients
 
-RUN_FILES = {"run_spec.json", "scenario.json", "scenario_state.json", "stats.json", "per_instance_stats.json"}
+RUN_FILES = {"run_spec.json", "scenario.json", "stats.json", "per_instance_stats.parquet", "request_states.parquet"}
+"""What a run on Ray writes (DESIGN.md); `--in-process` writes scenario_state.json and per_instance_stats.json."""
 
 
 def _stats(run_dir: Path) -> dict[tuple[str, str | None, str | None], dict]:
@@ -37,16 +40,17 @@ def test_demo_suite_on_simple_model(tmp_path: Path, capsys: pytest.CaptureFixtur
     for run in runs:
         run_dir = tmp_path / "runs" / "demo" / run
         assert {p.name for p in run_dir.iterdir()} >= RUN_FILES
-        state = json.loads((run_dir / "scenario_state.json").read_text())
-        assert len(state["request_states"]) == 6
-        assert all(s["result"]["success"] for s in state["request_states"])
+        states = read_request_states(pq.read_table(run_dir / "request_states.parquet"))
+        assert len(states) == 6
+        assert all(s.result is not None and s.result.success for s in states)
     out = capsys.readouterr().out
     assert "Mercury run summary" in out and "exact_match=" in out
     assert f"Results are in {tmp_path}/runs/demo/" in out
 
 
 def test_stats_agree_with_the_per_instance_stats(tmp_path: Path) -> None:
-    assert main(["-r", "simple1:model=simple/model1", "--max-eval-instances", "12", "-o", str(tmp_path)]) == 0
+    args = ["-r", "simple1:model=simple/model1", "--max-eval-instances", "12", "--in-process"]
+    assert main([*args, "-o", str(tmp_path)]) == 0
     run_dir = tmp_path / "runs" / "default" / "simple1:model=simple_model1"
     per_instance = json.loads((run_dir / "per_instance_stats.json").read_text())
     values = [s["sum"] for item in per_instance for s in item["stats"] if s["name"]["name"] == "exact_match"]
@@ -76,14 +80,19 @@ def test_dry_run_prints_tokens_and_cost_and_writes_nothing(tmp_path: Path, capsy
     assert not (tmp_path / "runs").exists()
 
 
-def test_skip_completed_reuses_finished_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["-r", "dyck_language:model=simple/model1", "--max-eval-instances", "3", "-o", str(tmp_path)]
+@pytest.mark.parametrize("mode", [[], ["--in-process"]], ids=["ray", "in-process"])
+def test_finished_runs_are_reused_unless_forced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: list[str]
+) -> None:
+    args = ["-r", "dyck_language:model=simple/model1", "--max-eval-instances", "3", "-o", str(tmp_path), *mode]
     assert main(args) == 0
     stats_file = next((tmp_path / "runs" / "default").iterdir()) / "stats.json"
     before = stats_file.stat().st_mtime_ns
-    assert main([*args, "--skip-completed"]) == 0
+    assert main(args) == 0
     assert stats_file.stat().st_mtime_ns == before
     assert "cached" in capsys.readouterr().out
+    assert main([*args, "--force"]) == 0
+    assert stats_file.stat().st_mtime_ns != before
 
 
 @pytest.mark.parametrize(
@@ -119,10 +128,10 @@ def test_console_script_help() -> None:
 def test_small_run_on_the_local_model(tmp_path: Path) -> None:
     assert main(["-r", "simple1:model=local/smollm2-135m", "--max-eval-instances", "3", "-o", str(tmp_path)]) == 0
     run_dir = tmp_path / "runs" / "default" / "simple1:model=local_smollm2-135m"
-    state = json.loads((run_dir / "scenario_state.json").read_text())
-    completions = [s["result"]["completions"][0] for s in state["request_states"]]
+    states = read_request_states(pq.read_table(run_dir / "request_states.parquet"))
+    completions = [s.result.completions[0] for s in states if s.result is not None]
     assert len(completions) == 3
-    assert all(c["tokens"] and all(t["logprob"] <= 0 for t in c["tokens"]) for c in completions)
+    assert all(c.tokens and all(t.logprob <= 0 for t in c.tokens) for c in completions)
     assert ("exact_match", "test", None) in _stats(run_dir)
 
 
@@ -145,7 +154,8 @@ def test_openai_compatible_server_end_to_end(
             f"    client_args: {{base_url: '{server.base_url}', credential: null, model: fake-model}}\n"
         )
         monkeypatch.setenv("MERCURY_CONFIG_DIR", str(configs))
-        status = main(["-r", "lpm:model=vllm/fake-model", "--max-eval-instances", "3", "-o", str(tmp_path / "out")])
+        args = ["-r", "lpm:model=vllm/fake-model", "--max-eval-instances", "3", "-o", str(tmp_path / "out")]
+        status = main([*args, "--in-process"])  # the fake server's config lives in this process's environment
         assert status == 0
         assert len([r for r in server.requests if r.path == "/v1/completions"]) == 3
     run_dir = tmp_path / "out" / "runs" / "default" / "lpm:model=vllm_fake-model"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from bench import GeneratedOutput, Instance, PerturbationDescription, Request, RequestResult, Stat
 from bench.adaptation import RequestState
-from bench.runner import PerInstanceStats
-from cluster import (
+from bench.runner import (
     PER_INSTANCE_STATS_SCHEMA,
     REQUEST_STATES_SCHEMA,
+    PerInstanceStats,
     per_instance_table,
     read_per_instance,
     read_request_states,

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from bench import PerturbationDescription, Stat
 from bench.adaptation import RequestState
-from bench.runner import PerInstanceStats
+from bench.runner._evaluation import PerInstanceStats
 
 REQUEST_STATES_SCHEMA = pa.schema(
     [

@@ -1,0 +1,31 @@
+"""Connecting benchmark-run to Ray: the cluster in RAY_ADDRESS (as under `ray job submit`) or a new local one."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+logger = logging.getLogger(__name__)
+
+
+def connect_ray() -> None:
+    """Join the cluster named by RAY_ADDRESS, else start a local Ray for this command (no-op if connected)."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    address = os.environ.get("RAY_ADDRESS") or "local"
+    logger.info("connecting to Ray at %s", address if address != "local" else "a new local instance")
+    ray.init(address=address, logging_level=logging.WARNING, log_to_driver=True, configure_logging=False)
+    resources = ray.cluster_resources()
+    logger.info("Ray: %g CPUs, dashboard at %s", resources.get("CPU", 0), _dashboard_url())
+
+
+def _dashboard_url() -> str:
+    import ray
+
+    try:
+        return str((ray.get_runtime_context().gcs_address and ray.worker.get_dashboard_url()) or "not running")
+    except Exception:  # the dashboard is optional; never fail a run over its address
+        return "unknown"

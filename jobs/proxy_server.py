@@ -1,0 +1,124 @@
+"""`proxy-server`: start (or join, with RAY_ADDRESS) a Ray cluster and deploy the proxy app on Ray Serve.
+
+proxy-server                                   # http://127.0.0.1:1959/, state in ./prod_env
+proxy-server -p 8443 --ssl-key-file key.pem --ssl-cert-file cert.pem --base-path /srv/prod_env
+proxy-server --init-only                       # create the state folder and the first admin, then exit
+
+On first start the state folder gets an admin account; its key is printed once, here, and never again.
+The server runs until interrupted (Ctrl-C or SIGTERM), then shuts Serve down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+import bench
+from bench import MercuryError
+from jobs._logging import configure_logging
+from serve import Accounts, ProxyAppConfig
+
+logger = logging.getLogger("proxy-server")
+
+DEFAULT_PORT = 1959
+EXIT_USER_ERROR = 2
+APP_NAME = "mercury-proxy"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of proxy-server."""
+    parser = argparse.ArgumentParser(prog="proxy-server", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("-p", "--port", type=int, default=DEFAULT_PORT, help="HTTP(S) port (default 1959)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for every interface)")
+    parser.add_argument("--ssl-key-file", type=Path, help="TLS private key (PEM); with --ssl-cert-file serves HTTPS")
+    parser.add_argument("--ssl-cert-file", type=Path, help="TLS certificate (PEM)")
+    parser.add_argument("--base-path", default="prod_env", help="state folder: accounts, cache, credentials.conf")
+    parser.add_argument("--deployments-file", help="model deployments YAML (default: configs/model_deployments.yaml)")
+    parser.add_argument("--models", help="comma-separated models to serve (default: every model)")
+    parser.add_argument("--num-cpus", type=float, help="CPUs of a Ray started here (default: all)")
+    parser.add_argument("--init-only", action="store_true", help="create the state folder and admin, then exit")
+    parser.add_argument("--log-level", help="DEBUG, INFO (default), WARNING, ...")
+    return parser
+
+
+def check_tls(args: argparse.Namespace) -> None:
+    """Both TLS files or neither, and both readable.
+
+    Raises:
+        MercuryError: naming the flag and the file.
+    """
+    if (args.ssl_key_file is None) != (args.ssl_cert_file is None):
+        raise MercuryError("--ssl-key-file and --ssl-cert-file go together: give both or neither")
+    for flag, path in (("--ssl-key-file", args.ssl_key_file), ("--ssl-cert-file", args.ssl_cert_file)):
+        if path is not None and not path.is_file():
+            raise MercuryError(f"{flag} {path}: no such file")
+
+
+def init_state(base_path: str) -> str | None:
+    """Create the state folder and, when it has no admin, an admin account; the new admin's key or None."""
+    return Accounts(base_path).ensure_admin(description="admin (created by proxy-server)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status (2 for a user's mistake, with one line saying what)."""
+    args = build_parser().parse_args(argv)
+    configure_logging(args.log_level)
+    try:
+        bench.load_builtins()
+        check_tls(args)
+        models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
+        config = ProxyAppConfig(base_path=args.base_path, deployments_file=args.deployments_file, models=models)
+        config.served()  # unknown models and bad serving settings stop here, before Ray starts
+        config.servings()
+        key = init_state(args.base_path)
+        if key is not None:
+            print(f"Created an admin account in {args.base_path}. Its API key, shown only this once: {key}", flush=True)
+        if args.init_only:
+            return 0
+        return serve_forever(config, args)
+    except MercuryError as error:
+        print(f"proxy-server: error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+def serve_forever(config: ProxyAppConfig, args: argparse.Namespace) -> int:
+    """Start or join Ray, deploy the app, block until SIGINT or SIGTERM, then shut Serve down."""
+    import ray
+    from ray import serve
+
+    from serve._app import build_app
+
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    address = os.environ.get("RAY_ADDRESS")
+    ray.init(address=address or "local", num_cpus=None if address else args.num_cpus, include_dashboard=False)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        http = {"host": args.host, "port": args.port}
+        if args.ssl_key_file is not None:
+            http |= {"ssl_keyfile": str(args.ssl_key_file), "ssl_certfile": str(args.ssl_cert_file)}
+        serve.start(http_options=http)
+        serve.run(build_app(config), name=APP_NAME, route_prefix="/")
+        scheme = "https" if args.ssl_key_file is not None else "http"
+        print(f"Proxy ready at {scheme}://{args.host}:{args.port}/", flush=True)
+        stop.wait()
+    finally:
+        serve.shutdown()
+        ray.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
