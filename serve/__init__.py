@@ -1,4 +1,7 @@
-"""Proxy: provider clients, cache, accounts, rate limits (issue 3); the Ray Serve app wraps these classes.
+"""Proxy: provider clients, cache, accounts, rate limits, and the services the Ray Serve app wraps.
+
+The Ray Serve app itself is `serve._app.build_app(ProxyAppConfig(...))` (imported on demand: it needs Ray);
+`local_service(config)` wires the same services in one process. `ProxyClient` talks to a remote proxy.
 
 `register_clients()` puts its clients (openai, ai21) in bench's client registry, so that
 `bench.models.InProcessService` can call hosted models directly; importing `serve` alone changes nothing.
@@ -28,7 +31,14 @@ from serve._errors import (
     RateLimitedError,
     redact,
 )
+from serve._limiters import RateLimiters
+from serve._provider_service import Answer, ProviderService
+from serve._proxy_client import ProxyClient
+from serve._proxy_service import ProxyService
 from serve._rate_limit import ProviderRateLimiter, TokenBucket
+from serve._remote import ActorRemote, LocalRemote, Remote
+from serve._shared_cache import SharedCache, SharedCacheStats
+from serve._wiring import ProxyAppConfig, local_service
 from serve.clients import register_clients
 
 __all__ = [
@@ -36,26 +46,38 @@ __all__ = [
     "Account",
     "AccountNotFoundError",
     "Accounts",
+    "ActorRemote",
+    "Answer",
     "AuthenticationError",
     "AutoscalingConfig",
     "BatchingConfig",
     "CacheStats",
     "CachingClient",
     "CredentialMissingError",
+    "LocalRemote",
     "PermissionDeniedError",
     "ProviderError",
     "ProviderRateLimiter",
+    "ProviderService",
+    "ProxyAppConfig",
+    "ProxyClient",
     "ProxyError",
+    "ProxyService",
     "QuotaExceededError",
     "RateLimitedError",
+    "RateLimiters",
+    "Remote",
     "ResultCache",
     "RetryConfig",
     "ServingConfig",
+    "SharedCache",
+    "SharedCacheStats",
     "TokenBucket",
     "Usage",
     "cache_key",
     "current_periods",
     "load_serving_configs",
+    "local_service",
     "new_api_key",
     "proxy_env_path",
     "quota_group",

@@ -1,0 +1,148 @@
+"""The Ray Serve application: an ingress (HTTP) and one autoscaled deployment per provider.
+
+    HTTP -> Ingress (FastAPI: /api/*, /v1/*, /) -> Provider deployment ("provider-openai", ...) per provider
+             |                                      |-- named actor "cache:<provider>:<folder>"  (SharedCache)
+             `-- named actor "accounts:all:<folder>" `-- named actor "limits:<provider>:<folder>" (RateLimiters)
+
+`build_app(config)` builds it from configs/model_deployments.yaml; `app_builder(args)` is the same for
+`serve deploy configs/serve.yaml`. Deployments are thin: the work is in `ProxyService` and
+`ProviderService`, tested without Ray. Errors cross the handle as values (see serve._remote).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from ray import serve
+from ray.serve.handle import DeploymentHandle
+
+from bench import Request, RequestResult
+from bench.models import ModelClient
+from serve._accounts import Accounts
+from serve._limiters import RateLimiters
+from serve._provider_service import Answer, ProviderService, run_in_thread
+from serve._proxy_service import ProviderCall, ProxyService
+from serve._remote import actor_name, named_actor
+from serve._shared_cache import SharedCache
+from serve._wiring import ProxyAppConfig, provider_settings
+
+MAX_ONGOING = 256  # requests in flight per replica; they mostly wait on I/O (providers, actors)
+
+
+def _load_plugins() -> None:
+    import bench
+
+    bench.load_builtins()
+
+
+@serve.deployment
+class ProviderDeployment:
+    """One provider's models; the local model's requests are batched across callers with `@serve.batch`."""
+
+    def __init__(self, config: dict[str, Any], provider: str) -> None:
+        _load_plugins()
+        app = ProxyAppConfig.model_validate(config)
+        deployments = app.served()[provider]
+        servings = {name: app.servings()[name] for name in deployments}
+        batching = provider_settings(list(servings.values())).batching
+        if batching is not None:
+            batch: Any = self._batch  # serve.batch's wrapper has setters its type hints do not show
+            batch.set_max_batch_size(batching.max_batch_size)
+            batch.set_batch_wait_timeout_s(batching.batch_wait_timeout_s)
+        cache = named_actor(actor_name("cache", provider, app.base_path), SharedCache, app.cache_folder(), provider)
+        limits = named_actor(actor_name("limits", provider, app.base_path), RateLimiters, provider, servings)
+        runner = self._run_batched if batching is not None else run_in_thread
+        self.service = ProviderService(deployments, servings, cache, limits, runner)
+
+    async def make_requests(self, requests: list[Request]) -> tuple[bool, Any]:
+        """(True, answers) or (False, the error): errors travel as values."""
+        try:
+            return True, await self.service.make_requests(requests)
+        except Exception as error:
+            return False, error
+
+    async def _run_batched(self, client: ModelClient, requests: list[Request]) -> list[RequestResult]:
+        return list(await asyncio.gather(*(self._batch((client, r)) for r in requests)))
+
+    @serve.batch(max_batch_size=8, batch_wait_timeout_s=0.05)
+    async def _batch(self, items: list[tuple[ModelClient, Request]]) -> list[RequestResult]:
+        """Requests that arrived together, sent to their clients as one batch per model."""
+        by_client: dict[int, list[int]] = defaultdict(list)
+        for index, (client, _) in enumerate(items):
+            by_client[id(client)].append(index)
+        results: dict[int, RequestResult] = {}
+        for indices in by_client.values():
+            client = items[indices[0]][0]
+            answers = await asyncio.to_thread(client.make_requests, [items[i][1] for i in indices])
+            results.update(zip(indices, answers))
+        return [results[i] for i in range(len(items))]
+
+
+def _provider_call(handle: DeploymentHandle) -> ProviderCall:
+    async def call(requests: Sequence[Request]) -> list[Answer]:
+        ok, value = await handle.make_requests.remote(list(requests))
+        if not ok:
+            raise value
+        answers: list[Answer] = value
+        return answers
+
+    return call
+
+
+@serve.deployment
+@serve.ingress()
+class Ingress:
+    """The HTTP entry point: builds the FastAPI app over a `ProxyService` when the replica starts."""
+
+    def __init__(self, config: dict[str, Any], providers: dict[str, DeploymentHandle]) -> None:
+        _load_plugins()
+        app = ProxyAppConfig.model_validate(config)
+        accounts = named_actor(actor_name("accounts", "all", app.base_path), Accounts, app.base_path)
+        calls = {provider: _provider_call(handle) for provider, handle in providers.items()}
+        self.service = ProxyService(app.all_deployments(), app.servings(), accounts, calls, _toxicity(app.base_path))
+
+    def __serve_build_asgi_app__(self) -> Any:
+        from serve._http import build_http_app
+
+        return build_http_app(self.service)
+
+
+def _toxicity(base_path: str) -> Any:
+    """The Perspective service when a key is configured (else None: /api/toxicity answers 503)."""
+    try:
+        from bench.metrics import build_toxicity_service
+    except ImportError:
+        return None
+    return build_toxicity_service(base_path)
+
+
+def build_app(config: ProxyAppConfig) -> serve.Application:
+    """The proxy app: an ingress bound to one deployment per provider of the served models."""
+    servings = config.servings()
+    providers = {}
+    for provider, deployments in config.served().items():
+        settings = provider_settings([servings[name] for name in deployments])
+        scaling = settings.autoscaling
+        options: dict[str, Any] = {"name": f"provider-{provider}", "ray_actor_options": {"num_cpus": settings.num_cpus}}
+        if scaling.min_replicas == scaling.max_replicas:
+            options["num_replicas"] = scaling.max_replicas
+        else:
+            options["autoscaling_config"] = scaling.model_dump()
+        # generous: a replica that refuses makes Serve's router back off, which collapses throughput
+        options["max_ongoing_requests"] = max(MAX_ONGOING, int(scaling.target_ongoing_requests * 4))
+        deployment = ProviderDeployment.options(**options)  # type: ignore[attr-defined]
+        providers[provider] = deployment.bind(config.model_dump(), provider)
+    ingress = Ingress.options(  # type: ignore[attr-defined]
+        num_replicas=config.ingress_replicas,
+        ray_actor_options={"num_cpus": config.ingress_num_cpus},
+        max_ongoing_requests=MAX_ONGOING,
+    )
+    return ingress.bind(config.model_dump(), providers)
+
+
+def app_builder(args: dict[str, Any]) -> serve.Application:
+    """`serve deploy` entry point: the `args:` of configs/serve.yaml are a `ProxyAppConfig`."""
+    return build_app(ProxyAppConfig.model_validate(args))

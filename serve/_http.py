@@ -1,0 +1,280 @@
+"""The proxy's HTTP API: the original REST API (/api/*), the OpenAI-compatible API (/v1/*) and the web UI (/).
+
+`build_http_app(service)` wires a `ProxyService` into a FastAPI app; the Ray Serve ingress serves it,
+and tests serve it with uvicorn. The API key comes from `Authorization: Bearer <key>` or, as in the
+original proxy, from the body's `{"auth": {"api_key": ...}}`. Never from the URL: URLs end up in access logs.
+Every error is JSON in OpenAI's shape `{"error": {"message", "type", "param", "code"}}`: 401 unknown
+key, 403 not allowed, 404 unknown model, 422 invalid request (which field, why), 429 quota or rate
+limit (with Retry-After), 502/504 provider trouble, 503 model unavailable here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi import Request as HttpRequest
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bench import MercuryError, ModelUnavailableError, Request, UnknownModelError
+from serve._errors import AuthenticationError, ProviderError, ProxyError, RateLimitedError
+from serve._openai_api import (
+    ChatBody,
+    CompletionBody,
+    chat_response,
+    chat_stream,
+    completion_response,
+    completion_stream,
+)
+from serve._provider_service import Answer
+from serve._proxy_service import ProxyService
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+class InvalidRequestError(MercuryError):
+    """A body that is not JSON or does not have the expected shape (422)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+class AccountChanges(BaseModel):
+    """The `account` of PUT /api/account (which account: `api_key`, default the caller's) and POST (new)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    api_key: str | None = Field(default=None, repr=False, description="the account to change (admins)")
+    description: str | None = None
+    is_admin: bool | None = None
+    quotas: dict[str, dict[str, int | None]] | None = Field(
+        default=None, description="model group -> daily/monthly/total -> tokens (null: no limit)"
+    )
+
+
+def error_response(error: Exception) -> JSONResponse:
+    """The JSON error answer (and status, and Retry-After) for any error a request can meet."""
+    headers: dict[str, str] = {}
+    if isinstance(error, ProxyError):
+        status, body = error.status, error.openai_body()
+        if isinstance(error, RateLimitedError):
+            headers["Retry-After"] = error.retry_after_header
+        elif isinstance(error, ProviderError) and error.retry_after is not None:
+            headers["Retry-After"] = str(max(1, round(error.retry_after)))
+    elif isinstance(error, UnknownModelError):
+        status, body = 404, _body(str(error), "invalid_request_error", "model_not_found", param="model")
+    elif isinstance(error, ModelUnavailableError):
+        status, body = 503, _body(str(error), "model_unavailable", 503)
+    elif isinstance(error, ValidationError):
+        status, body = 422, _body(_describe(error), "invalid_request_error", 422, param=_first_field(error))
+    elif isinstance(error, (InvalidRequestError, ValueError)):
+        status, body = 422, _body(str(error), "invalid_request_error", 422)
+    else:
+        status, body = 500, _body(f"{type(error).__name__}: {error}", "server_error", 500)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _handle(_request: HttpRequest, error: Exception) -> Response:
+    return error_response(error)
+
+
+def _succeeded(answer: Answer, model: str) -> Answer:
+    """The OpenAI-compatible API answers a provider's failure with an error (502), not an empty choice list."""
+    result = answer.result
+    if not result.success:
+        raise ProxyError(
+            result.error or "the provider failed", model=model, retriable=result.error_kind == "retriable", status=502
+        )
+    return answer
+
+
+def _body(message: str, kind: str, code: int | str, param: str | None = None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+
+
+def _describe(error: ValidationError) -> str:
+    return "invalid request: " + "; ".join(
+        f"field {'.'.join(map(str, e['loc'])) or '(body)'!r}: {e['msg']}" for e in error.errors()
+    )
+
+
+def _first_field(error: ValidationError) -> str | None:
+    errors = error.errors()
+    return ".".join(map(str, errors[0]["loc"])) if errors and errors[0]["loc"] else None
+
+
+async def _json(http: HttpRequest) -> dict[str, Any]:
+    raw = await http.body()
+    try:
+        body = json.loads(raw or b"{}")
+    except json.JSONDecodeError as error:
+        raise InvalidRequestError(
+            f"the body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from None
+    if not isinstance(body, dict):
+        raise InvalidRequestError(f"the body must be a JSON object, got {type(body).__name__}")
+    return body
+
+
+def _api_key(http: HttpRequest, body: dict[str, Any] | None = None) -> str:
+    header = http.headers.get("authorization", "")
+    if header.lower().startswith("bearer ") and header[7:].strip():
+        return header[7:].strip()
+    auth = (body or {}).get("auth")
+    if isinstance(auth, dict) and isinstance(auth.get("api_key"), str) and auth["api_key"]:
+        return str(auth["api_key"])
+    raise AuthenticationError('missing API key: send "Authorization: Bearer <key>" or {"auth": {"api_key": ...}}')
+
+
+def _field(body: dict[str, Any], name: str, kind: type) -> Any:
+    value = body.get(name)
+    if not isinstance(value, kind):
+        raise InvalidRequestError(f"field {name!r} is required and must be a JSON {kind.__name__}")
+    return value
+
+
+def build_http_app(service: ProxyService) -> FastAPI:
+    """The FastAPI app of the proxy over `service`."""
+    app = FastAPI(title="Mercury proxy", version="1", description="Language models behind one authenticated API.")
+    for kind in (MercuryError, ValidationError, ValueError, Exception):
+        app.add_exception_handler(kind, _handle)
+    _add_rest_routes(app, service)
+    _add_openai_routes(app, service)
+    _add_ui_routes(app)
+    return app
+
+
+def _add_rest_routes(app: FastAPI, service: ProxyService) -> None:
+    @app.get("/api/general_info")
+    async def general_info() -> dict[str, Any]:
+        """The proxy's models and whether each is served here."""
+        return service.general_info()
+
+    @app.get("/api/account")
+    async def get_account(http: HttpRequest, all: bool = False) -> Any:
+        """The caller's account (usage and quotas); every account with ?all=true (admins)."""
+        key = _api_key(http)
+        if all:
+            return [a.model_dump() for a in await service.list_accounts(key)]
+        return (await service.get_account(key)).model_dump()
+
+    @app.put("/api/account")
+    async def update_account(http: HttpRequest) -> Any:
+        """Change an account: {"auth", "account": {"api_key"?, "description"?, "is_admin"?, "quotas"?}}."""
+        body = await _json(http)
+        changes = AccountChanges.model_validate(body.get("account") or {})
+        updated = await service.update_account(
+            _api_key(http, body),
+            changes.api_key,
+            description=changes.description,
+            is_admin=changes.is_admin,
+            quotas=changes.quotas,
+        )
+        return updated.model_dump()
+
+    @app.post("/api/account")
+    async def create_account(http: HttpRequest) -> Any:
+        """Create an account (admins): {"auth", "account": {"description"?, "is_admin"?, "quotas"?}}."""
+        body = await _json(http)
+        changes = AccountChanges.model_validate(body.get("account") or {})
+        created = await service.create_account(
+            _api_key(http, body),
+            description=changes.description or "",
+            is_admin=bool(changes.is_admin),
+            quotas=changes.quotas,  # type: ignore[arg-type]  # granularities are checked by Accounts
+        )
+        return created.model_dump()
+
+    @app.post("/api/account/api_key")
+    async def rotate_key(http: HttpRequest) -> Any:
+        """A new key for the caller's account, or for {"api_key": ...} (admins); the old key stops working."""
+        body = await _json(http)
+        target = body.get("api_key")
+        return (
+            await service.rotate_key(_api_key(http, body), target if isinstance(target, str) else None)
+        ).model_dump()
+
+    @app.post("/api/request")
+    async def make_request(http: HttpRequest) -> Any:
+        """{"auth", "request": Request} -> RequestResult (with `cached`)."""
+        body = await _json(http)
+        request = Request.model_validate(_field(body, "request", dict))
+        return (await service.make_request(_api_key(http, body), request)).result.model_dump(mode="json")
+
+    @app.post("/api/requests")
+    async def make_requests(http: HttpRequest) -> Any:
+        """The batch endpoint: {"auth", "requests": [Request, ...]} -> {"results": [RequestResult, ...]}."""
+        body = await _json(http)
+        requests = [Request.model_validate(r) for r in _field(body, "requests", list)]
+        results = await service.make_requests(_api_key(http, body), requests)
+        return Response(
+            '{"results":[' + ",".join(r.model_dump_json() for r in results) + "]}", media_type="application/json"
+        )
+
+    @app.post("/api/tokenize")
+    async def tokenize(http: HttpRequest) -> Any:
+        """{"auth", "request": {"model", "text"}} -> {"token_ids", "tokens"}."""
+        body = await _json(http)
+        request = _field(body, "request", dict)
+        return await service.tokenize(_api_key(http, body), _field(request, "model", str), _field(request, "text", str))
+
+    @app.post("/api/decode")
+    async def decode(http: HttpRequest) -> Any:
+        """{"auth", "request": {"model", "token_ids"}} -> {"text"}."""
+        body = await _json(http)
+        request = _field(body, "request", dict)
+        ids = _field(request, "token_ids", list)
+        if not all(isinstance(i, int) for i in ids):
+            raise InvalidRequestError("field 'request.token_ids' must be a list of integers")
+        return await service.decode(_api_key(http, body), _field(request, "model", str), ids)
+
+    @app.post("/api/toxicity")
+    async def toxicity(http: HttpRequest) -> Any:
+        """{"auth", "request": {"text_batch": [...]}} -> {"scores": [{attribute: score} | null, ...]}."""
+        body = await _json(http)
+        texts = _field(_field(body, "request", dict), "text_batch", list)
+        return {"scores": await service.score_toxicity(_api_key(http, body), [str(t) for t in texts])}
+
+
+def _add_openai_routes(app: FastAPI, service: ProxyService) -> None:
+    @app.get("/v1/models")
+    async def models(http: HttpRequest) -> Any:
+        """The models this proxy serves, in OpenAI's list shape."""
+        await service.authenticate(_api_key(http))
+        data = [
+            {"id": m["name"], "object": "model", "created": 0, "owned_by": m["provider"]}
+            for m in service.general_info()["all_models"]
+            if m["available"]
+        ]
+        return {"object": "list", "data": data}
+
+    @app.post("/v1/completions")
+    async def completions(http: HttpRequest) -> Any:
+        """OpenAI's completions: prompt (or prompts), n, logprobs, echo, stop, stream."""
+        body = CompletionBody.model_validate(await _json(http))
+        key = _api_key(http)
+        answers = [_succeeded(await service.make_request(key, r), body.model) for r in body.requests()]
+        if body.stream:
+            return StreamingResponse(completion_stream(body, answers), media_type="text/event-stream")
+        return completion_response(body, answers)
+
+    @app.post("/v1/chat/completions")
+    async def chat_completions(http: HttpRequest) -> Any:
+        """OpenAI's chat completions: messages, n, logprobs/top_logprobs, stop, stream."""
+        body = ChatBody.model_validate(await _json(http))
+        answer = _succeeded(await service.make_request(_api_key(http), body.request()), body.model)
+        if body.stream:
+            return StreamingResponse(chat_stream(body, answer), media_type="text/event-stream")
+        return chat_response(body, answer)
+
+
+def _add_ui_routes(app: FastAPI) -> None:
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

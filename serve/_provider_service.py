@@ -1,0 +1,192 @@
+"""`ProviderService`: answers one provider's requests through its shared cache and rate limiter.
+
+For a batch of requests: claim every cache key at once (hits come back at once), reserve the rate limit
+for the requests this replica leads (one reservation per model, waiting its turn up to the model's
+`max_queue_wait_seconds`), send them to the model's client (grouped per model, so the local model batches),
+store the results, then collect the results other replicas were computing. Each answer carries its token
+counts so that the ingress can charge quotas (cached answers are not charged) and fill OpenAI's `usage`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from bench import Request, RequestResult
+from bench.models import CLIENTS, ModelClient, ModelDeployment
+from bench.tokenizers import get_tokenizer
+from serve._cache import cache_key
+from serve._config import ServingConfig
+from serve._errors import ProviderError, RateLimitedError
+from serve._remote import Remote
+from serve.clients import ProviderClient, ai21_client, openai_client
+
+logger = logging.getLogger(__name__)
+
+# the proxy's own clients, used without touching bench's registry (which keeps hosted models out of
+# InProcessService unless `register_clients()` is called)
+PROXY_CLIENTS = {"openai": openai_client, "ai21": ai21_client}
+
+Runner = Callable[[ModelClient, list[Request]], Awaitable[list[RequestResult]]]
+
+
+class Answer(BaseModel):
+    """A result with what it cost."""
+
+    result: RequestResult
+    prompt_tokens: int = Field(default=0, description="tokens of the prompt (or messages)")
+    completion_tokens: int = Field(default=0, description="tokens of all completions")
+    retry_after: float | None = Field(default=None, description="set when the rate limit refused the request")
+
+    @property
+    def charged_tokens(self) -> int:
+        """Tokens to charge: an upstream call that succeeded; nothing for cache hits and failures."""
+        if self.result.cached or not self.result.success:
+            return 0
+        return self.prompt_tokens + self.completion_tokens
+
+
+async def run_in_thread(client: ModelClient, requests: list[Request]) -> list[RequestResult]:
+    """The default runner: the client's blocking `make_requests` in a worker thread."""
+    return await asyncio.to_thread(client.make_requests, requests)
+
+
+class ProviderService:
+    """One provider's models behind the shared cache (`SharedCache`) and rate limits (`RateLimiters`)."""
+
+    def __init__(
+        self,
+        deployments: dict[str, ModelDeployment],
+        servings: dict[str, ServingConfig],
+        cache: Remote,
+        limiter: Remote,
+        runner: Runner = run_in_thread,
+    ) -> None:
+        self.deployments = deployments
+        self.servings = servings
+        self.cache = cache
+        self.limiter = limiter
+        self.runner = runner
+        self._clients: dict[str, ModelClient] = {}
+
+    def client_for(self, model: str) -> ModelClient:
+        """The model's client, built on first use.
+
+        Raises:
+            CredentialMissingError, ConfigError: from the client's constructor.
+        """
+        if model not in self._clients:
+            deployment = self.deployments[model]
+            factory = PROXY_CLIENTS.get(deployment.client) or CLIENTS.get(deployment.client)
+            self._clients[model] = factory(deployment)
+        return self._clients[model]
+
+    async def make_requests(self, requests: Sequence[Request]) -> list[Answer]:
+        """One answer per request, in order; provider failures are unsuccessful results.
+
+        Raises:
+            CredentialMissingError, ConfigError: when a model's client cannot be built.
+        """
+        results: dict[int, RequestResult] = {}
+        retry_after: dict[int, float] = {}
+        keys: dict[int, str] = {}
+        for index, request in enumerate(requests):
+            key = self._key(request)
+            if key is None:  # a request the provider's API cannot express: its failure, uncached
+                results[index] = self.client_for(request.model).make_request(request)
+            else:
+                keys[index] = key
+        claims = await self.cache.call("claim_many", list(keys.values())) if keys else []
+        leads: list[int] = []
+        follows: list[int] = []
+        for index, (kind, value) in zip(keys, claims):
+            if kind == "hit":
+                results[index] = value
+            else:
+                (leads if kind == "lead" else follows).append(index)
+        await self._lead(requests, leads, keys, results, retry_after)
+        if follows:
+            shared = await self.cache.call("follow_many", [keys[i] for i in follows])
+            for index, result in zip(follows, shared):
+                results[index] = result
+            missing = [i for i in follows if results[i] is None]
+            await self._lead(requests, missing, keys, results, retry_after)
+        return [self._answer(requests[i], results[i], retry_after.get(i)) for i in range(len(requests))]
+
+    async def _lead(
+        self,
+        requests: Sequence[Request],
+        indices: list[int],
+        keys: dict[int, str],
+        results: dict[int, RequestResult],
+        retry_after: dict[int, float],
+    ) -> None:
+        """Call the provider for `indices` (grouped per model) and finish their cache keys, whatever happens."""
+        by_model: dict[str, list[int]] = defaultdict(list)
+        for index in indices:
+            by_model[requests[index].model].append(index)
+        try:
+            await asyncio.gather(
+                *(self._run_model(model, group, requests, results, retry_after) for model, group in by_model.items())
+            )
+        finally:
+            for index in indices:
+                result = results.get(index) or RequestResult.failure("the proxy failed to answer", retriable=True)
+                await self.cache.call("finish", keys[index], result)
+
+    async def _run_model(
+        self,
+        model: str,
+        indices: list[int],
+        requests: Sequence[Request],
+        results: dict[int, RequestResult],
+        retry_after: dict[int, float],
+    ) -> None:
+        batch = [requests[i] for i in indices]
+        serving = self.servings[model]
+        tokens = sum(self._budget(r) for r in batch) if serving.tokens_per_minute else 0
+        try:
+            wait = await self.limiter.call("acquire", model, len(batch), tokens, serving.max_queue_wait_seconds)
+        except RateLimitedError as error:
+            for index in indices:
+                results[index] = RequestResult.failure(str(error), retriable=True)
+                retry_after[index] = error.retry_after
+            return
+        if wait > 0:
+            await asyncio.sleep(wait)
+        answers = await self.runner(self.client_for(model), batch)
+        results.update(zip(indices, answers))
+
+    def _key(self, request: Request) -> str | None:
+        """The cache key: what the provider would be sent (its own request for hosted models), plus `random`."""
+        client = self.client_for(request.model)
+        if isinstance(client, ProviderClient):
+            try:
+                sent: dict[str, Any] = {"model": request.model, "request": client.provider_request(request)}
+            except ProviderError:
+                return None
+        else:
+            sent = request.model_dump(mode="json", exclude={"random"})
+        return cache_key(sent, request.random)
+
+    def _budget(self, request: Request) -> int:
+        """Tokens a request may use at most (prompt plus every completion), for the tokens-per-minute limit."""
+        return self._prompt_tokens(request) + request.max_tokens * request.num_completions
+
+    def _prompt_tokens(self, request: Request) -> int:
+        tokenizer = get_tokenizer(self.deployments[request.model].tokenizer)
+        if request.messages is not None:
+            return sum(tokenizer.count_tokens(m.content) for m in request.messages)
+        return tokenizer.count_tokens(request.prompt)
+
+    def _answer(self, request: Request, result: RequestResult, retry_after: float | None) -> Answer:
+        if not result.success:
+            return Answer(result=result, retry_after=retry_after)
+        completion = sum(len(c.tokens) for c in result.completions)
+        prompt = 0 if request.echo_prompt else self._prompt_tokens(request)
+        return Answer(result=result, prompt_tokens=prompt, completion_tokens=completion)

@@ -1,0 +1,207 @@
+"""`ProxyService`: what the ingress does for every API (REST, OpenAI-compatible, web UI), without HTTP.
+
+A request is authenticated, its model looked up (unknown: 404; not served by this proxy: 503), the
+account's quotas of the model's group checked, the request sent to its provider's service, and the
+tokens of uncached successes charged. A charge that would overspend a quota refuses the answer
+(429); the result stays cached, and since cached answers are free, asking again returns it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from bench import ModelUnavailableError, Request, RequestResult, UnknownModelError
+from bench.models import ModelDeployment
+from bench.tokenizers import get_tokenizer
+from serve._accounts import Account, Granularity
+from serve._config import ServingConfig, quota_group
+from serve._errors import RateLimitedError
+from serve._provider_service import Answer
+from serve._remote import Remote
+
+ProviderCall = Callable[[list[Request]], Awaitable[list[Answer]]]
+
+VERSION = "1"
+
+
+class ProxyService:
+    """Accounts, model lookup, quotas and dispatch to the providers' services."""
+
+    def __init__(
+        self,
+        deployments: dict[str, ModelDeployment],
+        servings: dict[str, ServingConfig],
+        accounts: Remote,
+        providers: dict[str, ProviderCall],
+        toxicity: Any = None,
+    ) -> None:
+        """Args:
+        deployments: every model the proxy knows; servings: their serving settings.
+        accounts: the shared `Accounts`. providers: provider name -> its service's `make_requests`.
+        toxicity: a `ToxicityService` for /api/toxicity, or None (answers 503).
+        """
+        self.deployments = deployments
+        self.servings = servings
+        self.accounts = accounts
+        self.providers = providers
+        self.toxicity = toxicity
+
+    # --- information and accounts ----------------------------------------------------------------------------
+
+    def general_info(self) -> dict[str, Any]:
+        """The proxy's version and every model with whether this proxy serves it."""
+        models = [
+            {
+                "name": d.name,
+                "display_name": d.name,
+                "description": d.description,
+                "provider": d.provider,
+                "groups": list(d.groups),
+                "context_window": d.context_window,
+                "available": d.provider in self.providers,
+            }
+            for d in self.deployments.values()
+        ]
+        return {"version": VERSION, "all_models": models}
+
+    async def authenticate(self, api_key: str) -> Account:
+        """The caller's account. Raises: AuthenticationError."""
+        account: Account = await self.accounts.call("authenticate", api_key)
+        return account
+
+    async def get_account(self, api_key: str, target: str | None = None) -> Account:
+        """The caller's account, or (admins) another. Raises: AuthenticationError, PermissionDeniedError, ..."""
+        account: Account = await self.accounts.call("get_account", api_key, target)
+        return account
+
+    async def list_accounts(self, api_key: str) -> list[Account]:
+        """Every account (admins only)."""
+        accounts: list[Account] = await self.accounts.call("list_accounts", api_key)
+        return accounts
+
+    async def create_account(
+        self,
+        api_key: str,
+        *,
+        description: str = "",
+        is_admin: bool = False,
+        quotas: dict[str, dict[Granularity, int | None]] | None = None,
+    ) -> Account:
+        """A new account (admins only); its key is in the answer, once."""
+        account: Account = await self.accounts.call(
+            "create_account", api_key, description=description, is_admin=is_admin, quotas=quotas
+        )
+        return account
+
+    async def update_account(self, api_key: str, target: str | None, **changes: Any) -> Account:
+        """Change an account (see `Accounts.update_account`)."""
+        account: Account = await self.accounts.call("update_account", api_key, target, **changes)
+        return account
+
+    async def rotate_key(self, api_key: str, target: str | None = None) -> Account:
+        """A new key for the caller's account (or, for admins, another's)."""
+        account: Account = await self.accounts.call("rotate_key", api_key, target)
+        return account
+
+    # --- requests ------------------------------------------------------------------------------------------
+
+    def deployment(self, model: str) -> ModelDeployment:
+        """The deployment of a model this proxy serves.
+
+        Raises:
+            UnknownModelError: no such model. ModelUnavailableError: its provider is not deployed here.
+        """
+        if model not in self.deployments:
+            raise UnknownModelError(model, list(self.deployments))
+        deployment = self.deployments[model]
+        if deployment.provider not in self.providers:
+            raise ModelUnavailableError(model, f"provider {deployment.provider!r} is not deployed on this proxy")
+        return deployment
+
+    async def make_answers(self, api_key: str, requests: Sequence[Request]) -> list[Answer]:
+        """Answers to the requests of one caller, in order; quotas checked before and charged after.
+
+        Raises:
+            AuthenticationError, UnknownModelError, ModelUnavailableError, QuotaExceededError.
+        """
+        groups = {r.model: self._group(r.model) for r in requests}
+        if not groups:
+            await self.authenticate(api_key)
+        for group in sorted(set(groups.values())):  # check_quota authenticates too: one call, not two
+            await self.accounts.call("check_quota", api_key, group)
+        by_provider: dict[str, list[int]] = defaultdict(list)
+        for index, request in enumerate(requests):
+            by_provider[self.deployments[request.model].provider].append(index)
+        batches = await asyncio.gather(
+            *(self.providers[p]([requests[i] for i in indices]) for p, indices in by_provider.items())
+        )
+        answers: dict[int, Answer] = {}
+        for indices, batch in zip(by_provider.values(), batches):
+            answers.update(zip(indices, batch))
+        charges: dict[str, int] = defaultdict(int)
+        for index, answer in answers.items():
+            charges[groups[requests[index].model]] += answer.charged_tokens
+        for group, tokens in sorted(charges.items()):
+            if tokens:
+                await self.accounts.call("charge", api_key, group, tokens)
+        return [answers[i] for i in range(len(requests))]
+
+    async def make_request(self, api_key: str, request: Request) -> Answer:
+        """One request's answer.
+
+        Raises:
+            RateLimitedError: when the provider's rate limit refused it (with retry_after);
+            and the errors of `make_answers`.
+        """
+        answer = (await self.make_answers(api_key, [request]))[0]
+        if answer.retry_after is not None:
+            provider = self.deployments[request.model].provider
+            raise RateLimitedError(provider=provider, retry_after=answer.retry_after, limit=_limit_of(answer.result))
+        return answer
+
+    async def make_requests(self, api_key: str, requests: Sequence[Request]) -> list[RequestResult]:
+        """Results only (the batch endpoint and the Python client)."""
+        return [a.result for a in await self.make_answers(api_key, requests)]
+
+    def _group(self, model: str) -> str:
+        deployment = self.deployment(model)
+        return quota_group(deployment, self.servings[model])
+
+    # --- tokenizers and toxicity ---------------------------------------------------------------------------
+
+    async def tokenize(self, api_key: str, model: str, text: str) -> dict[str, Any]:
+        """The model's tokens of `text`: ids and their texts."""
+        await self.authenticate(api_key)
+        tokenizer = get_tokenizer(self._known(model).tokenizer)
+        return {"token_ids": tokenizer.encode(text), "tokens": tokenizer.tokenize(text)}
+
+    async def decode(self, api_key: str, model: str, token_ids: list[int]) -> dict[str, Any]:
+        """The text of the model's token ids."""
+        await self.authenticate(api_key)
+        return {"text": get_tokenizer(self._known(model).tokenizer).decode(token_ids)}
+
+    async def score_toxicity(self, api_key: str, texts: list[str]) -> list[dict[str, float] | None]:
+        """Perspective scores per text (None where scoring failed).
+
+        Raises:
+            ModelUnavailableError: when no Perspective key is configured.
+        """
+        await self.authenticate(api_key)
+        if self.toxicity is None:
+            raise ModelUnavailableError("perspective", "no perspectiveApiKey in credentials.conf or environment")
+        scores: list[dict[str, float] | None] = await asyncio.to_thread(self.toxicity.score, texts)
+        return scores
+
+    def _known(self, model: str) -> ModelDeployment:
+        if model not in self.deployments:
+            raise UnknownModelError(model, list(self.deployments))
+        return self.deployments[model]
+
+
+def _limit_of(result: RequestResult) -> str:
+    """The limit named in a rate-limit failure's message ('requests per minute' or 'tokens per minute')."""
+    error = result.error or ""
+    return "tokens per minute" if "tokens per minute" in error else "requests per minute"

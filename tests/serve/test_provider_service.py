@@ -1,0 +1,106 @@
+"""`ProviderService` with `SharedCache` and `RateLimiters` in-process: two services sharing them stand in for
+two replicas sharing the actors."""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+from pathlib import Path
+
+import pytest
+
+from bench import Request, RequestResult
+from serve import LocalRemote, ProviderService, ProxyAppConfig, RateLimitedError, RateLimiters, SharedCache
+from serve._config import ServingConfig
+from tests.serve.fake_openai import FakeOpenAI, Fault
+
+
+def services(config: ProxyAppConfig, count: int) -> list[ProviderService]:
+    """`count` services of the openai provider sharing one cache and one rate limiter."""
+    deployments = config.served()["openai"]
+    servings = {name: config.servings()[name] for name in deployments}
+    cache = LocalRemote(SharedCache(config.cache_folder(), "openai"))
+    limits = LocalRemote(RateLimiters("openai", servings))
+    return [ProviderService(deployments, servings, cache, limits) for _ in range(count)]
+
+
+def test_concurrent_identical_requests_make_one_upstream_call(
+    proxy_config: ProxyAppConfig, fake_openai: FakeOpenAI
+) -> None:
+    first, second = services(proxy_config, 2)
+    request = Request(model="openai/fake", prompt="same", max_tokens=2)
+    fake_openai.fail_next(Fault(delay=0.3))  # the first call is slow: the second arrives while it runs
+
+    async def both() -> list[list[RequestResult]]:
+        answers = await asyncio.gather(first.make_requests([request]), second.make_requests([request]))
+        return [[a.result for a in batch] for batch in answers]
+
+    (a,), (b,) = asyncio.run(both())
+    assert len(fake_openai.requests) == 1
+    assert a.completions == b.completions and sorted([a.cached, b.cached]) == [False, True]
+
+
+def test_crossed_batches_do_not_wait_on_each_other(proxy_config: ProxyAppConfig, fake_openai: FakeOpenAI) -> None:
+    # each batch leads one key and follows the other's: claims never wait, so both finish
+    first, second = services(proxy_config, 2)
+    one, two = (Request(model="openai/fake", prompt=p, max_tokens=1) for p in ("one", "two"))
+    fake_openai.fail_next(Fault(delay=0.2), Fault(delay=0.2))
+
+    async def crossed() -> None:
+        await asyncio.wait_for(asyncio.gather(first.make_requests([one, two]), second.make_requests([two, one])), 10)
+
+    asyncio.run(crossed())
+    assert sorted(r.body["prompt"] for r in fake_openai.requests) == ["one", "two"]
+
+
+def test_answers_count_tokens_and_charge_only_upstream_calls(proxy_config: ProxyAppConfig) -> None:
+    (service,) = services(proxy_config, 1)
+    request = Request(model="openai/fake", prompt="a b c", max_tokens=2)
+    fresh = asyncio.run(service.make_requests([request]))[0]
+    cached = asyncio.run(service.make_requests([request]))[0]
+    assert (fresh.prompt_tokens, fresh.completion_tokens, fresh.charged_tokens) == (3, 2, 5)
+    assert cached.result.cached and cached.charged_tokens == 0
+
+
+def test_the_rate_limit_refuses_past_its_bound(proxy_config: ProxyAppConfig) -> None:
+    first, second = services(proxy_config, 2)
+    answers = [
+        asyncio.run(s.make_requests([Request(model="openai/limited", prompt=f"p{i}", max_tokens=1)]))[0]
+        for i, s in enumerate([first, second, first])
+    ]
+    assert [a.result.success for a in answers] == [True, True, False]
+    assert answers[2].retry_after == pytest.approx(30.0, abs=0.5)  # 2 a minute: the next one in 30 s
+    assert "requests per minute" in (answers[2].result.error or "")
+
+
+def test_rate_limiters_leave_unlimited_models_alone() -> None:
+    limiters = RateLimiters("p", {"p/free": ServingConfig(), "p/tight": ServingConfig(requests_per_minute=1)})
+    assert limiters.acquire("p/free", 1000, 0, 0) == 0.0
+    assert limiters.acquire("p/tight", 1, 0, 0) == 0.0
+    with pytest.raises(RateLimitedError):
+        limiters.acquire("p/tight", 1, 0, 0)
+
+
+def test_shared_cache_never_stores_failures(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        cache = SharedCache(tmp_path, "p")
+        assert cache.claim_many(["k"]) == [("lead", None)]
+        assert cache.claim_many(["k"]) == [("follow", None)]
+        follower = asyncio.create_task(cache.follow_many(["k"]))
+        await asyncio.sleep(0.05)  # the follower is waiting on the leader's future
+        cache.finish("k", RequestResult.failure("down", retriable=True))
+        assert [r.error for r in await follower if r is not None] == ["down"]
+        assert cache.claim_many(["k"]) == [("lead", None)]  # the failure was not stored
+        cache.finish("k", RequestResult(success=True))
+        kind, hit = cache.claim_many(["k"])[0]
+        assert kind == "hit" and hit is not None and hit.cached
+        assert cache.stats().model_dump() == {"hits": 1, "misses": 2, "shared": 1, "entries": 1}
+
+    asyncio.run(scenario())
+
+
+def test_proxy_errors_survive_pickling_as_themselves() -> None:
+    # actors return errors as values: they must come back with their status and fields
+    error = pickle.loads(pickle.dumps(RateLimitedError(provider="openai", retry_after=2.2, limit="tokens per minute")))
+    assert isinstance(error, RateLimitedError) and error.retry_after_header == "3" and error.status == 429
+    assert str(error) == "openai: rate limit (tokens per minute) reached; retry after 2.2 s"
