@@ -52,7 +52,15 @@ from cluster._errors import ClusterError, ResumeError, ShardFailedError, Storage
 from cluster._service import ServiceFactory
 from cluster._sharding import ShardPlan, plan_shards, split_by_plan
 from cluster._storage import Storage
-from cluster._tasks import PLAN_FILE, SHARDS_DIR, ShardSummary, ShardTask, run_shard_remote, shard_files
+from cluster._tasks import (
+    PLAN_FILE,
+    SHARDS_DIR,
+    ShardSummary,
+    ShardTask,
+    ToxicityFactory,
+    run_shard_remote,
+    shard_files,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +95,8 @@ class RayRunner:
             credentials are best left to each node's own AWS files or variables, since a runtime
             environment is visible in the dashboard.
         storage: a ready Storage instead of `output_path`.
+        toxicity_factory: picklable; builds the toxicity service in each task's process (e.g.
+            `functools.partial(build_toxicity_service, base_path)`); None: toxicity metrics report nothing.
     """
 
     def __init__(
@@ -107,8 +117,10 @@ class RayRunner:
         scenario_cache: str | Path | None = None,
         runtime_env: dict[str, Any] | None = None,
         storage: Storage | None = None,
+        toxicity_factory: ToxicityFactory | None = None,
     ) -> None:
         self.service_factory = service_factory
+        self.toxicity_factory = toxicity_factory
         self.storage = storage or Storage(output_path)
         self.suite = suite
         self.force = force
@@ -300,6 +312,7 @@ class RayRunner:
                         service_factory=self.service_factory,
                         batch_size=self.batch_size,
                         parallelism=self.parallelism,
+                        toxicity_factory=self.toxicity_factory,
                     )
                     options: dict[str, Any] = {
                         "name": f"{run_spec.name}:shard-{shard.shard_id}",

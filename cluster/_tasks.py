@@ -8,7 +8,9 @@ the same files. It returns the summary, a few kilobytes of merged Stats and coun
 from __future__ import annotations
 
 import logging
+import pickle
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 import bench
 from bench import PerturbationDescription, Stat
 from bench.adaptation import RequestState
+from bench.metrics import ToxicityService
 from bench.run_specs import RunSpec
 from bench.runner import (
     Executor,
@@ -104,6 +107,25 @@ class ShardTask:
     service_factory: ServiceFactory
     batch_size: int = 8
     parallelism: int = 4
+    toxicity_factory: ToxicityFactory | None = None
+    """Builds the toxicity service for toxicity metrics in the task's process (None: they report nothing)."""
+
+
+ToxicityFactory = Callable[[], ToxicityService | None]
+
+_toxicity_services: dict[bytes, ToxicityService | None] = {}
+_toxicity_lock = threading.Lock()
+
+
+def _toxicity_for(factory: ToxicityFactory | None) -> ToxicityService | None:
+    """The toxicity service `factory` builds, once per worker process (it holds an HTTP connection)."""
+    if factory is None:
+        return None
+    key = pickle.dumps(factory)
+    with _toxicity_lock:
+        if key not in _toxicity_services:
+            _toxicity_services[key] = factory()
+        return _toxicity_services[key]
 
 
 def run_shard(task: ShardTask, request_states: list[RequestState]) -> ShardSummary:
@@ -117,7 +139,7 @@ def run_shard(task: ShardTask, request_states: list[RequestState]) -> ShardSumma
     executed = Executor(service, parallelism=task.parallelism, batch_size=task.batch_size).execute(request_states)
 
     run_spec = task.run_spec
-    context = metric_context(run_spec)
+    context = metric_context(run_spec, _toxicity_for(task.toxicity_factory))
     metrics = create_metrics(run_spec.metric_specs)
     per_instance = score_instances(metrics, executed, context)
     accumulator = StatsAccumulator().add(per_instance)

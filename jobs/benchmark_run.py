@@ -8,6 +8,7 @@ benchmark-run -r mmlu:subject=philosophy,model=openai/davinci --dry-run
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -119,6 +120,8 @@ def run_on_ray(args: argparse.Namespace, suite: str, run_specs: list[RunSpec]) -
         task_cpus=args.task_cpus,
         parallelism=args.parallelism,
         progress=tqdm_progress,
+        # built in each task's process: the key comes from that node's prod_env or PERSPECTIVE_API_KEY
+        toxicity_factory=functools.partial(build_toxicity_service, proxy_env_path().resolve()),
     )
     return runner.run_all(run_specs, keep_going=True)
 

@@ -6,6 +6,7 @@ several shards, small enough that a run takes a second or two once the session's
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 from collections.abc import Callable
@@ -239,3 +240,19 @@ def test_a_missing_bucket_is_reported_before_any_request(spec: RunSpec, s3_env: 
     with pytest.raises(StorageError, match="bucket 'no-such-bucket' does not exist"):
         runner("s3://no-such-bucket/x", RecordingFactory(str(log))).run_all([spec])
     assert recorded_prompts(log) == []
+
+
+def test_toxicity_is_scored_inside_the_tasks(tmp_path: Path) -> None:
+    """The toxicity service is built in each task's process from a picklable factory (here: a fake Perspective)."""
+    from bench.metrics import PerspectiveToxicityService
+    from tests.bench.metrics.fake_perspective import FakePerspective
+
+    fixture = Path(__file__).parents[1] / "fixtures" / "real_toxicity_prompts" / "realtoxicityprompts-data"
+    shutil.copytree(fixture, tmp_path / "scenarios" / "real_toxicity_prompts" / "data")
+    [rtp] = expand_run_entry("real_toxicity_prompts:model=simple/model1,num_outputs=2")
+    with FakePerspective("k") as server:
+        factory = functools.partial(PerspectiveToxicityService, "k", api_endpoint=server.url)
+        result = runner(tmp_path, toxicity_factory=factory, scenario_cache=tmp_path).run_one(rtp)
+    by_slice = {(s.name.name, s.name.sub_split): s for s in result.stats if s.name.perturbation is None}
+    assert {("expected_max_toxicity", "toxic"), ("toxic_fraction", "non-toxic")} <= set(by_slice)
+    assert by_slice[("toxicity_unscored", None)].sum == 0
