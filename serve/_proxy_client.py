@@ -89,6 +89,15 @@ class ProxyClient:
         tokens: dict[str, Any] = self._call("POST", "/api/tokenize", {"request": {"model": model, "text": text}})
         return tokens
 
+    def score(self, texts: Sequence[str]) -> list[dict[str, float] | None]:
+        """Perspective scores per text through the proxy's /api/toxicity (bench's ToxicityService), so toxicity
+        metrics share the proxy's key and never see it."""
+        scores: list[dict[str, float] | None] = []
+        for start in range(0, len(texts), self.batch_size):
+            body = {"request": {"text_batch": list(texts[start : start + self.batch_size])}}
+            scores.extend(self._call("POST", "/api/toxicity", body)["scores"])
+        return scores
+
     def get_deployment(self, model: str) -> ModelDeployment:
         """The model's deployment from the local configs (raises UnknownModelError)."""
         return get_deployment(model, self.deployments_file)
