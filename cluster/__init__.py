@@ -1,8 +1,9 @@
 """Ray execution: storage (local folder or S3), sharding, shard tasks and the sharded runner.
 
 `RayRunner` runs RunSpecs like bench's `Runner`, with execution and metrics sharded over Ray tasks and
-results written through a `Storage` (a local folder or `s3://bucket/prefix`). Tasks get their model service
-from a picklable factory: `InProcessServiceFactory` today, a proxy DeploymentHandle later.
+results written through a `Storage` (a local folder or `s3://bucket/prefix`); `StorageResults` reads them
+back for the presentation and `publish_site` uploads a site. Tasks get their model service from a picklable
+factory: `InProcessServiceFactory` today, a proxy DeploymentHandle later.
 """
 
 from cluster._errors import ClusterError, ResumeError, ShardFailedError, StorageError
@@ -11,18 +12,32 @@ from cluster._executor import (
     ShardedRunResult,
     run_path,
 )
-from cluster._service import InProcessServiceFactory, ServiceFactory, service_for
+from cluster._result_storage import PublishResult, StorageResults, publish_site
+from cluster._service import (
+    DEFAULT_APP_NAME,
+    InProcessServiceFactory,
+    ProxyHandleService,
+    ProxyHandleServiceFactory,
+    ProxyHttpServiceFactory,
+    ServiceFactory,
+    service_for,
+)
 from cluster._sharding import Shard, ShardPlan, default_shard_size, fingerprint, plan_shards, split_by_plan
 from cluster._storage import Storage, is_transient, retry
 from cluster._tasks import PLAN_FILE, SHARDS_DIR, ShardSummary, ShardTask, run_shard, shard_files
 
 __all__ = [
+    "DEFAULT_APP_NAME",
     "PER_INSTANCE_STATS_PARQUET",
     "PLAN_FILE",
     "REQUEST_STATES_FILE",
     "SHARDS_DIR",
     "ClusterError",
     "InProcessServiceFactory",
+    "ProxyHandleService",
+    "ProxyHandleServiceFactory",
+    "ProxyHttpServiceFactory",
+    "PublishResult",
     "RayRunner",
     "ResumeError",
     "ServiceFactory",
@@ -34,10 +49,12 @@ __all__ = [
     "ShardedRunResult",
     "Storage",
     "StorageError",
+    "StorageResults",
     "default_shard_size",
     "fingerprint",
     "is_transient",
     "plan_shards",
+    "publish_site",
     "retry",
     "run_path",
     "run_shard",

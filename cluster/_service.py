@@ -1,9 +1,14 @@
 """Where a shard task gets its `ModelService`: a picklable factory, called once per worker process.
 
-Today the factory builds `bench.models.InProcessService` inside the task; once the proxy app runs on Ray
-Serve, a factory that wraps a DeploymentHandle plugs in the same way. A worker process runs many shards, so
-the service a factory builds is kept per process (keyed by the pickled factory): the local model is loaded
-once per worker, not once per shard.
+- `ProxyHandleServiceFactory` (benchmark-run's default): requests go to the proxy app deployed on the same
+  Ray cluster, a batch per call of its ingress through a DeploymentHandle, so the proxy's cache, quotas and
+  shared rate limits apply. Answers the rate limit refused are sent again after their `retry_after`.
+- `ProxyHttpServiceFactory`: a proxy elsewhere, over HTTP(S) with an API key (`serve.ProxyClient`).
+- `InProcessServiceFactory` (`--direct`, debugging): the task calls the models itself.
+
+A worker process runs many shards, so the service a factory builds is kept per process (keyed by the
+pickled factory): a handle or HTTP connection is made, and the local model loaded, once per worker.
+Whatever the path, a result keeps `cached`, which the tasks count as cache hits.
 """
 
 from __future__ import annotations
@@ -11,12 +16,17 @@ from __future__ import annotations
 import logging
 import pickle
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import bench
-from bench.models import InProcessService, ModelService
+from bench import Request, RequestResult
+from bench.models import InProcessService, ModelDeployment, ModelService, get_deployment
+from bench.tokenizers import Tokenizer, get_tokenizer
+from serve import APP_NAME
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +56,110 @@ class InProcessServiceFactory:
 
             register_clients()
         return InProcessService(Path(self.deployments_file) if self.deployments_file else None)
+
+
+DEFAULT_APP_NAME = APP_NAME
+"""The proxy app's name on Serve (as in configs/serve.yaml and proxy-server)."""
+
+
+class ProxyHandleService:
+    """A `ModelService` over the proxy app's ingress DeploymentHandle (see `ProxyHandleServiceFactory`).
+
+    Raises (from make_requests): ProxyError for an answer the proxy refused as a whole (bad key, quota,
+    unknown model); the executor records it on each request of the batch.
+    """
+
+    def __init__(
+        self, app_name: str, api_key: str, deployments_file: str | None = None, max_retry_seconds: float = 600.0
+    ) -> None:
+        from ray import serve
+
+        logging.getLogger("ray.serve").setLevel(logging.WARNING)  # its router logs a line per handle in each task
+        self._handle: Any = serve.get_app_handle(app_name)
+        self._api_key = api_key
+        self.deployments_file = deployments_file
+        self.max_retry_seconds = max_retry_seconds
+
+    def check_access(self, models: Sequence[str]) -> None:
+        """Raise the proxy's error when the key opens no account, a model is not served, or a quota is spent."""
+        ok, error = self._handle.check_access.remote(self._api_key, list(models)).result()
+        if not ok:
+            raise error
+
+    def make_requests(self, requests: Sequence[Request]) -> list[RequestResult]:
+        """One result per request, in order; requests the rate limit refused wait their turn and go again."""
+        results: dict[int, RequestResult] = {}
+        pending = list(range(len(requests)))
+        deadline = time.monotonic() + self.max_retry_seconds
+        while pending:
+            ok, value = self._handle.handle_requests.remote(self._api_key, [requests[i] for i in pending]).result()
+            if not ok:
+                raise value
+            refused: list[int] = []
+            wait = 0.0
+            for index, answer in zip(pending, value):
+                if answer.retry_after is not None and time.monotonic() + answer.retry_after < deadline:
+                    refused.append(index)
+                    wait = max(wait, answer.retry_after)
+                else:
+                    results[index] = answer.result
+            pending = refused
+            if pending:
+                logger.debug("%d requests refused by the rate limit; again in %.1f s", len(pending), wait)
+                time.sleep(wait)
+        return [results[i] for i in range(len(requests))]
+
+    def get_deployment(self, model: str) -> ModelDeployment:
+        """The model's deployment from the task's configs (raises UnknownModelError)."""
+        return get_deployment(model, Path(self.deployments_file) if self.deployments_file else None)
+
+    def get_model_tokenizer(self, model: str) -> Tokenizer:
+        """The model's tokenizer, run in the task."""
+        return get_tokenizer(self.get_deployment(model).tokenizer)
+
+
+@dataclass(frozen=True)
+class ProxyHandleServiceFactory:
+    """Builds a `ProxyHandleService` in the task's process: requests go through the deployed proxy app.
+
+    Args:
+        api_key: the account the requests are charged to (never shown in a repr or a log).
+        app_name: the proxy app's name on Serve.
+        deployments_file: configs/model_deployments.yaml by default (for tokenizers and context windows).
+        max_retry_seconds: how long a batch keeps resending requests the rate limit refused.
+    """
+
+    api_key: str = field(repr=False)
+    app_name: str = DEFAULT_APP_NAME
+    deployments_file: str | None = None
+    max_retry_seconds: float = 600.0
+
+    def __call__(self) -> ProxyHandleService:
+        bench.load_builtins()
+        return ProxyHandleService(self.app_name, self.api_key, self.deployments_file, self.max_retry_seconds)
+
+
+@dataclass(frozen=True)
+class ProxyHttpServiceFactory:
+    """Builds a `serve.ProxyClient` in the task's process: requests go to a proxy elsewhere over HTTP(S).
+
+    Args:
+        url: the proxy's root, e.g. 'https://proxy.example.org:1959'.
+        api_key: the account's key (sent in the Authorization header; never shown in a repr or a log).
+        verify: TLS check: True, False, or a CA file for a private CA.
+        deployments_file: configs/model_deployments.yaml by default (for tokenizers and context windows).
+    """
+
+    url: str
+    api_key: str = field(repr=False)
+    verify: bool | str = True
+    deployments_file: str | None = None
+
+    def __call__(self) -> ModelService:
+        from serve import ProxyClient
+
+        bench.load_builtins()
+        return ProxyClient(self.url, self.api_key, verify=self.verify, deployments_file=self.deployments_file)
 
 
 def service_for(factory: ServiceFactory) -> ModelService:

@@ -54,10 +54,15 @@ def fingerprint(request_states: Sequence[RequestState]) -> str:
     return digest.hexdigest()
 
 
+MIN_DEFAULT_SHARD_SIZE = 25
+"""A task costs a worker process and a model service to start: below this many instances that outweighs
+running shards in parallel (ten instances make one task, not ten)."""
+
+
 def default_shard_size(num_groups: int, slots: int) -> int:
-    """Instances per shard so that every task slot gets about `SHARDS_PER_SLOT` shards, at most 500 each."""
+    """Instances per shard so that every task slot gets about `SHARDS_PER_SLOT` shards, between 25 and 500."""
     target_shards = max(1, slots * SHARDS_PER_SLOT)
-    return max(1, min(MAX_DEFAULT_SHARD_SIZE, math.ceil(num_groups / target_shards)))
+    return max(MIN_DEFAULT_SHARD_SIZE, min(MAX_DEFAULT_SHARD_SIZE, math.ceil(num_groups / target_shards)))
 
 
 def plan_shards(

@@ -5,6 +5,20 @@ from __future__ import annotations
 import logging
 import os
 
+NOISY_LOGGERS = (
+    "httpx",
+    "httpx2",
+    "openai",
+    "botocore",
+    "boto3",
+    "s3transfer",
+    "urllib3",
+    "filelock",
+    "transformers",
+    "accelerate",
+)
+"""Libraries whose INFO lines (each HTTP call, where credentials were found) drown ours: WARNING and up only."""
+
 
 def configure_logging(level: str | None = None) -> None:
     """Log to stderr as `time level logger: message`; level from the flag, MERCURY_LOG_LEVEL or INFO."""
@@ -15,5 +29,16 @@ def configure_logging(level: str | None = None) -> None:
         datefmt="%H:%M:%S",
         force=True,
     )
-    for noisy in ("httpx", "httpx2", "openai", "urllib3", "filelock", "transformers", "accelerate"):
+    for noisy in (
+        "httpx",
+        "httpx2",
+        "openai",
+        "botocore",
+        "boto3",
+        "s3transfer",
+        "urllib3",
+        "filelock",
+        "transformers",
+        "accelerate",
+    ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))

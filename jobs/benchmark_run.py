@@ -3,6 +3,12 @@
 benchmark-run -r simple1 -m simple/model1
 benchmark-run -c configs/run_specs.conf --suite demo -m local/smollm2-135m --max-eval-instances 10
 benchmark-run -r mmlu:subject=philosophy,model=openai/davinci --dry-run
+benchmark-run -r simple1 -m simple/model1 --proxy-url https://proxy.example.org:1959 --api-key KEY
+
+Requests go through the proxy (its cache, quotas and rate limits): the app `mercury-proxy` on the Ray
+cluster, deployed from configs/ when it is not running, or with --proxy-url a proxy elsewhere over HTTP.
+The key is --api-key, else $MERCURY_API_KEY, else a "benchmark" account that benchmark-run creates once in
+the proxy's state folder (its key in prod_env/benchmark_api_key, mode 0600). --direct skips the proxy.
 """
 
 from __future__ import annotations
@@ -10,8 +16,10 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
@@ -22,9 +30,21 @@ from bench.models import InProcessService, get_deployment
 from bench.run_specs import RunSpec, expand_run_entries, suite_entries
 from bench.runner import Runner, RunResult
 from jobs._logging import configure_logging
+from jobs._proxy import (
+    API_KEY_VARIABLE,
+    APP_NAME,
+    benchmark_api_key,
+    check_handle_access,
+    check_http_proxy,
+    default_proxy_port,
+    ensure_proxy_app,
+)
 from jobs._ray import connect_ray
 from jobs._summary import make_console, print_dry_run, print_run_summary
 from serve import proxy_env_path, register_clients
+
+if TYPE_CHECKING:
+    from cluster import ServiceFactory
 
 logger = logging.getLogger("benchmark-run")
 
@@ -61,9 +81,21 @@ def build_parser() -> argparse.ArgumentParser:
                         "interrupted run resumes from its finished shards)")  # fmt: skip
     parser.add_argument("--shard-size", type=int, default=None, metavar="N",
                         help="instances per Ray task (default: about two shards per task slot)")  # fmt: skip
-    parser.add_argument("--task-cpus", type=float, default=0.5, help="CPUs each shard task reserves (default 0.5)")
+    parser.add_argument("--task-cpus", type=float, default=None,
+                        help="CPUs each shard task reserves (default 0.2 through the proxy, which does the "
+                        "work; 0.5 with --direct)")  # fmt: skip
     parser.add_argument("--in-process", action="store_true",
                         help="run in this process without Ray (debugging, quick checks); local output")  # fmt: skip
+    parser.add_argument("--direct", action="store_true",
+                        help="Ray tasks call the models themselves, without the proxy (debugging)")  # fmt: skip
+    parser.add_argument("--proxy-url", metavar="URL",
+                        help="use the proxy at URL over HTTP(S) (with --api-key) instead of the cluster's")  # fmt: skip
+    parser.add_argument("--api-key", metavar="KEY",
+                        help="the proxy account's API key (default: $MERCURY_API_KEY, else benchmark-run's own "
+                        "account in the proxy's state folder)")  # fmt: skip
+    parser.add_argument("--proxy-port", type=int, default=default_proxy_port(),
+                        help="HTTP port of the proxy when benchmark-run deploys it (default $MERCURY_PROXY_PORT, "
+                        "else 1959)")  # fmt: skip
     parser.add_argument("-n", "--parallelism", type=int, default=4, help="request batches in flight per task")
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO (default), WARNING")
     return parser
@@ -106,24 +138,64 @@ def run_in_process(
     return runner.run_all(run_specs, keep_going=True)
 
 
-def run_on_ray(args: argparse.Namespace, suite: str, run_specs: list[RunSpec]) -> list[RunResult]:
-    """Every run sharded over Ray tasks; results to a folder or S3, resumable."""
-    from cluster import InProcessServiceFactory, RayRunner
+DIRECT_TASK_CPUS = 0.5
+PROXY_TASK_CPUS = 0.2  # tasks wait on the proxy, which does the work: many fit beside its replicas
 
-    connect_ray()
+
+def run_on_ray(args: argparse.Namespace, suite: str, run_specs: list[RunSpec]) -> list[RunResult]:
+    """Every run sharded over Ray tasks whose requests go through the proxy (or, --direct, to the models)."""
+    from cluster import RayRunner
+
+    models = sorted({r.adapter_spec.model for r in run_specs})
+    if args.proxy_url:  # a proxy elsewhere: check it before Ray starts
+        factory = http_factory(args, models)
+        connect_ray()
+    else:
+        connect_ray()
+        factory = direct_factory() if args.direct else handle_factory(args, models)
+    direct = args.direct and not args.proxy_url
     runner = RayRunner(
-        InProcessServiceFactory(),
+        factory,
         args.output_path,
         suite,
         force=args.force,
         shard_size=args.shard_size,
-        task_cpus=args.task_cpus,
+        task_cpus=args.task_cpus or (DIRECT_TASK_CPUS if direct else PROXY_TASK_CPUS),
         parallelism=args.parallelism,
         progress=tqdm_progress,
         # built in each task's process: the key comes from that node's prod_env or PERSPECTIVE_API_KEY
         toxicity_factory=functools.partial(build_toxicity_service, proxy_env_path().resolve()),
     )
     return runner.run_all(run_specs, keep_going=True)
+
+
+def direct_factory() -> ServiceFactory:
+    """--direct: each task calls the models itself (as before the proxy; for debugging)."""
+    from cluster import InProcessServiceFactory
+
+    return InProcessServiceFactory()
+
+
+def handle_factory(args: argparse.Namespace, models: list[str]) -> ServiceFactory:
+    """The proxy app on this cluster (deployed now if it is not running), checked with the key before any request."""
+    from cluster import ProxyHandleServiceFactory
+
+    base_path = proxy_env_path().resolve()
+    ensure_proxy_app(base_path, args.proxy_port, APP_NAME)
+    api_key = benchmark_api_key(args.api_key, base_path)
+    check_handle_access(APP_NAME, api_key, models)
+    return ProxyHandleServiceFactory(api_key=api_key, app_name=APP_NAME)
+
+
+def http_factory(args: argparse.Namespace, models: list[str]) -> ServiceFactory:
+    """--proxy-url: a proxy elsewhere over HTTP(S), checked before any request."""
+    from cluster import ProxyHttpServiceFactory
+
+    api_key = args.api_key or os.environ.get(API_KEY_VARIABLE)
+    if not api_key:
+        raise MercuryError(f"--proxy-url needs an API key: give --api-key KEY or set {API_KEY_VARIABLE}")
+    check_http_proxy(args.proxy_url, api_key, models)
+    return ProxyHttpServiceFactory(url=args.proxy_url, api_key=api_key)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -148,7 +220,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         register_clients()  # hosted models (openai, ai21) answer in-process when their credential is set
         service = InProcessService()
-        check_models_available(service, {r.adapter_spec.model for r in run_specs})
+        if args.proxy_url and (args.in_process or args.direct):
+            raise MercuryError(
+                "--proxy-url goes through a remote proxy: it cannot be combined with --in-process or --direct"
+            )
+        if args.proxy_url:  # the proxy elsewhere holds the credentials: only the models must be known here
+            for model in sorted({r.adapter_spec.model for r in run_specs}):
+                get_deployment(model)
+        else:  # here, or the proxy deployed from this node's prod_env and environment
+            check_models_available(service, {r.adapter_spec.model for r in run_specs})
         logger.info("%d runs to do: %s", len(run_specs), ", ".join(r.name for r in run_specs))
         if args.in_process:
             results = run_in_process(args, suite, service, run_specs)

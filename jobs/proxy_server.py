@@ -3,6 +3,7 @@
 proxy-server                                   # http://127.0.0.1:1959/, state in ./prod_env
 proxy-server -p 8443 --ssl-key-file key.pem --ssl-cert-file cert.pem --base-path /srv/prod_env
 proxy-server --init-only                       # create the state folder and the first admin, then exit
+proxy-server --benchmarks-path /srv/results    # serve the benchmark-present sites of /srv/results at /benchmarks/
 
 On first start the state folder gets an admin account; its key is printed once, here, and never again.
 The server runs until interrupted (Ctrl-C or SIGTERM), then shuts Serve down.
@@ -23,13 +24,13 @@ from types import FrameType
 import bench
 from bench import MercuryError
 from jobs._logging import configure_logging
-from serve import Accounts, ProxyAppConfig
+from serve import APP_NAME, Accounts, ProxyAppConfig
 
 logger = logging.getLogger("proxy-server")
 
 DEFAULT_PORT = 1959
 EXIT_USER_ERROR = 2
-APP_NAME = "mercury-proxy"
+DEFAULT_BENCHMARKS_PATH: str = ProxyAppConfig.model_fields["benchmarks_path"].default
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--base-path", default="prod_env", help="state folder: accounts, cache, credentials.conf")
     parser.add_argument("--deployments-file", help="model deployments YAML (default: configs/model_deployments.yaml)")
     parser.add_argument("--models", help="comma-separated models to serve (default: every model)")
+    parser.add_argument("--benchmarks-path", default=DEFAULT_BENCHMARKS_PATH,
+                        help="folder served at /benchmarks/, where benchmark-present writes one site per suite "
+                        f"(default: {DEFAULT_BENCHMARKS_PATH})")  # fmt: skip
     parser.add_argument("--num-cpus", type=float, help="CPUs of a Ray started here (default: all)")
     parser.add_argument("--init-only", action="store_true", help="create the state folder and admin, then exit")
     parser.add_argument("--log-level", help="DEBUG, INFO (default), WARNING, ...")
@@ -74,7 +78,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         bench.load_builtins()
         check_tls(args)
         models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
-        config = ProxyAppConfig(base_path=args.base_path, deployments_file=args.deployments_file, models=models)
+        config = ProxyAppConfig(
+            base_path=args.base_path,
+            deployments_file=args.deployments_file,
+            models=models,
+            # absolute: Serve's replicas may run in another working folder
+            benchmarks_path=os.path.abspath(args.benchmarks_path),
+        )
         config.served()  # unknown models and bad serving settings stop here, before Ray starts
         config.servings()
         key = init_state(args.base_path)

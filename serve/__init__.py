@@ -38,11 +38,12 @@ from serve._proxy_service import ProxyService
 from serve._rate_limit import ProviderRateLimiter, TokenBucket
 from serve._remote import ActorRemote, LocalRemote, Remote
 from serve._shared_cache import SharedCache, SharedCacheStats
-from serve._wiring import ProxyAppConfig, local_service
+from serve._wiring import APP_NAME, ProxyAppConfig, local_service
 from serve.clients import register_clients
 
 __all__ = [
     "ACCOUNTS_FILE",
+    "APP_NAME",
     "Account",
     "AccountNotFoundError",
     "Accounts",

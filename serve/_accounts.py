@@ -236,6 +236,15 @@ class Accounts:
             self._save()
             return account.model_copy(deep=True)
 
+    def create_local_account(self, description: str) -> Account:
+        """A new ordinary (non-admin) account, for a trusted local caller: one that can write the state folder
+        anyway, as `benchmark-run` on the proxy's own machine can. Remote callers use `create_account`."""
+        with self._locked():
+            account = Account(api_key=new_api_key(), description=description)
+            self._accounts.append(account)
+            self._save()
+            return account.model_copy(deep=True)
+
     def ensure_admin(self, description: str = "first admin") -> str | None:
         """Create an admin account when there is none; its key (to show once), or None if an admin exists."""
         with self._locked():

@@ -19,9 +19,11 @@ from typing import Any
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
-from bench import Request, RequestResult
+from bench import ModelUnavailableError, Request, RequestResult, UnknownModelError
 from bench.models import ModelClient
 from serve._accounts import Accounts
+from serve._config import quota_group
+from serve._errors import ProxyError
 from serve._limiters import RateLimiters
 from serve._provider_service import Answer, ProviderService, run_in_thread
 from serve._proxy_service import ProviderCall, ProxyService
@@ -103,11 +105,41 @@ class Ingress:
         accounts = named_actor(actor_name("accounts", "all", app.base_path), Accounts, app.base_path)
         calls = {provider: _provider_call(handle) for provider, handle in providers.items()}
         self.service = ProxyService(app.all_deployments(), app.servings(), accounts, calls, _toxicity(app.base_path))
+        self.benchmarks = app.benchmarks_folder()
+
+    async def handle_requests(self, api_key: str, requests: list[Request]) -> tuple[bool, Any]:
+        """For DeploymentHandle callers (benchmark-run's tasks): (True, answers) or (False, the error)."""
+        try:
+            return True, await self.service.make_answers(api_key, requests)
+        except Exception as error:
+            return False, _transportable(error)
+
+    async def check_access(self, api_key: str, models: list[str]) -> tuple[bool, Any]:
+        """For handle callers, before any request: the key opens an account, each model is served here and
+        its quota group has quota left. (True, None) or (False, the error)."""
+        try:
+            await self.service.authenticate(api_key)
+            for model in models:
+                deployment = self.service.deployment(model)
+                group = quota_group(deployment, self.service.servings[model])
+                await self.service.accounts.call("check_quota", api_key, group)
+            return True, None
+        except Exception as error:
+            return False, _transportable(error)
 
     def __serve_build_asgi_app__(self) -> Any:
         from serve._http import build_http_app
 
-        return build_http_app(self.service)
+        return build_http_app(self.service, benchmarks_path=self.benchmarks)
+
+
+def _transportable(error: Exception) -> Exception:
+    """`error` as it can cross a handle: ProxyErrors pickle by state; others become a ProxyError with their
+    message (bench's errors take constructor arguments that pickling does not keep)."""
+    if isinstance(error, ProxyError):
+        return error
+    status = 404 if isinstance(error, UnknownModelError) else 503 if isinstance(error, ModelUnavailableError) else 500
+    return ProxyError(str(error), status=status)
 
 
 def _toxicity(base_path: str) -> Any:

@@ -1,22 +1,29 @@
-"""The proxy's HTTP API: the original REST API (/api/*), the OpenAI-compatible API (/v1/*) and the web UI (/).
+"""The proxy's HTTP API: the original REST API (/api/*), the OpenAI-compatible API (/v1/*), the web UI (/),
+the benchmark results (/benchmarks/) and a description of the API (/docs, /openapi.json).
 
 `build_http_app(service)` wires a `ProxyService` into a FastAPI app; the Ray Serve ingress serves it,
 and tests serve it with uvicorn. The API key comes from `Authorization: Bearer <key>` or, as in the
 original proxy, from the body's `{"auth": {"api_key": ...}}`. Never from the URL: URLs end up in access logs.
 Every error is JSON in OpenAI's shape `{"error": {"message", "type", "param", "code"}}`: 401 unknown
 key, 403 not allowed, 404 unknown model, 422 invalid request (which field, why), 429 quota or rate
-limit (with Retry-After), 502/504 provider trouble, 503 model unavailable here.
+limit (with Retry-After), 502/504 provider trouble, 503 model unavailable here. The key is checked first:
+a caller with a wrong key hears 401 whatever else is wrong, and learns nothing about models or fields.
+
+The pages are public, as the original proxy's static pages were: the web UI asks for a key itself,
+/benchmarks/ serves the static sites `benchmark-present` writes, and /docs lists the routes from the
+OpenAPI description (FastAPI's own /docs loads Swagger UI from a CDN, which an offline machine cannot reach).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI
 from fastapi import Request as HttpRequest
-from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -30,10 +37,13 @@ from serve._openai_api import (
     completion_response,
     completion_stream,
 )
+from serve._pages import BenchmarkSites, api_page
 from serve._provider_service import Answer
 from serve._proxy_service import ProxyService
+from serve._wiring import DEFAULT_BENCHMARKS_PATH
 
 STATIC_DIR = Path(__file__).parent / "static"
+T = TypeVar("T")
 
 
 class InvalidRequestError(MercuryError):
@@ -130,6 +140,15 @@ def _api_key(http: HttpRequest, body: dict[str, Any] | None = None) -> str:
     raise AuthenticationError('missing API key: send "Authorization: Bearer <key>" or {"auth": {"api_key": ...}}')
 
 
+async def _parsed(service: ProxyService, key: str, parse: Callable[[], T]) -> T:
+    """`parse()`; when the body is invalid, the key is checked first, so a stranger hears 401, not 422."""
+    try:
+        return parse()
+    except (ValidationError, InvalidRequestError):
+        await service.authenticate(key)
+        raise
+
+
 def _field(body: dict[str, Any], name: str, kind: type) -> Any:
     value = body.get(name)
     if not isinstance(value, kind):
@@ -137,14 +156,28 @@ def _field(body: dict[str, Any], name: str, kind: type) -> Any:
     return value
 
 
-def build_http_app(service: ProxyService) -> FastAPI:
-    """The FastAPI app of the proxy over `service`."""
-    app = FastAPI(title="Mercury proxy", version="1", description="Language models behind one authenticated API.")
+def build_http_app(service: ProxyService, *, benchmarks_path: str | Path = DEFAULT_BENCHMARKS_PATH) -> FastAPI:
+    """The FastAPI app of the proxy over `service`.
+
+    Args:
+        service: what the API routes call.
+        benchmarks_path: the folder served at /benchmarks/ (`benchmark-present` writes one site per suite
+            in it); it may appear, or change, while the proxy runs.
+    """
+    app = FastAPI(
+        title="Mercury proxy",
+        version="1",
+        description="Language models behind one authenticated API.",
+        docs_url=None,  # Swagger UI comes from a CDN; /docs below is a page that works offline
+        redoc_url=None,
+    )
     for kind in (MercuryError, ValidationError, ValueError, Exception):
         app.add_exception_handler(kind, _handle)
     _add_rest_routes(app, service)
     _add_openai_routes(app, service)
     _add_ui_routes(app)
+    _add_docs_route(app)
+    app.mount("/benchmarks", BenchmarkSites(Path(benchmarks_path)), name="benchmarks")
     return app
 
 
@@ -166,9 +199,10 @@ def _add_rest_routes(app: FastAPI, service: ProxyService) -> None:
     async def update_account(http: HttpRequest) -> Any:
         """Change an account: {"auth", "account": {"api_key"?, "description"?, "is_admin"?, "quotas"?}}."""
         body = await _json(http)
-        changes = AccountChanges.model_validate(body.get("account") or {})
+        key = _api_key(http, body)
+        changes = await _parsed(service, key, lambda: AccountChanges.model_validate(body.get("account") or {}))
         updated = await service.update_account(
-            _api_key(http, body),
+            key,
             changes.api_key,
             description=changes.description,
             is_admin=changes.is_admin,
@@ -180,9 +214,10 @@ def _add_rest_routes(app: FastAPI, service: ProxyService) -> None:
     async def create_account(http: HttpRequest) -> Any:
         """Create an account (admins): {"auth", "account": {"description"?, "is_admin"?, "quotas"?}}."""
         body = await _json(http)
-        changes = AccountChanges.model_validate(body.get("account") or {})
+        key = _api_key(http, body)
+        changes = await _parsed(service, key, lambda: AccountChanges.model_validate(body.get("account") or {}))
         created = await service.create_account(
-            _api_key(http, body),
+            key,
             description=changes.description or "",
             is_admin=bool(changes.is_admin),
             quotas=changes.quotas,  # type: ignore[arg-type]  # granularities are checked by Accounts
@@ -202,15 +237,19 @@ def _add_rest_routes(app: FastAPI, service: ProxyService) -> None:
     async def make_request(http: HttpRequest) -> Any:
         """{"auth", "request": Request} -> RequestResult (with `cached`)."""
         body = await _json(http)
-        request = Request.model_validate(_field(body, "request", dict))
-        return (await service.make_request(_api_key(http, body), request)).result.model_dump(mode="json")
+        key = _api_key(http, body)
+        request = await _parsed(service, key, lambda: Request.model_validate(_field(body, "request", dict)))
+        return (await service.make_request(key, request)).result.model_dump(mode="json")
 
     @app.post("/api/requests")
     async def make_requests(http: HttpRequest) -> Any:
         """The batch endpoint: {"auth", "requests": [Request, ...]} -> {"results": [RequestResult, ...]}."""
         body = await _json(http)
-        requests = [Request.model_validate(r) for r in _field(body, "requests", list)]
-        results = await service.make_requests(_api_key(http, body), requests)
+        key = _api_key(http, body)
+        requests = await _parsed(
+            service, key, lambda: [Request.model_validate(r) for r in _field(body, "requests", list)]
+        )
+        results = await service.make_requests(key, requests)
         return Response(
             '{"results":[' + ",".join(r.model_dump_json() for r in results) + "]}", media_type="application/json"
         )
@@ -219,25 +258,34 @@ def _add_rest_routes(app: FastAPI, service: ProxyService) -> None:
     async def tokenize(http: HttpRequest) -> Any:
         """{"auth", "request": {"model", "text"}} -> {"token_ids", "tokens"}."""
         body = await _json(http)
-        request = _field(body, "request", dict)
-        return await service.tokenize(_api_key(http, body), _field(request, "model", str), _field(request, "text", str))
+        key = _api_key(http, body)
+        request = await _parsed(service, key, lambda: _field(body, "request", dict))
+        model, text = await _parsed(service, key, lambda: (_field(request, "model", str), _field(request, "text", str)))
+        return await service.tokenize(key, model, text)
 
     @app.post("/api/decode")
     async def decode(http: HttpRequest) -> Any:
         """{"auth", "request": {"model", "token_ids"}} -> {"text"}."""
         body = await _json(http)
-        request = _field(body, "request", dict)
-        ids = _field(request, "token_ids", list)
-        if not all(isinstance(i, int) for i in ids):
-            raise InvalidRequestError("field 'request.token_ids' must be a list of integers")
-        return await service.decode(_api_key(http, body), _field(request, "model", str), ids)
+        key = _api_key(http, body)
+        model, ids = await _parsed(service, key, lambda: _decode_fields(body))
+        return await service.decode(key, model, ids)
 
     @app.post("/api/toxicity")
     async def toxicity(http: HttpRequest) -> Any:
         """{"auth", "request": {"text_batch": [...]}} -> {"scores": [{attribute: score} | null, ...]}."""
         body = await _json(http)
-        texts = _field(_field(body, "request", dict), "text_batch", list)
-        return {"scores": await service.score_toxicity(_api_key(http, body), [str(t) for t in texts])}
+        key = _api_key(http, body)
+        texts = await _parsed(service, key, lambda: _field(_field(body, "request", dict), "text_batch", list))
+        return {"scores": await service.score_toxicity(key, [str(t) for t in texts])}
+
+
+def _decode_fields(body: dict[str, Any]) -> tuple[str, list[int]]:
+    request = _field(body, "request", dict)
+    ids = _field(request, "token_ids", list)
+    if not all(isinstance(i, int) for i in ids):
+        raise InvalidRequestError("field 'request.token_ids' must be a list of integers")
+    return _field(request, "model", str), ids
 
 
 def _add_openai_routes(app: FastAPI, service: ProxyService) -> None:
@@ -255,8 +303,9 @@ def _add_openai_routes(app: FastAPI, service: ProxyService) -> None:
     @app.post("/v1/completions")
     async def completions(http: HttpRequest) -> Any:
         """OpenAI's completions: prompt (or prompts), n, logprobs, echo, stop, stream."""
-        body = CompletionBody.model_validate(await _json(http))
         key = _api_key(http)
+        raw = await _json(http)
+        body = await _parsed(service, key, lambda: CompletionBody.model_validate(raw))
         answers = [_succeeded(await service.make_request(key, r), body.model) for r in body.requests()]
         if body.stream:
             return StreamingResponse(completion_stream(body, answers), media_type="text/event-stream")
@@ -265,8 +314,10 @@ def _add_openai_routes(app: FastAPI, service: ProxyService) -> None:
     @app.post("/v1/chat/completions")
     async def chat_completions(http: HttpRequest) -> Any:
         """OpenAI's chat completions: messages, n, logprobs/top_logprobs, stop, stream."""
-        body = ChatBody.model_validate(await _json(http))
-        answer = _succeeded(await service.make_request(_api_key(http), body.request()), body.model)
+        key = _api_key(http)
+        raw = await _json(http)
+        body = await _parsed(service, key, lambda: ChatBody.model_validate(raw))
+        answer = _succeeded(await service.make_request(key, body.request()), body.model)
         if body.stream:
             return StreamingResponse(chat_stream(body, answer), media_type="text/event-stream")
         return chat_response(body, answer)
@@ -278,3 +329,9 @@ def _add_ui_routes(app: FastAPI) -> None:
         return FileResponse(STATIC_DIR / "index.html")
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+
+def _add_docs_route(app: FastAPI) -> None:
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return HTMLResponse(api_page(app.openapi()))

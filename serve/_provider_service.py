@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -51,9 +52,19 @@ class Answer(BaseModel):
         return self.prompt_tokens + self.completion_tokens
 
 
+_POOL = ThreadPoolExecutor(max_workers=64, thread_name_prefix="provider")
+"""Threads for blocking client calls. asyncio's default pool has min(32, CPUs + 4) threads: six on two cores,
+which would cap a replica at six requests in flight to a hosted API that is mostly waiting on the network."""
+
+
 async def run_in_thread(client: ModelClient, requests: list[Request]) -> list[RequestResult]:
-    """The default runner: the client's blocking `make_requests` in a worker thread."""
-    return await asyncio.to_thread(client.make_requests, requests)
+    """The default runner: a hosted API's requests all in flight at once (each waits on the network); an
+    in-process model's batch in one call (the local model batches it on the CPU)."""
+    loop = asyncio.get_running_loop()
+    if isinstance(client, ProviderClient) and len(requests) > 1:
+        calls = [loop.run_in_executor(_POOL, client.make_request, request) for request in requests]
+        return list(await asyncio.gather(*calls))
+    return await loop.run_in_executor(_POOL, client.make_requests, requests)
 
 
 class ProviderService:

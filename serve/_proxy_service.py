@@ -1,8 +1,8 @@
 """`ProxyService`: what the ingress does for every API (REST, OpenAI-compatible, web UI), without HTTP.
 
-A request is authenticated, its model looked up (unknown: 404; not served by this proxy: 503), the
-account's quotas of the model's group checked, the request sent to its provider's service, and the
-tokens of uncached successes charged. A charge that would overspend a quota refuses the answer
+A request is authenticated (401 before anything else), its model looked up (unknown: 404; not served by
+this proxy: 503), the account's quotas of the model's group checked, the request sent to its provider's
+service, and the tokens of uncached successes charged. A charge that would overspend a quota refuses the answer
 (429); the result stays cached, and since cached answers are free, asking again returns it.
 """
 
@@ -127,7 +127,13 @@ class ProxyService:
         Raises:
             AuthenticationError, UnknownModelError, ModelUnavailableError, QuotaExceededError.
         """
-        groups = {r.model: self._group(r.model) for r in requests}
+        try:
+            groups = {r.model: self._group(r.model) for r in requests}
+        except (UnknownModelError, ModelUnavailableError):
+            # authentication comes first: a wrong key hears 401, never which models exist here. Checked
+            # only on this path, so that a valid request still costs one accounts call, not two.
+            await self.authenticate(api_key)
+            raise
         if not groups:
             await self.authenticate(api_key)
         for group in sorted(set(groups.values())):  # check_quota authenticates too: one call, not two

@@ -3,7 +3,8 @@
 The Ray Serve app (`serve._app.build_app`) and the in-process wiring (`local_service`, for tests and for
 tools that want the proxy without Ray) are built from the same config: which models (all of
 configs/model_deployments.yaml by default, or a subset), grouped by provider, and the state folder.
-State under the base path: `accounts.jsonl` and `cache/<provider>.sqlite`.
+State under the base path: `accounts.jsonl` and `cache/<provider>.sqlite`. The benchmark results served at
+/benchmarks/ are the folder `benchmarks_path` (where `benchmark-present` writes its sites by default).
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ from serve._shared_cache import SharedCache
 logger = logging.getLogger(__name__)
 
 CACHE_FOLDER = "cache"
+DEFAULT_BENCHMARKS_PATH = "benchmark_output/presentation"
+"""Where `benchmark-present` writes its sites by default (one folder per suite), relative to the working folder."""
+
+
+APP_NAME = "mercury-proxy"
+"""The Serve application's name: proxy-server, configs/serve.yaml and benchmark-run all use it."""
 
 
 class ProxyAppConfig(BaseModel):
@@ -40,6 +47,11 @@ class ProxyAppConfig(BaseModel):
     models: list[str] | None = Field(default=None, description="serve only these models (default: every model)")
     ingress_num_cpus: float = Field(default=0.1, gt=0, description="CPUs of each ingress replica")
     ingress_replicas: int = Field(default=1, ge=1, description="ingress replicas")
+    benchmarks_path: str = Field(
+        default=DEFAULT_BENCHMARKS_PATH,
+        description="folder of benchmark-present sites served at /benchmarks/ (relative: to the working folder "
+        "of the ingress replicas; proxy-server passes an absolute one)",
+    )
 
     def deployments_path(self) -> Path:
         return Path(self.deployments_file) if self.deployments_file else config_dir() / "model_deployments.yaml"
@@ -70,6 +82,10 @@ class ProxyAppConfig(BaseModel):
 
     def cache_folder(self) -> Path:
         return Path(self.base_path) / CACHE_FOLDER
+
+    def benchmarks_folder(self) -> Path:
+        """The folder served at /benchmarks/, absolute (resolved against the working folder)."""
+        return Path(self.benchmarks_path).absolute()
 
 
 class ProviderSettings(BaseModel):

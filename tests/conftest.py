@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -15,10 +17,60 @@ os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 import bench
 
+# One Serve port for the session, whoever starts Serve first: the `ray_serve_port` fixture, or benchmark-run
+# (which deploys the proxy app on $MERCURY_PROXY_PORT when it runs on Ray).
+with socket.socket() as _sock:
+    _sock.bind(("127.0.0.1", 0))
+    SERVE_PORT: int = _sock.getsockname()[1]
+os.environ["MERCURY_PROXY_PORT"] = str(SERVE_PORT)
+PROXY_APP = "mercury-proxy"
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _builtins() -> None:
     bench.load_builtins()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _proxy_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The proxy's state folder (MERCURY_PROD_ENV) of every benchmark-run in the session: never ./prod_env."""
+    previous = os.environ.get("MERCURY_PROD_ENV")
+    os.environ["MERCURY_PROD_ENV"] = str(tmp_path_factory.mktemp("prod_env"))
+    yield
+    if previous is None:
+        os.environ.pop("MERCURY_PROD_ENV", None)
+    else:
+        os.environ["MERCURY_PROD_ENV"] = previous
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _remove_proxy_app(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a module outside tests/jobs (whose conftest removes it once, at the end of the folder), remove the
+    proxy app a benchmark-run deployed: it holds Serve's route '/', which the proxy's own tests deploy on."""
+    yield
+    if "jobs" in Path(str(request.node.path)).parts:
+        return
+    remove_proxy_app()
+
+
+def remove_proxy_app() -> None:
+    """Delete the app `mercury-proxy` if Ray and Serve run and it is deployed."""
+    import sys
+
+    if "ray" not in sys.modules:
+        return
+    import ray
+
+    if not ray.is_initialized():
+        return
+    from ray import serve
+
+    try:
+        applications = serve.status().applications
+    except Exception:  # Serve is not running
+        return
+    if PROXY_APP in applications:
+        serve.delete(PROXY_APP)
 
 
 @pytest.fixture
@@ -46,3 +98,31 @@ def restore_registries() -> Iterator[None]:
     yield
     for registry, snapshot in zip(registries, snapshots):
         registry.restore(snapshot)
+
+
+@pytest.fixture(scope="session")
+def ray_serve_port() -> Iterator[int]:
+    """Ray Serve on a free loopback port, once per session, on the session's Ray (started here, 2 CPUs, if no
+    other fixture started one: the cluster tests share it). Shared by the proxy's tests (tests/serve) and
+    benchmark-run's (tests/jobs), so that Serve starts once with a port they all know."""
+    import ray
+    from ray import serve
+
+    port = SERVE_PORT
+    started = not ray.is_initialized()
+    if started:
+        # as tests/cluster/conftest.py does, so that either may start the session's Ray: workers import tests.*
+        root = str(Path(__file__).parents[1])
+        python_path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+        ray.init(
+            address="local",
+            num_cpus=2,
+            include_dashboard=False,
+            log_to_driver=False,
+            runtime_env={"env_vars": {"PYTHONPATH": python_path}},
+        )
+    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    yield port
+    serve.shutdown()
+    if started:
+        ray.shutdown()

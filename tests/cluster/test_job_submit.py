@@ -7,6 +7,7 @@ exactly the processes of that folder (`ray stop` would stop every Ray on the mac
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -84,10 +85,14 @@ def test_ray_job_submit_runs_benchmark_run(ray_head: str, tmp_path: Path) -> Non
     output = tmp_path / "results"
     result = subprocess.run(
         [str(BIN / "ray"), "job", "submit", "--address", ray_head, "--working-dir", str(REPO), "--",
-         "benchmark-run", "-r", "simple1:model=simple/model1", "--max-eval-instances", "5", "-o", str(output)],
+         "benchmark-run", "-r", "simple1:model=simple/model1", "--max-eval-instances", "5", "-o", str(output),
+         # the job deploys the proxy app on that cluster (Serve's HTTP on a free port) and runs through it
+         "--proxy-port", str(_free_port())],
         env=_env(), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "Mercury run summary" in result.stdout  # the job's log streams back: progress and the final summary
     assert "succeeded" in result.stdout + result.stderr
-    assert (output / "runs" / "default" / "simple1:model=simple_model1" / "stats.json").is_file()
+    run_dir = output / "runs" / "default" / "simple1:model=simple_model1"
+    assert (run_dir / "stats.json").is_file()
+    assert json.loads((run_dir / "run_info.json").read_text())["num_requests"] == 5

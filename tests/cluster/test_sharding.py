@@ -50,12 +50,14 @@ def test_number_of_shards_instead_of_a_size() -> None:
     assert [(s.start, s.end) for s in plan.shards] == [(0, 1), (1, 2)]
 
 
-def test_default_size_gives_every_slot_two_shards_and_caps_at_500() -> None:
+def test_default_size_gives_every_slot_two_shards_between_25_and_500() -> None:
     assert default_shard_size(2000, slots=4) == 250
     assert default_shard_size(20000, slots=4) == 500
-    assert default_shard_size(3, slots=4) == 1
-    assert default_shard_size(0, slots=4) == 1
+    assert default_shard_size(3, slots=4) == 25  # a small run is one task: starting tasks costs more than it saves
+    assert default_shard_size(0, slots=4) == 25
     plan, _ = plan_shards(_states(40), slots=4)
+    assert len(plan.shards) == 2
+    plan, _ = plan_shards(_states(400), slots=4)
     assert len(plan.shards) == 8
 
 

@@ -18,7 +18,7 @@ from jobs.benchmark_run import main
 
 REPO = Path(__file__).parents[2]
 CONF = str(REPO / "configs" / "run_specs.conf")
-pytestmark = pytest.mark.usefixtures("restore_registries")  # main() registers the proxy's clients
+pytestmark = pytest.mark.usefixtures("restore_registries", "proxy_env")  # main() registers the proxy's clients
 
 RUN_FILES = {"run_spec.json", "scenario.json", "stats.json", "per_instance_stats.parquet", "request_states.parquet"}
 """What a run on Ray writes (DESIGN.md); `--in-process` writes scenario_state.json and per_instance_stats.json."""

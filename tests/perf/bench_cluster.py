@@ -1,12 +1,22 @@
-"""Benchmark of the sharded Ray executor against bench's in-process Runner; prints figures, asserts nothing.
+"""Benchmarks of benchmark-run's execution on Ray; prints figures, asserts nothing (noisy clocks).
 
-    .venv/bin/python tests/perf/bench_cluster.py            # 2,000 instances timed, memory at 2,000 and 20,000
-    .venv/bin/python tests/perf/bench_cluster.py --quick    # 500 and 2,000 instances
+    .venv/bin/python tests/perf/bench_cluster.py              # the proxy path (issue 4's figures), ~5 min
+    .venv/bin/python tests/perf/bench_cluster.py --quick      # smaller runs
+    .venv/bin/python tests/perf/bench_cluster.py --executors  # RayRunner --direct against the in-process Runner
 
-1. Wall time and instances per second of a simple1 run on simple/model1 through `RayRunner` (a local Ray,
-   2 CPUs, default shards) and through `Runner` in the same process (the baseline). Ray's start is not counted.
-2. Peak memory of the driver's Python heap (tracemalloc) during a run, for both, at two sizes: the Ray
-   driver keeps only shard summaries, the in-process Runner holds every result.
+The proxy path: the proxy app deployed on a local Ray (2 CPUs) from a temporary configs/ (MERCURY_CONFIG_DIR,
+set before Ray starts so every worker and replica reads it) whose models are simple/model1 and two models on a
+fake OpenAI-compatible server answering after 100 ms: `openai/limited` (1,200 requests per minute in the
+proxy) and `openai/free` (no limit). Shard tasks send their requests through the ingress's DeploymentHandle.
+1. 2,000 instances against the rate limit. The limiter's bucket starts empty (its one-minute burst is spent
+   first, on the limiter actor), so the run can take no less than 2,000 / 20 per s = 100 s: prints the ratio
+   of that bound to the wall time (goal >= 0.9).
+2. The same run again, fully cached: wall time and instances per second (goal >= 1,000/s).
+3. 500 instances on `openai/free` with 32 requests in flight (4 shards x 8 calls of 1 request): instances
+   per second (goal >= 150, a thread pool of the openai client against such a server on 2 cores).
+4. Peak driver memory (Python heap, tracemalloc) for 2,000 and 20,000 instances of simple/model1.
+5. Wall time of `benchmark-run -r simple1 -m simple/model1 --max-eval-instances 10` from the command line,
+   start-up (Ray, Serve, the app) included, next to `--direct`.
 """
 
 from __future__ import annotations
@@ -14,12 +24,17 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import socket
+import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 sys.path.insert(0, str(Path(__file__).parents[2]))
 
@@ -27,11 +42,15 @@ import bench
 from bench.models import InProcessService
 from bench.run_specs import RunSpec, expand_run_entry
 from bench.runner import Runner
-from cluster import InProcessServiceFactory, RayRunner
+from cluster import InProcessServiceFactory, ProxyHandleServiceFactory, RayRunner
+from tests.serve.fake_openai import FakeOpenAI
+
+RATE = 1200  # requests per minute of openai/limited
+LATENCY = 0.1
 
 
-def spec(num_instances: int) -> RunSpec:
-    [run_spec] = expand_run_entry(f"simple1:num_test_instances={num_instances},model=simple/model1")
+def spec(num_instances: int, model: str = "simple/model1") -> RunSpec:
+    [run_spec] = expand_run_entry(f"simple1:num_test_instances={num_instances},model={model}")
     return run_spec
 
 
@@ -62,10 +81,8 @@ def peak_memory(run: Callable[[RunSpec, str], object], run_spec: RunSpec) -> flo
     return peak / 2**20
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smaller runs")
-    args = parser.parse_args()
+def executors(args: argparse.Namespace) -> None:
+    """RayRunner (tasks call the model) against the in-process Runner: wall time and driver memory."""
     timed_size, memory_sizes = (500, (500, 2000)) if args.quick else (2000, (2000, 20000))
     logging.basicConfig(level=logging.WARNING)
     os.environ.update(RAY_AUTH_MODE="disabled", RAY_USAGE_STATS_ENABLED="0", RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0")
@@ -91,6 +108,128 @@ def main() -> None:
         sized = spec(size)
         print(f"{size:9} {peak_memory(ray_run, sized):14.1f} {peak_memory(local_run, sized):11.1f}")
     ray.shutdown()
+
+
+# --- the proxy path --------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_configs(folder: Path, base_url: str) -> None:
+    """simple/model1, and the fake server's model with and without a rate limit, in one provider."""
+    fake: dict[str, Any] = {
+        "client": "openai",
+        "tokenizer": "openai/r50k_base",
+        "context_window": 2048,
+        "client_args": {"base_url": base_url, "credential": None, "model": "davinci"},
+    }
+    entries = [
+        {"name": "simple/model1", "client": "simple", "tokenizer": "openai/r50k_base", "context_window": 2048},
+        {**fake, "name": "openai/limited", "serving": {"requests_per_minute": RATE, "max_queue_wait_seconds": 600}},
+        {**fake, "name": "openai/free"},
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "model_deployments.yaml").write_text(yaml.safe_dump({"model_deployments": entries}))
+
+
+def drain_rate_limit(base_path: Path) -> None:
+    """Spend the limiter's one-minute burst, so that the next requests go at the steady rate only."""
+    import ray
+
+    from serve._remote import ACTOR_NAMESPACE, actor_name
+
+    limiter = ray.get_actor(actor_name("limits", "openai", str(base_path)), namespace=ACTOR_NAMESPACE)
+    ok, value = ray.get(limiter.call.remote("acquire", ("openai/limited", RATE, 0, 600.0), {}))
+    assert ok, value
+
+
+def proxy_run(factory: ProxyHandleServiceFactory, run_spec: RunSpec, **options: Any) -> tuple[float, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        result = RayRunner(factory, tmp, "perf", task_cpus=0.2, **options).run_one(run_spec)
+        return time.perf_counter() - started, result
+
+
+def cli_wall_time(extra: list[str], env: dict[str, str]) -> float:
+    script = Path(sys.executable).parent / "benchmark-run"
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [str(script), "-r", "simple1", "-m", "simple/model1", "--max-eval-instances", "10", "-o", tmp]
+        started = time.perf_counter()
+        subprocess.run([*command, *extra], env=env | {"MERCURY_PROD_ENV": f"{tmp}/prod_env"}, check=True,
+                       capture_output=True)  # fmt: skip
+        return time.perf_counter() - started
+
+
+def proxy_path(args: argparse.Namespace) -> None:
+    import ray
+
+    from jobs._proxy import APP_NAME, ensure_benchmark_account, ensure_proxy_app
+
+    limited_size, free_size = (400, 200) if args.quick else (2000, 500)
+    memory_sizes = (500, 2000) if args.quick else (2000, 20000)
+    cli_env = dict(os.environ)
+    with tempfile.TemporaryDirectory() as tmp, FakeOpenAI(latency=LATENCY) as fake:
+        write_configs(Path(tmp) / "configs", fake.base_url)
+        os.environ["MERCURY_CONFIG_DIR"] = f"{tmp}/configs"  # before Ray starts: its workers inherit it
+        base_path = Path(tmp) / "prod_env"
+        started = time.perf_counter()
+        ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level=logging.WARNING)
+        ensure_proxy_app(base_path, free_port(), APP_NAME)
+        factory = ProxyHandleServiceFactory(api_key=ensure_benchmark_account(base_path), app_name=APP_NAME)
+        print(f"Ray + Serve + proxy app: {time.perf_counter() - started:.1f}s (not counted below)")
+        proxy_run(factory, spec(50))  # start the task workers once, as a long job would have them
+
+        drain_rate_limit(base_path)
+        bound = limited_size / (RATE / 60)
+        limited = spec(limited_size, "openai/limited")
+        seconds, result = proxy_run(factory, limited)
+        print(f"\n== {limited_size} instances, {RATE} requests/min in the proxy, {LATENCY * 1000:.0f} ms per request "
+              "(benchmark-run defaults: batches of 8, 4 per task, 0.2 CPU per task)")  # fmt: skip
+        print(f"wall {seconds:.1f}s, bound {bound:.0f}s: ratio {bound / seconds:.2f} (goal >= 0.9); "
+              f"failed {result.num_failed_requests}")  # fmt: skip
+        seconds, result = proxy_run(factory, limited)
+        print(f"fully cached: wall {seconds:.2f}s, {limited_size / seconds:.0f} instances/s (goal >= 1000)")
+
+        free = spec(free_size, "openai/free")
+        seconds, result = proxy_run(factory, free, num_shards=4, parallelism=8, batch_size=1)
+        print(f"\n== {free_size} instances, no rate limit, 32 requests in flight (4 shards x 8 calls of 1)")
+        print(f"wall {seconds:.2f}s, {free_size / seconds:.0f} instances/s (goal >= 150); "
+              f"failed {result.num_failed_requests}")  # fmt: skip
+
+        print("\n== peak driver memory (Python heap, tracemalloc), simple/model1 through the proxy")
+        for size in memory_sizes:
+            tracemalloc.start()
+            try:
+                seconds, _ = proxy_run(factory, spec(size))
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+            print(f"{size:6} instances: {peak / 2**20:6.1f} MiB  ({seconds:.1f}s, {size / seconds:.0f} instances/s)")
+        ray.shutdown()
+
+    print("\n== benchmark-run -r simple1 -m simple/model1 --max-eval-instances 10, from the command line")
+    for name, extra in (
+        ("through the proxy (default)", ["--proxy-port", str(free_port())]),
+        ("--direct", ["--direct"]),
+    ):
+        print(f"{name:28} {cli_wall_time(extra, cli_env):6.1f}s (start-up included)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller runs")
+    parser.add_argument("--executors", action="store_true", help="RayRunner --direct against the in-process Runner")
+    args = parser.parse_args()
+    os.environ.update(RAY_AUTH_MODE="disabled", RAY_USAGE_STATS_ENABLED="0", RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0")
+    bench.load_builtins()
+    if args.executors:
+        executors(args)
+    else:
+        proxy_path(args)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Fixtures of the proxy's tests: a deployments file around the fake OpenAI server, the proxy served by
-uvicorn on loopback (in-process services), and one Ray + Serve per session for the tests that need Ray."""
+uvicorn on loopback (in-process services). One Ray + Serve per session (`ray_serve_port`) is in tests/conftest.py:
+the benchmark-run tests deploy the proxy on it too."""
 
 from __future__ import annotations
 
@@ -135,30 +136,3 @@ def live_proxy(proxy_config: ProxyAppConfig, fake_openai: FakeOpenAI) -> Iterato
         yield LiveProxy(
             f"http://127.0.0.1:{server.port}", admin, Path(proxy_config.base_path), fake_openai, proxy_config
         )
-
-
-@pytest.fixture(scope="session")
-def ray_serve_port() -> Iterator[int]:
-    """Serve on a free loopback port, once per session, on the session's Ray (started here, 2 CPUs, if no
-    other fixture started one: the cluster tests share it)."""
-    import ray
-    from ray import serve
-
-    port = free_port()
-    started = not ray.is_initialized()
-    if started:
-        # as tests/cluster/conftest.py does, so that either may start the session's Ray: workers import tests.*
-        root = str(Path(__file__).parents[2])
-        python_path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
-        ray.init(
-            address="local",
-            num_cpus=2,
-            include_dashboard=False,
-            log_to_driver=False,
-            runtime_env={"env_vars": {"PYTHONPATH": python_path}},
-        )
-    serve.start(http_options={"host": "127.0.0.1", "port": port})
-    yield port
-    serve.shutdown()
-    if started:
-        ray.shutdown()

@@ -7,6 +7,7 @@ The model is deterministic, so tests can check every value by hand:
   tokens; token j has logprob -0.1 * (j + 1); its top_logprobs are itself and " alt1", " alt2", ...
   with logprob minus 1, minus 2, ...; the text stops before the first stop sequence (finish_reason 'stop').
 
+`latency` (seconds) delays every answer, as a hosted model's would be (the benchmarks use 0.1 s).
 Faults are queued with `fail_next(...)`: a status (429 with Retry-After, 500, 400 with a message), a
 delay, or a dropped connection; each request takes the next queued fault, then the server answers normally.
 Every request is recorded (path, JSON body, Authorization header) in `requests`.
@@ -57,9 +58,10 @@ Route = Callable[[dict[str, Any]], dict[str, Any]]
 class FakeServer:
     """A threaded HTTP server with JSON routes, queued faults and a request log; use as a context manager."""
 
-    def __init__(self, routes: dict[str, Route], api_key: str | None = None) -> None:
+    def __init__(self, routes: dict[str, Route], api_key: str | None = None, latency: float = 0.0) -> None:
         self.routes = routes
         self.api_key = api_key
+        self.latency = latency
         self.faults: deque[Fault] = deque()
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
@@ -110,6 +112,8 @@ class FakeServer:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with server._lock:
                     server.requests.append(Recorded(self.path, body, self.headers.get("Authorization")))
+                if server.latency:
+                    time.sleep(server.latency)
                 fault = server._next_fault()
                 if fault is not None:
                     time.sleep(fault.delay)
@@ -232,8 +236,10 @@ def _chat(body: dict[str, Any]) -> dict[str, Any]:
 class FakeOpenAI(FakeServer):
     """The fake OpenAI-compatible server; `base_url` is what a client's base URL should be."""
 
-    def __init__(self, api_key: str | None = None) -> None:
-        super().__init__({"/v1/completions": _completions, "/v1/chat/completions": _chat}, api_key=api_key)
+    def __init__(self, api_key: str | None = None, latency: float = 0.0) -> None:
+        super().__init__(
+            {"/v1/completions": _completions, "/v1/chat/completions": _chat}, api_key=api_key, latency=latency
+        )
 
     @property
     def base_url(self) -> str:

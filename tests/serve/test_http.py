@@ -174,3 +174,44 @@ def test_tokenize_decode_and_toxicity_without_key(live_proxy: LiveProxy) -> None
 def test_openapi_description_is_served(live_proxy: LiveProxy) -> None:
     paths = httpx.get(live_proxy.url + "/openapi.json").json()["paths"]
     assert {"/api/request", "/api/requests", "/v1/chat/completions", "/v1/completions", "/v1/models"} <= set(paths)
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/request", {"request": {"model": "nobody/nothing", "prompt": "x"}}),  # unknown model
+        ("/api/requests", {"requests": [SIMPLE, {"model": "nobody/nothing"}]}),
+        ("/api/request", {"request": {**SIMPLE, "temperature": -1}}),  # invalid field
+        ("/api/tokenize", {"request": {"model": "nobody/nothing", "text": "x"}}),
+        ("/api/decode", {"request": {"model": "simple/model1", "token_ids": ["a"]}}),
+        ("/api/account", {"account": {"is_admin": "not a bool"}}),
+        ("/v1/completions", {"model": "nobody/nothing", "prompt": "x"}),
+        ("/v1/chat/completions", {"model": "nobody/nothing", "messages": [{"role": "user", "content": "x"}]}),
+        ("/v1/chat/completions", {"model": "simple/model1"}),  # no messages
+    ],
+)
+def test_a_wrong_key_is_401_before_an_unknown_model_or_an_invalid_body(
+    live_proxy: LiveProxy, path: str, body: dict[str, Any]
+) -> None:
+    wrong = httpx.post(live_proxy.url + path, json=body, headers={"Authorization": "Bearer not-a-key"})
+    assert wrong.status_code == 401 and wrong.json()["error"]["type"] == "authentication_error"
+    right = httpx.post(live_proxy.url + path, json=body, headers={"Authorization": f"Bearer {live_proxy.admin_key}"})
+    assert right.status_code in (404, 422), right.text  # the same body with the right key: what is wrong with it
+
+
+def test_docs_is_an_offline_page_listing_the_routes(live_proxy: LiveProxy) -> None:
+    page = httpx.get(live_proxy.url + "/docs")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    # nothing loaded from elsewhere (FastAPI's Swagger UI comes from a CDN)
+    assert "<script" not in page.text and "https://" not in page.text and "http://" not in page.text
+    assert '<a href="openapi.json">/openapi.json</a>' in page.text
+    row = (
+        "<tr><td><code>POST</code></td><td><code>/api/requests</code></td><td>Make Requests</td>"
+        "<td>The batch endpoint: {&quot;auth&quot;, &quot;requests&quot;: [Request, ...]} -&gt; "
+        "{&quot;results&quot;: [RequestResult, ...]}.</td></tr>"
+    )
+    assert row in page.text
+    paths = httpx.get(live_proxy.url + "/openapi.json").json()["paths"]
+    assert all(f"<code>{path}</code>" in page.text for path in paths)
+    assert "/docs" not in paths and "/benchmarks" not in paths
+    assert httpx.get(live_proxy.url + "/redoc").status_code == 404
