@@ -43,6 +43,7 @@ from bench.runner import (
     adapt,
     load_instances,
     read_per_instance,
+    run_info,
     stat_from_json,
     to_jsonable,
 )
@@ -415,28 +416,16 @@ class RayRunner:
     def _write_info_and_stats(
         self, run_dir: str, plan: ShardPlan, summaries: dict[str, ShardSummary], result: ShardedRunResult
     ) -> None:
-        t = result.timings
-        self.storage.write_json(
-            f"{run_dir}/{RUN_INFO_FILE}",
-            {
-                "suite": self.suite,
-                "num_instances": result.num_instances,
-                "num_requests": result.num_requests,
-                "num_failed_requests": result.num_failed_requests,
-                "num_cached_requests": sum(s.num_cached for s in summaries.values()),
-                "num_completion_tokens": sum(s.num_tokens for s in summaries.values()),
-                "num_shards": len(plan.shards),
-                "shards_run": result.shards_run,
-                "shards_reused": result.shards_reused,
-                "timings_seconds": {
-                    "instances": t.instances,
-                    "adaptation": t.adaptation,
-                    "execution": t.execution,
-                    "metrics": t.metrics,
-                },
-                "finished_at": time.time(),
-            },
+        info = run_info(
+            result,
+            self.suite,
+            num_cached_requests=sum(s.num_cached for s in summaries.values()),
+            num_completion_tokens=sum(s.num_tokens for s in summaries.values()),
+            num_shards=len(plan.shards),
+            shards_run=result.shards_run,
+            shards_reused=result.shards_reused,
         )
+        self.storage.write_json(f"{run_dir}/{RUN_INFO_FILE}", info)
         # stats.json last: its presence marks the run as complete
         self.storage.write_json(f"{run_dir}/{STATS_FILE}", to_jsonable(result.stats))
         self.storage.delete(f"{run_dir}/{ERROR_FILE}")  # an earlier failure of this run is now history

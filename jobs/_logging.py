@@ -29,16 +29,5 @@ def configure_logging(level: str | None = None) -> None:
         datefmt="%H:%M:%S",
         force=True,
     )
-    for noisy in (
-        "httpx",
-        "httpx2",
-        "openai",
-        "botocore",
-        "boto3",
-        "s3transfer",
-        "urllib3",
-        "filelock",
-        "transformers",
-        "accelerate",
-    ):
+    for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))

@@ -29,7 +29,7 @@ from bench.runner._records import (
     read_request_states,
     request_states_table,
 )
-from bench.runner._runner import Runner, RunResult, RunTimings
+from bench.runner._runner import Runner, RunResult, RunTimings, run_info
 from bench.runner._steps import ProgressFactory, adapt, create_metrics, load_instances, metric_context
 
 __all__ = [
@@ -63,6 +63,7 @@ __all__ = [
     "read_request_states",
     "request_states_table",
     "run_dir",
+    "run_info",
     "sample_eval_instances",
     "scenarios_dir",
     "score_instances",

@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench._errors import MercuryError
 from bench._instance import Instance
@@ -202,23 +203,7 @@ class Runner:
         scenario_state = ScenarioState(adapter_spec=run_spec.adapter_spec, request_states=request_states)
         output.write_json(run_dir / output.SCENARIO_STATE_FILE, scenario_state)
         output.write_json(run_dir / output.PER_INSTANCE_STATS_FILE, per_instance)
-        t = result.timings
-        output.write_json(
-            run_dir / output.RUN_INFO_FILE,
-            {
-                "suite": self.suite,
-                "num_instances": result.num_instances,
-                "num_requests": result.num_requests,
-                "num_failed_requests": result.num_failed_requests,
-                "timings_seconds": {
-                    "instances": t.instances,
-                    "adaptation": t.adaptation,
-                    "execution": t.execution,
-                    "metrics": t.metrics,
-                },
-                "finished_at": time.time(),
-            },
-        )
+        output.write_json(run_dir / output.RUN_INFO_FILE, run_info(result, self.suite))
         # stats.json last: its presence marks the run as complete (see skip_completed)
         output.write_json(run_dir / output.STATS_FILE, result.stats)
         (run_dir / output.ERROR_FILE).unlink(missing_ok=True)  # an earlier failure of this run is now history
@@ -236,3 +221,22 @@ class Runner:
             output_dir=run_dir,
             skipped=True,
         )
+
+
+def run_info(result: RunResult, suite: str, **extra: Any) -> dict[str, Any]:
+    """What run_info.json says about a finished run: counts, seconds per step, when; `extra` adds fields."""
+    t = result.timings
+    return {
+        "suite": suite,
+        "num_instances": result.num_instances,
+        "num_requests": result.num_requests,
+        "num_failed_requests": result.num_failed_requests,
+        **extra,
+        "timings_seconds": {
+            "instances": t.instances,
+            "adaptation": t.adaptation,
+            "execution": t.execution,
+            "metrics": t.metrics,
+        },
+        "finished_at": time.time(),
+    }
