@@ -1,14 +1,20 @@
 """`RayRunner`: a RunSpec's pipeline with execution and metrics sharded over Ray tasks.
 
-On the driver: scenario -> instances -> evaluation subset -> perturbations -> adapter -> shard plan. Each
-shard is a Ray task (fractional CPUs, retried by Ray when its worker dies) that executes, scores and stores
-its part. The driver keeps one small summary per shard (merged Stats and counts), never the results; at the
-end it merges them in shard order (so a resumed run gives bit-identical stats), concatenates the shards'
-parquet files by streaming, and writes stats.json last: a run that has it is complete.
+On the driver: scenario -> instances -> evaluation subset -> perturbations -> shard plan over evaluation
+instances. Each shard is a Ray task (fractional CPUs, retried by Ray when its worker dies) that adapts the
+train instances plus its slice of evaluation instances, then executes, scores and stores its part. The driver
+never adapts and never holds request states or results: besides the instances it keeps one small summary per
+shard (merged Stats and counts). At the end it concatenates the shards' parquet files by streaming, folds the
+per-instance Stats in the in-process Runner's order (so the figures are bit-identical to it, resumed or not),
+and writes stats.json last: a run that has it is complete.
+
+With several train trials the concatenated tables are ordered by shard, then trial, then instance (the
+in-process Runner orders them by trial, then instance); the Stats do not depend on it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -20,9 +26,9 @@ from typing import Any
 
 import pyarrow as pa
 import ray
+from pydantic import ValidationError
 
-from bench import Instance, MercuryError, Stat
-from bench.adaptation import RequestState
+from bench import TRAIN_SPLIT, Instance, MercuryError, Stat
 from bench.metrics import MetricContext, create_metric
 from bench.models import get_deployment
 from bench.run_specs import RunSpec
@@ -40,7 +46,6 @@ from bench.runner import (
     RunResult,
     RunTimings,
     StatsAccumulator,
-    adapt,
     load_instances,
     read_per_instance,
     run_info,
@@ -51,7 +56,7 @@ from bench.scenarios import Scenario
 from bench.tokenizers import get_tokenizer
 from cluster._errors import ClusterError, ResumeError, ShardFailedError, StorageError
 from cluster._service import ServiceFactory
-from cluster._sharding import ShardPlan, plan_shards, split_by_plan
+from cluster._sharding import Shard, ShardPlan, fingerprint, plan_shards
 from cluster._storage import Storage
 from cluster._tasks import (
     PLAN_FILE,
@@ -195,16 +200,15 @@ class RayRunner:
         started = time.perf_counter()
         scenario, instances = load_instances(run_spec, self.scenario_cache / "scenarios")
         timings.instances = time.perf_counter() - started
-
-        started = time.perf_counter()
-        request_states = adapt(run_spec, instances)
-        timings.adaptation = time.perf_counter() - started
         self._write_specs(run_dir, run_spec, scenario, instances)
 
-        started = time.perf_counter()
-        plan, shard_states = self._plan(run_spec, run_dir, request_states)
-        del request_states
-        summaries, reused = self._execute(run_spec, run_dir, plan, shard_states)
+        started = time.perf_counter()  # adaptation happens in the tasks: it counts as execution
+        train = [instance for instance in instances if instance.split == TRAIN_SPLIT]
+        evaluation = [instance for instance in instances if instance.split != TRAIN_SPLIT]
+        plan = self._plan(run_spec, run_dir, instances, evaluation)
+        del instances
+        summaries, reused = self._execute(run_spec, run_dir, plan, train, evaluation)
+        del train, evaluation
         timings.execution = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -231,26 +235,46 @@ class RayRunner:
     # --- shards --------------------------------------------------------------------------------------------
 
     def _plan(
-        self, run_spec: RunSpec, run_dir: str, request_states: list[RequestState]
-    ) -> tuple[ShardPlan, list[list[RequestState]]]:
-        """The stored plan when resuming (checked against the request states), else a new one, stored."""
-        plan, shard_states = plan_shards(
-            request_states, shard_size=self.shard_size, num_shards=self.num_shards, slots=self._slots()
+        self, run_spec: RunSpec, run_dir: str, instances: list[Instance], evaluation: list[Instance]
+    ) -> ShardPlan:
+        """The stored plan when resuming (checked against the run's fingerprint), else a new one, stored.
+
+        The fingerprint covers the run spec's JSON and every instance (see `cluster._sharding.fingerprint`),
+        so the driver checks a resume without adapting.
+        """
+        digest = fingerprint(json.dumps(to_jsonable(run_spec), sort_keys=True), instances)
+        plan = plan_shards(
+            evaluation, digest, shard_size=self.shard_size, num_shards=self.num_shards, slots=self._slots()
         )
         plan_path = f"{run_dir}/{SHARDS_DIR}/{PLAN_FILE}"
         if self.storage.exists(plan_path):
-            stored = ShardPlan.model_validate(self.storage.read_json(plan_path))
-            if stored.fingerprint != plan.fingerprint or stored.num_groups != plan.num_groups:
+            stored = self._stored_plan(run_spec, run_dir, plan_path)
+            if (stored.fingerprint, stored.num_groups, stored.num_instances) != (
+                plan.fingerprint,
+                plan.num_groups,
+                plan.num_instances,
+            ):
                 raise ResumeError(
                     run_spec.name,
                     self.storage.location(f"{run_dir}/{SHARDS_DIR}"),
-                    "its shards were made from other request states (the scenario, adapter or code changed)",
+                    "its shards were made from other request states (the run spec or the scenario's instances changed)",
                 )
             if stored != plan:
                 logger.info("%s: resuming with the stored plan of %d shards", run_spec.name, len(stored.shards))
-            return stored, split_by_plan(stored, request_states)
+            return stored
         self.storage.write_json(plan_path, plan.model_dump(mode="json"))
-        return plan, shard_states
+        return plan
+
+    def _stored_plan(self, run_spec: RunSpec, run_dir: str, plan_path: str) -> ShardPlan:
+        """The plan in storage; a plan this version cannot read (an older layout) cannot be resumed."""
+        try:
+            return ShardPlan.model_validate(self.storage.read_json(plan_path))
+        except ValidationError:
+            raise ResumeError(
+                run_spec.name,
+                self.storage.location(f"{run_dir}/{SHARDS_DIR}"),
+                "its plan.json is not a shard plan of this version",
+            ) from None
 
     def _slots(self) -> int:
         """Tasks that fit on the cluster at once."""
@@ -272,38 +296,53 @@ class RayRunner:
         return found
 
     def _execute(
-        self, run_spec: RunSpec, run_dir: str, plan: ShardPlan, shard_states: list[list[RequestState]]
+        self, run_spec: RunSpec, run_dir: str, plan: ShardPlan, train: list[Instance], evaluation: list[Instance]
     ) -> tuple[dict[str, ShardSummary], int]:
-        """Summaries of every shard: reused from storage or computed by tasks; also returns how many were reused."""
+        """Summaries of every shard: reused from storage or computed by tasks; also returns how many were reused.
+
+        Progress counts evaluation instances (perturbed copies included): the driver does not adapt, so it does
+        not know how many requests there are.
+        """
         summaries = self._reusable(run_dir, plan)
         reused = len(summaries)
-        total = sum(s.num_requests for s in plan.shards)
-        advance = self.progress(run_spec.name, total) if self.progress and total else None
+        advance = self.progress(run_spec.name, plan.num_instances) if self.progress and plan.num_instances else None
+        sizes = {shard.shard_id: shard.num_instances for shard in plan.shards}
         if advance and reused:
-            advance(sum(s.num_requests for s in summaries.values()))
-        todo = [(shard, states) for shard, states in zip(plan.shards, shard_states) if shard.shard_id not in summaries]
-        shard_states.clear()  # each shard's states are now referenced only until its task is submitted
+            advance(sum(sizes[shard_id] for shard_id in summaries))
+        todo = [shard for shard in plan.shards if shard.shard_id not in summaries]
         logger.info(
             "%s: %d shards, %d already in storage, %d to run", run_spec.name, len(plan.shards), reused, len(todo)
         )
-        for summary in self._run_tasks(run_spec, run_dir, plan, todo):
+        for summary in self._run_tasks(run_spec, run_dir, plan, todo, train, evaluation):
             summaries[summary.shard_id] = summary
             if advance:
-                advance(summary.num_requests)
+                advance(sizes[summary.shard_id])
         return summaries, reused
 
     def _run_tasks(
-        self, run_spec: RunSpec, run_dir: str, plan: ShardPlan, todo: list[tuple[Any, list[RequestState]]]
+        self,
+        run_spec: RunSpec,
+        run_dir: str,
+        plan: ShardPlan,
+        todo: list[Shard],
+        train: list[Instance],
+        evaluation: list[Instance],
     ) -> Iterator[ShardSummary]:
-        """Submit shard tasks (at most `max_in_flight` at once) and yield their summaries as they finish."""
+        """Submit shard tasks (at most `max_in_flight` at once) and yield their summaries as they finish.
+
+        The train instances go to Ray's object store once and every task reads them from there; each task
+        gets its own slice of evaluation instances.
+        """
         limit = self.max_in_flight or 2 * self._slots()
         pending: dict[ray.ObjectRef, str] = {}
         queue = list(reversed(todo))
-        todo.clear()
+        if not queue:
+            return
+        train_ref = ray.put(train)
         try:
             while queue or pending:
                 while queue and len(pending) < limit:
-                    shard, states = queue.pop()
+                    shard = queue.pop()
                     task = ShardTask(
                         run_spec=run_spec,
                         run_dir=run_dir,
@@ -322,7 +361,9 @@ class RayRunner:
                     }
                     if self.runtime_env:
                         options["runtime_env"] = self.runtime_env
-                    ref = run_shard_remote.options(**options).remote(task, states)
+                    ref = run_shard_remote.options(**options).remote(
+                        task, train_ref, evaluation[shard.start : shard.end]
+                    )
                     pending[ref] = shard.shard_id
                 done, _ = ray.wait(list(pending), num_returns=1)
                 for ref in done:
@@ -359,33 +400,42 @@ class RayRunner:
     ) -> list[Stat]:
         """Concatenate the shards' tables (streaming) and compute the run's Stats on the way.
 
-        The Stats are folded from per-instance Stats in instance order, one shard's table in memory at a
-        time: the same additions in the same order as bench's in-process Runner, so the figures are
-        bit-identical to it (merging shard sums would differ in the last bits). The shards' merged Stats
-        check the fold: every Stat's count must agree, or a shard in storage is stale or corrupt.
+        The Stats are folded from per-instance Stats in the in-process Runner's order (train trial by train
+        trial, instances in run order), one shard's table in memory at a time: the same additions in the same
+        order as bench's Runner, so the figures are bit-identical to it (merging shard sums would differ in
+        the last bits). Trial 0 is folded while the tables are concatenated; with several train trials, each
+        later trial takes one more pass over the shards' tables (each shard holds all trials of its
+        instances). The shards' merged Stats check the fold: every Stat's count must agree, or a shard in
+        storage is stale or corrupt.
         """
         folder = f"{run_dir}/{SHARDS_DIR}"
         names = [shard_files(shard.shard_id) for shard in plan.shards]
         self.storage.concat_tables(
             f"{run_dir}/{REQUEST_STATES_PARQUET}", [f"{folder}/{n[0]}" for n in names], REQUEST_STATES_SCHEMA
         )
+        per_instance_files = [f"{folder}/{n[1]}" for n in names]
         folded: list[StatsAccumulator] = []
+        later_trials: set[int] = set()
 
         def visitor() -> Callable[[pa.Table], None]:
             accumulator = StatsAccumulator()
             folded[:] = [accumulator]
+            later_trials.clear()
 
             def visit(table: pa.Table) -> None:
-                accumulator.add(read_per_instance(table))
+                rows = read_per_instance(table)
+                later_trials.update(row.train_trial_index for row in rows if row.train_trial_index != 0)
+                accumulator.add(row for row in rows if row.train_trial_index == 0)
 
             return visit
 
         self.storage.concat_tables(
-            f"{run_dir}/{PER_INSTANCE_STATS_PARQUET}",
-            [f"{folder}/{n[1]}" for n in names],
-            PER_INSTANCE_STATS_SCHEMA,
-            visitor,
+            f"{run_dir}/{PER_INSTANCE_STATS_PARQUET}", per_instance_files, PER_INSTANCE_STATS_SCHEMA, visitor
         )
+        for trial in sorted(later_trials):
+            for path in per_instance_files:
+                rows = read_per_instance(self.storage.read_table(path))
+                folded[0].add(row for row in rows if row.train_trial_index == trial)
         merged = StatsAccumulator()
         for shard in plan.shards:
             merged.merge(summaries[shard.shard_id].accumulator())

@@ -1,21 +1,27 @@
-"""Splitting a run's request states into shards that Ray tasks execute, with ids that survive a restart.
+"""Cutting a run's evaluation instances into shards that Ray tasks adapt and execute, with stable ids.
 
-A shard is a contiguous range of instance groups (all request states of one instance, perturbation and train
-trial), so every per-instance metric is computed inside one task. The plan (ranges plus a fingerprint of the
-request states) is stored with the run: a resumed run reuses it even if the cluster, and so the default shard
-size, changed in between, and a shard file is reused only if it records the same range and fingerprint.
+A shard is a contiguous range of the run's evaluation instances (after the evaluation subset and
+perturbations) that never separates an instance from its perturbed copies, so all request states of an
+instance (every train trial, perturbation and reference) are made, executed and scored inside one task. The
+driver never adapts: each task adapts the train instances plus its own slice, which gives exactly the request
+states adapting everything would give for that slice (in-context examples are drawn per train trial from the
+train instances alone, see bench.adaptation._in_context).
+
+The plan (ranges plus a fingerprint of the run spec and instances) is stored with the run: a resumed run
+reuses it even if the cluster, and so the default shard size, changed in between, and a shard file is reused
+only if it records the same range and fingerprint.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bench.adaptation import RequestState
-from bench.runner import group_request_states
+from bench import Instance
 
 SHARDS_PER_SLOT = 2
 """Default shards per task slot: enough that a slow shard does not leave cores idle at the end."""
@@ -23,16 +29,24 @@ SHARDS_PER_SLOT = 2
 MAX_DEFAULT_SHARD_SIZE = 500
 """Default upper bound on instances per shard, which bounds a task's memory and the work a retry repeats."""
 
+MIN_DEFAULT_SHARD_SIZE = 25
+"""A task costs a worker process and a model service to start: below this many instances that outweighs
+running shards in parallel (ten instances make one task, not ten)."""
+
 
 class Shard(BaseModel):
-    """One task's share of a run: instance groups [start, end) of the run's request states."""
+    """One task's share of a run: evaluation instances [start, end) of the run, in run order."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     shard_id: str = Field(description="stable name, e.g. '00003'; also names the shard's files")
-    start: int = Field(description="first instance group (inclusive)")
-    end: int = Field(description="last instance group (exclusive)")
-    num_requests: int = Field(description="request states in the shard")
+    start: int = Field(description="first evaluation instance (inclusive; perturbed copies count)")
+    end: int = Field(description="last evaluation instance (exclusive)")
+
+    @property
+    def num_instances(self) -> int:
+        """Evaluation instances in the shard, perturbed copies included."""
+        return self.end - self.start
 
 
 class ShardPlan(BaseModel):
@@ -40,23 +54,35 @@ class ShardPlan(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    fingerprint: str = Field(description="sha256 of the run's request states (without results)")
-    num_groups: int
+    fingerprint: str = Field(description="sha256 of the run spec and the run's instances (see `fingerprint`)")
+    num_groups: int = Field(description="evaluation instances with their perturbed copies, the unit of cutting")
+    num_instances: int = Field(description="evaluation instances, perturbed copies included")
     shards: tuple[Shard, ...]
 
 
-def fingerprint(request_states: Sequence[RequestState]) -> str:
-    """A digest of the request states (no results): equal iff the same requests for the same instances."""
-    digest = hashlib.sha256()
-    for state in request_states:
-        digest.update(state.model_dump_json(exclude={"result"}).encode("utf-8"))
+def fingerprint(run_spec_json: str, instances: Iterable[Instance]) -> str:
+    """A digest of what a run's request states are made from, computed without adapting.
+
+    It covers the run spec (model, adapter, metrics, perturbations) and every instance the tasks adapt, train
+    and evaluation, in order (ids, inputs, references, splits, perturbations): equal inputs give equal request
+    states as long as the adapter's code is the same. A change of the adapter's code alone is not detected;
+    rerun with --force after one.
+    """
+    digest = hashlib.sha256(run_spec_json.encode("utf-8"))
+    digest.update(b"\n")
+    for instance in instances:
+        digest.update(instance.model_dump_json().encode("utf-8"))
         digest.update(b"\n")
     return digest.hexdigest()
 
 
-MIN_DEFAULT_SHARD_SIZE = 25
-"""A task costs a worker process and a model service to start: below this many instances that outweighs
-running shards in parallel (ten instances make one task, not ten)."""
+def instance_groups(evaluation: Sequence[Instance]) -> list[int]:
+    """Where each group starts: an instance and the perturbed copies that follow it share an id."""
+    starts: list[int] = []
+    for index, instance in enumerate(evaluation):
+        if index == 0 or instance.id is None or instance.id != evaluation[index - 1].id:
+            starts.append(index)
+    return starts
 
 
 def default_shard_size(num_groups: int, slots: int) -> int:
@@ -66,15 +92,18 @@ def default_shard_size(num_groups: int, slots: int) -> int:
 
 
 def plan_shards(
-    request_states: Sequence[RequestState],
+    evaluation: Sequence[Instance],
+    fingerprint: str,
     *,
     shard_size: int | None = None,
     num_shards: int | None = None,
     slots: int = 1,
-) -> tuple[ShardPlan, list[list[RequestState]]]:
-    """Cut request states into shards of whole instance groups; returns the plan and each shard's states.
+) -> ShardPlan:
+    """Cut evaluation instances into shards of whole instance groups (an instance with its perturbed copies).
 
     Args:
+        evaluation: the run's evaluation instances, in run order (each perturbed copy after its instance).
+        fingerprint: the run's `fingerprint`, stored in the plan.
         shard_size: instance groups per shard; wins over `num_shards`.
         num_shards: how many shards (at most one per instance group).
         slots: tasks that can run at once, for the default size (`default_shard_size`).
@@ -86,23 +115,19 @@ def plan_shards(
         raise ValueError(f"shard size must be at least 1, got {shard_size}")
     if num_shards is not None and num_shards < 1:
         raise ValueError(f"number of shards must be at least 1, got {num_shards}")
-    groups = group_request_states(request_states)
+    starts = instance_groups(evaluation)
     if shard_size is None:
         shard_size = (
-            math.ceil(len(groups) / num_shards) if num_shards else default_shard_size(len(groups), slots)
+            math.ceil(len(starts) / num_shards) if num_shards else default_shard_size(len(starts), slots)
         ) or 1
-    shards: list[Shard] = []
-    contents: list[list[RequestState]] = []
-    for index, start in enumerate(range(0, len(groups), shard_size)):
-        end = min(start + shard_size, len(groups))
-        states = [state for group in groups[start:end] for state in group]
-        shards.append(Shard(shard_id=f"{index:05d}", start=start, end=end, num_requests=len(states)))
-        contents.append(states)
-    plan = ShardPlan(fingerprint=fingerprint(request_states), num_groups=len(groups), shards=tuple(shards))
-    return plan, contents
+    bounds = [*starts[::shard_size], len(evaluation)]
+    shards = tuple(
+        Shard(shard_id=f"{index:05d}", start=start, end=end)
+        for index, (start, end) in enumerate(itertools.pairwise(bounds))
+    )
+    return ShardPlan(fingerprint=fingerprint, num_groups=len(starts), num_instances=len(evaluation), shards=shards)
 
 
-def split_by_plan(plan: ShardPlan, request_states: Sequence[RequestState]) -> list[list[RequestState]]:
-    """Each shard's request states under a stored plan (made from the same request states)."""
-    groups = group_request_states(request_states)
-    return [[state for group in groups[s.start : s.end] for state in group] for s in plan.shards]
+def split_by_plan(plan: ShardPlan, evaluation: Sequence[Instance]) -> list[list[Instance]]:
+    """Each shard's evaluation instances under a plan (made from the same instances)."""
+    return [list(evaluation[shard.start : shard.end]) for shard in plan.shards]

@@ -1,4 +1,8 @@
-"""One shard's work, as a Ray task: execute its requests, score its instances, write its files.
+"""One shard's work, as a Ray task: adapt its instances, execute its requests, score them, write its files.
+
+The task gets the run's train instances (one object in Ray's store, shared by every task of the run) and its
+slice of evaluation instances, and adapts them itself, so request states (prompts with their in-context
+examples) exist only inside tasks, never all at once on the driver.
 
 The task is idempotent: it writes the shard's two parquet files, then its summary (`<id>.json`) last, so a
 shard is in storage exactly when its summary is, and a retried task (after its worker was killed) rewrites
@@ -18,13 +22,14 @@ import ray
 from pydantic import BaseModel, ConfigDict
 
 import bench
-from bench import PerturbationDescription, Stat
+from bench import Instance, PerturbationDescription, Stat
 from bench.adaptation import RequestState
 from bench.metrics import ToxicityService
 from bench.run_specs import RunSpec
 from bench.runner import (
     Executor,
     StatsAccumulator,
+    adapt,
     create_metrics,
     metric_context,
     per_instance_table,
@@ -97,7 +102,7 @@ class ShardSummary(BaseModel):
 
 @dataclass(frozen=True)
 class ShardTask:
-    """Everything a task needs besides its request states; small and picklable."""
+    """Everything a task needs besides its instances; small and picklable."""
 
     run_spec: RunSpec
     run_dir: str
@@ -128,13 +133,18 @@ def _toxicity_for(factory: ToxicityFactory | None) -> ToxicityService | None:
         return _toxicity_services[key]
 
 
-def run_shard(task: ShardTask, request_states: list[RequestState]) -> ShardSummary:
-    """Execute, score and store one shard; returns its summary (also stored, last).
+def run_shard(task: ShardTask, train: list[Instance], evaluation: list[Instance]) -> ShardSummary:
+    """Adapt, execute, score and store one shard; returns its summary (also stored, last).
+
+    Args:
+        train: all the run's train instances, where in-context examples are drawn from.
+        evaluation: the shard's evaluation instances (whole instances: with their perturbed copies).
 
     Raises:
         StorageError: if the shard's files cannot be written after retries.
     """
     bench.load_builtins()  # a fresh worker process has empty registries
+    request_states = adapt(task.run_spec, [*train, *evaluation])
     service = service_for(task.service_factory)
     executed = Executor(service, parallelism=task.parallelism, batch_size=task.batch_size).execute(request_states)
 
@@ -144,7 +154,10 @@ def run_shard(task: ShardTask, request_states: list[RequestState]) -> ShardSumma
     per_instance = score_instances(metrics, executed, context)
     accumulator = StatsAccumulator().add(per_instance)
 
-    summary = _summary(task, executed, len(per_instance), accumulator)
+    # as the in-process Runner counts: instances and perturbed copies, not train trials (a shard holds all of
+    # an instance's request states, so the shards' counts add up to the run's)
+    num_instances = len({(s.instance.id, s.instance.perturbation) for s in executed})
+    summary = _summary(task, executed, num_instances, accumulator)
     states_file, per_instance_file, summary_file = shard_files(task.shard.shard_id)
     folder = f"{task.run_dir}/{SHARDS_DIR}"
     task.storage.write_table(f"{folder}/{states_file}", request_states_table(executed))

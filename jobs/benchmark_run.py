@@ -101,9 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def tqdm_progress(description: str, total: int) -> Callable[[int], None]:
-    """A progress bar on stderr, closed when `total` is reached."""
-    bar = tqdm(total=total, desc=description[:60], unit="req", dynamic_ncols=True, leave=True)
+def tqdm_progress(description: str, total: int, unit: str = "req") -> Callable[[int], None]:
+    """A progress bar on stderr, closed when `total` is reached (requests in-process, instances on Ray)."""
+    bar = tqdm(total=total, desc=description[:60], unit=unit, dynamic_ncols=True, leave=True)
 
     def advance(count: int) -> None:
         bar.update(count)
@@ -162,7 +162,7 @@ def run_on_ray(args: argparse.Namespace, suite: str, run_specs: list[RunSpec]) -
         shard_size=args.shard_size,
         task_cpus=args.task_cpus or (DIRECT_TASK_CPUS if direct else PROXY_TASK_CPUS),
         parallelism=args.parallelism,
-        progress=tqdm_progress,
+        progress=functools.partial(tqdm_progress, unit="inst"),  # shards report instances done
         # built in each task's process: the key comes from that node's prod_env or PERSPECTIVE_API_KEY
         toxicity_factory=functools.partial(build_toxicity_service, proxy_env_path().resolve()),
     )

@@ -124,11 +124,33 @@ def test_resume_runs_only_the_missing_shards(spec: RunSpec, tmp_path: Path) -> N
 
     resumed = runner(tmp_path / "out", RecordingFactory(str(log2)), progress=bar).run_one(spec)
     assert (resumed.shards_run, resumed.shards_reused) == (1, 3)
-    # the bar starts at the reused shards' requests and ends at the total
+    # the bar counts evaluation instances (one request each here): it starts at the reused shards' and ends at all
     assert progress == [(spec.name, NUM_EVAL), NUM_EVAL - len(lost), len(lost)]
     assert sorted(recorded_prompts(log2)) == sorted(repr(s.request.prompt) for s in lost)
     assert figures(resumed.stats) == figures(first.stats)
     assert len(pq.read_table(run_dir(tmp_path / "out", spec) / PER_INSTANCE_STATS_PARQUET)) == NUM_EVAL
+
+
+def test_several_train_trials_and_perturbations_give_the_in_process_runners_stats(tmp_path: Path) -> None:
+    """Each task adapts its own instances (all their trials and perturbed copies); the driver folds the
+    per-instance Stats trial by trial, as the Runner does, so even sums of floats are bit-identical."""
+    [base] = expand_run_entry("simple1:model=simple/model1,data_augmentation=robustness", default_max_eval_instances=5)
+    spec = base.model_copy(update={"adapter_spec": base.adapter_spec.model_copy(update={"num_train_trials": 3})})
+    expected = Runner(InProcessService(), tmp_path / "baseline", "t").run_one(spec)
+    result = runner(tmp_path / "out", num_shards=3).run_one(spec)
+    assert result.shards_run == 3
+    assert figures(result.stats) == figures(expected.stats)
+    assert (result.num_instances, result.num_requests) == (expected.num_instances, expected.num_requests)
+    assert result.num_requests > 3 * 5  # 3 trials of 5 instances and their perturbed copies
+    base_dir = expected.output_dir
+    assert base_dir is not None
+    rows = read_per_instance(pq.read_table(run_dir(tmp_path / "out", spec) / PER_INSTANCE_STATS_PARQUET))
+    baseline_rows = [
+        PerInstanceStats.model_validate(p) for p in json.loads((base_dir / "per_instance_stats.json").read_text())
+    ]
+    key = lambda p: (p.train_trial_index, p.instance_id, str(p.perturbation))  # noqa: E731
+    assert sorted(map(key, rows)) == sorted(map(key, baseline_rows))
+    assert {p.train_trial_index for p in rows} == {0, 1, 2}
 
 
 def test_resume_keeps_the_stored_plan_when_the_shard_size_changes(spec: RunSpec, tmp_path: Path) -> None:
@@ -211,6 +233,21 @@ def test_shards_of_other_request_states_are_not_reused(spec: RunSpec, tmp_path: 
     plan = json.loads((folder / "shards/plan.json").read_text())
     (folder / "shards/plan.json").write_text(json.dumps({**plan, "fingerprint": "0" * 64}))
     with pytest.raises(ResumeError, match=r"cannot resume from .*/shards: its shards were made from other request "):
+        runner(tmp_path).run_one(spec)
+    assert runner(tmp_path, force=True).run_one(spec).shards_run == 4
+
+
+def test_a_plan_of_an_older_layout_is_not_resumed(spec: RunSpec, tmp_path: Path) -> None:
+    """Plans used to cut request states (with their count per shard); such shards cannot be reused."""
+    plan_path = run_dir(tmp_path, spec) / "shards/plan.json"
+    plan_path.parent.mkdir(parents=True)
+    old = {
+        "fingerprint": "0" * 64,
+        "num_groups": 12,
+        "shards": [{"shard_id": "00000", "start": 0, "end": 12, "num_requests": 12}],
+    }
+    plan_path.write_text(json.dumps(old))
+    with pytest.raises(ResumeError, match=r"cannot resume from .*/shards: its plan.json is not a shard plan of this"):
         runner(tmp_path).run_one(spec)
     assert runner(tmp_path, force=True).run_one(spec).shards_run == 4
 
