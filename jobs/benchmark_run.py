@@ -96,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--proxy-port", type=int, default=default_proxy_port(),
                         help="HTTP port of the proxy when benchmark-run deploys it (default $MERCURY_PROXY_PORT, "
                         "else 1959)")  # fmt: skip
+    parser.add_argument("--batch-size", type=int, default=None, metavar="N",
+                        help="requests per call to the proxy (default 32; 8 with --direct)")  # fmt: skip
     parser.add_argument("-n", "--parallelism", type=int, default=4, help="request batches in flight per task")
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO (default), WARNING")
     return parser
@@ -140,6 +142,10 @@ def run_in_process(
 
 DIRECT_TASK_CPUS = 0.5
 PROXY_TASK_CPUS = 0.2  # tasks wait on the proxy, which does the work: many fit beside its replicas
+DIRECT_BATCH_SIZE = 8
+PROXY_BATCH_SIZE = 32
+"""Requests per proxy call: each call costs a few actor hops (accounts, cache, limiter) whatever its size, so
+bigger batches serve cached runs faster (measured: 8 -> ~740, 32 -> ~1,040, 64 -> ~1,350 cached instances/s)."""
 
 
 def run_on_ray(args: argparse.Namespace, suite: str, run_specs: list[RunSpec]) -> list[RunResult]:
@@ -161,6 +167,7 @@ def run_on_ray(args: argparse.Namespace, suite: str, run_specs: list[RunSpec]) -
         force=args.force,
         shard_size=args.shard_size,
         task_cpus=args.task_cpus or (DIRECT_TASK_CPUS if direct else PROXY_TASK_CPUS),
+        batch_size=args.batch_size or (DIRECT_BATCH_SIZE if direct else PROXY_BATCH_SIZE),
         parallelism=args.parallelism,
         progress=functools.partial(tqdm_progress, unit="inst"),  # shards report instances done
         # built in each task's process: the key comes from that node's prod_env or PERSPECTIVE_API_KEY

@@ -43,6 +43,7 @@ from bench.models import InProcessService
 from bench.run_specs import RunSpec, expand_run_entry
 from bench.runner import Runner
 from cluster import InProcessServiceFactory, ProxyHandleServiceFactory, RayRunner
+from jobs.benchmark_run import PROXY_BATCH_SIZE
 from tests.serve.fake_openai import FakeOpenAI
 
 RATE = 1200  # requests per minute of openai/limited
@@ -148,6 +149,7 @@ def drain_rate_limit(base_path: Path) -> None:
 
 
 def proxy_run(factory: ProxyHandleServiceFactory, run_spec: RunSpec, **options: Any) -> tuple[float, Any]:
+    options.setdefault("batch_size", PROXY_BATCH_SIZE)  # benchmark-run's default through the proxy
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         result = RayRunner(factory, tmp, "perf", task_cpus=0.2, **options).run_one(run_spec)
@@ -167,7 +169,8 @@ def cli_wall_time(extra: list[str], env: dict[str, str]) -> float:
 def proxy_path(args: argparse.Namespace) -> None:
     import ray
 
-    from jobs._proxy import APP_NAME, ensure_benchmark_account, ensure_proxy_app
+    from jobs._proxy import ensure_benchmark_account, ensure_proxy_app
+    from serve import APP_NAME
 
     limited_size, free_size = (400, 200) if args.quick else (2000, 500)
     memory_sizes = (500, 2000) if args.quick else (2000, 20000)
@@ -188,7 +191,7 @@ def proxy_path(args: argparse.Namespace) -> None:
         limited = spec(limited_size, "openai/limited")
         seconds, result = proxy_run(factory, limited)
         print(f"\n== {limited_size} instances, {RATE} requests/min in the proxy, {LATENCY * 1000:.0f} ms per request "
-              "(benchmark-run defaults: batches of 8, 4 per task, 0.2 CPU per task)")  # fmt: skip
+              f"(benchmark-run defaults: batches of {PROXY_BATCH_SIZE}, 4 per task, 0.2 CPU per task)")  # fmt: skip
         print(f"wall {seconds:.1f}s, bound {bound:.0f}s: ratio {bound / seconds:.2f} (goal >= 0.9); "
               f"failed {result.num_failed_requests}")  # fmt: skip
         seconds, result = proxy_run(factory, limited)
