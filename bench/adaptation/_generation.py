@@ -12,7 +12,6 @@ Output:
 from __future__ import annotations
 
 from bench._instance import Instance
-from bench._request import Request
 from bench.adaptation._adapter import adapter
 from bench.adaptation._in_context import InContextLearningAdapter
 from bench.adaptation._request_state import RequestState
@@ -29,20 +28,4 @@ class GenerationAdapter(InContextLearningAdapter):
         spec = self.adapter_spec
         suffix = spec.input_suffix + self.choices_block(eval_instance) + self.open_output_prefix()
         fitted = self.fit(self.build_prompt(examples, eval_instance, suffix))
-        request = Request(
-            model=spec.model,
-            prompt=fitted.text,
-            temperature=spec.temperature,
-            num_completions=spec.num_outputs,
-            max_tokens=spec.max_tokens,
-            stop_sequences=spec.stop_sequences,
-            random=spec.random,
-        )
-        state = RequestState(
-            instance=eval_instance,
-            train_trial_index=train_trial_index,
-            request=request,
-            num_train_instances=fitted.num_train_instances,
-            prompt_truncated=fitted.truncated,
-        )
-        return [state]
+        return [self.sampled_state(eval_instance, train_trial_index, fitted)]

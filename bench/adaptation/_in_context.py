@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 import random
 from abc import ABC, abstractmethod
+from typing import Any
 
 from bench._instance import TRAIN_SPLIT, Instance
+from bench._request import Request
 from bench.adaptation._adapter import Adapter
 from bench.adaptation._adapter_spec import AdapterSpec
 from bench.adaptation._errors import AdaptationError
@@ -165,3 +167,27 @@ class InContextLearningAdapter(Adapter, ABC):
     def fit(self, prompt: Prompt) -> FittedPrompt:
         """The prompt fitted into `max_prompt_tokens()` (examples dropped first, then the input cut)."""
         return fit_prompt(prompt, self.tokenizer, self.max_prompt_tokens())
+
+    def sampled_state(
+        self, eval_instance: Instance, train_trial_index: int, fitted: FittedPrompt, **request_fields: Any
+    ) -> RequestState:
+        """The request state of a prompt answered with the spec's decoding parameters (model, temperature,
+        outputs, max tokens, stops, salt); `request_fields` adds fields such as top_k_per_token."""
+        spec = self.adapter_spec
+        request = Request(
+            model=spec.model,
+            prompt=fitted.text,
+            temperature=spec.temperature,
+            num_completions=spec.num_outputs,
+            max_tokens=spec.max_tokens,
+            stop_sequences=spec.stop_sequences,
+            random=spec.random,
+            **request_fields,
+        )
+        return RequestState(
+            instance=eval_instance,
+            train_trial_index=train_trial_index,
+            request=request,
+            num_train_instances=fitted.num_train_instances,
+            prompt_truncated=fitted.truncated,
+        )

@@ -19,7 +19,6 @@ would take the "("), incremented per choice (past "Z" it goes on through the cha
 from __future__ import annotations
 
 from bench._instance import Instance
-from bench._request import Request
 from bench.adaptation._adapter import adapter
 from bench.adaptation._adapter_spec import AdapterSpec
 from bench.adaptation._errors import AdaptationError
@@ -71,22 +70,10 @@ class MultipleChoiceJointAdapter(InContextLearningAdapter):
         suffix = spec.input_suffix + self.choices_block(eval_instance) + self.open_output_prefix()
         fitted = self.fit(self.build_prompt(examples, eval_instance, suffix))
         output_mapping = {self.letter(i): ref.output for i, ref in enumerate(eval_instance.references)}
-        request = Request(
-            model=spec.model,
-            prompt=fitted.text,
-            temperature=spec.temperature,
-            num_completions=spec.num_outputs,
+        state = self.sampled_state(
+            eval_instance,
+            train_trial_index,
+            fitted,
             top_k_per_token=max(len(eval_instance.references), MIN_TOP_K),
-            max_tokens=spec.max_tokens,
-            stop_sequences=spec.stop_sequences,
-            random=spec.random,
         )
-        state = RequestState(
-            instance=eval_instance,
-            train_trial_index=train_trial_index,
-            output_mapping=output_mapping,
-            request=request,
-            num_train_instances=fitted.num_train_instances,
-            prompt_truncated=fitted.truncated,
-        )
-        return [state]
+        return [state.model_copy(update={"output_mapping": output_mapping})]

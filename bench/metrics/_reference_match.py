@@ -14,7 +14,7 @@ from bench._stat import Stat
 from bench.adaptation._request_state import RequestState
 from bench.metrics._metric import Metric, MetricContext, metric, plain
 from bench.metrics._prediction import Prediction, predict
-from bench.metrics._text_metrics import TEXT_METRICS, best_over_references
+from bench.metrics._text_metrics import TEXT_METRICS, best_over_references, text_metric_names
 
 
 @metric("reference_match")
@@ -28,12 +28,7 @@ class ReferenceMatchMetric(Metric):
         Raises:
             ValueError: for an empty list or an unknown name (the message lists the valid names).
         """
-        names = [names] if isinstance(names, str) else list(names)
-        unknown = [name for name in names if name not in TEXT_METRICS]
-        if unknown or not names:
-            problem = f"unknown names {unknown}" if unknown else "no names given"
-            raise ValueError(f"reference_match: {problem}; valid names: {', '.join(TEXT_METRICS)}")
-        self.names = list(dict.fromkeys(names))
+        self.names = text_metric_names("reference_match", names)
 
     def evaluate_instance(self, request_states: Sequence[RequestState], context: MetricContext) -> list[Stat]:
         """One Stat per name, or none for a failed request or an instance without a correct reference."""

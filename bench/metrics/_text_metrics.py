@@ -27,3 +27,17 @@ def best_over_references(fn: TextMetricFunction, golds: Sequence[str], pred: str
     if pred is None or not golds:
         return 0.0
     return max(fn(gold, pred) for gold in golds)
+
+
+def text_metric_names(metric: str, names: str | Sequence[str]) -> list[str]:
+    """`names` as a list without repeats (one name may be a str), checked against TEXT_METRICS.
+
+    Raises:
+        ValueError: naming `metric`, the problem (no names, unknown ones) and the valid names.
+    """
+    names = [names] if isinstance(names, str) else list(names)
+    unknown = [name for name in names if name not in TEXT_METRICS]
+    if unknown or not names:
+        problem = f"unknown names {unknown}" if unknown else "no names given"
+        raise ValueError(f"{metric}: {problem}; valid names: {', '.join(TEXT_METRICS)}")
+    return list(dict.fromkeys(names))
