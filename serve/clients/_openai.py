@@ -14,9 +14,8 @@ Logprobs come back as bench `Token`s: completions give `logprobs.tokens/token_lo
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import openai
 from pydantic import BaseModel, ConfigDict, Field
 
 from bench import Credentials, GeneratedOutput, Request, RequestResult, Token
@@ -30,6 +29,9 @@ from serve.clients._provider import (
     resolve_credential,
 )
 from serve.clients._retry import Retrier
+
+if TYPE_CHECKING:
+    import openai
 
 NO_KEY = "no-key"  # the library insists on a key; servers without auth ignore it
 MAX_CHAT_TOP_LOGPROBS = 20
@@ -70,6 +72,8 @@ class OpenAIClient(ProviderClient):
         key = resolve_credential(deployment, self.args.credential, credentials)
         self._secrets = [key.get_secret_value()] if key is not None else []
         self.engine = self.args.model or deployment.name.split("/", 1)[-1]
+        import openai  # here, not at the top: a process that never builds this client (a shard task) skips ~0.3 s
+
         self.sdk = openai.OpenAI(
             api_key=key.get_secret_value() if key is not None else NO_KEY,
             base_url=self.args.base_url,
@@ -113,6 +117,8 @@ class OpenAIClient(ProviderClient):
         return {"messages": messages, "logprobs": True, "top_logprobs": top}
 
     def send(self, request: Request, provider_request: dict[str, Any]) -> RequestResult:
+        import openai
+
         body = {k: v for k, v in provider_request.items() if k != "endpoint"}
         try:
             if provider_request["endpoint"] == "chat":
