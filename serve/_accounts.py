@@ -98,6 +98,9 @@ class Accounts:
         self._lock = threading.RLock()
         self._accounts: list[Account] = []
         self._stamp: tuple[int, int, int] | None = None
+        self._depth = 0  # how deep this thread is in _locked
+        self._deferred = False  # in a batch: _save only marks the accounts dirty
+        self._dirty = False
         with self._locked():
             pass
 
@@ -105,14 +108,46 @@ class Accounts:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        """Hold the thread lock and the file lock, with the accounts re-read if another process changed them."""
-        with self._lock, open(self._lock_path, "a") as lock_file:
-            fcntl.flock(lock_file, fcntl.LOCK_EX)
+        """Hold the thread lock and the file lock, with the accounts re-read if another process changed them.
+
+        Re-entrant in one thread (a `batch` holds it around many calls): the file is locked once, since a
+        second flock on another descriptor of the same file would wait for this one forever.
+        """
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            with open(self._lock_path, "a") as lock_file:
+                fcntl.flock(lock_file, fcntl.LOCK_EX)
+                self._depth = 1
+                try:
+                    self._reload_if_changed()
+                    yield
+                finally:
+                    self._depth = 0
+                    fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many calls under one lock, and one write of the file at the end instead of one per change.
+
+        Each call stays atomic (a refused charge changes nothing); the changes of the batch reach the file
+        together when it ends, even if some call raised. The proxy's accounts actor runs the calls that
+        replicas coalesced into one round trip this way (`ServiceActor.call_many`).
+        """
+        with self._locked():
+            self._deferred = True
             try:
-                self._reload_if_changed()
                 yield
             finally:
-                fcntl.flock(lock_file, fcntl.LOCK_UN)
+                self._deferred = False
+                if self._dirty:
+                    self._dirty = False
+                    self._save()
 
     def _file_stamp(self) -> tuple[int, int, int] | None:
         try:
@@ -142,7 +177,11 @@ class Accounts:
             raise ConfigError(f"{self.path}:{number}", f"invalid account ({problems}; the line is not shown)") from None
 
     def _save(self) -> None:
-        """Write every account to a temporary file, then move it over the file in one step."""
+        """Write every account to a temporary file, then move it over the file in one step (in a `batch`: at
+        its end)."""
+        if self._deferred:
+            self._dirty = True
+            return
         text = "".join(a.model_dump_json(exclude_defaults=False) + "\n" for a in self._accounts)
         fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -141,6 +142,33 @@ def test_two_instances_on_one_file_share_state(tmp_path: Path) -> None:
     with pytest.raises(QuotaExceededError):
         first.charge(key, "g", 5)
     assert first.charge(key, "g", 4).usages["g"]["total"].used == 10
+
+
+def test_a_batch_writes_the_file_once_and_keeps_each_call_atomic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    accounts = Accounts(write(tmp_path, {"api_key": "root", "is_admin": True}))
+    key = accounts.create_account("root", quotas={"g": {"total": 10}}).api_key
+    writes: list[int] = []
+    monkeypatch.setattr("serve._accounts.os.replace", lambda a, b, real=os.replace: (writes.append(1), real(a, b)))
+    with accounts.batch():
+        accounts.charge(key, "g", 4)
+        with pytest.raises(QuotaExceededError):
+            accounts.charge(key, "g", 7)  # refused inside the batch: changes nothing
+        accounts.charge(key, "g", 6)
+        accounts.check_quota(key, "ai21")  # a nested lock in the same thread does not wait for itself
+        assert writes == []
+    assert writes == [1]
+    assert Accounts(tmp_path).get_account(key).usages["g"]["total"].used == 10
+
+
+def test_a_batch_that_raises_still_writes_what_it_changed(tmp_path: Path) -> None:
+    accounts = Accounts(write(tmp_path, {"api_key": "root", "is_admin": True}))
+    key = accounts.create_account("root").api_key
+    with pytest.raises(RuntimeError), accounts.batch():
+        accounts.charge(key, "g", 3)
+        raise RuntimeError("a later call failed")
+    assert Accounts(tmp_path).get_account(key).usages["g"]["total"].used == 3
 
 
 def test_persists_across_restart_and_file_is_private(tmp_path: Path) -> None:

@@ -1,0 +1,126 @@
+"""ServiceActor's batches and ActorRemote's coalescing of concurrent calls, without Ray (a fake handle)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from serve import ActorRemote
+from serve._remote import Call, Outcome, ServiceActor
+
+
+class Counter:
+    """A shared object with sync and async methods, and a batch context that records its use."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self.log: list[str] = []
+
+    def add(self, amount: int) -> int:
+        if amount < 0:
+            raise ValueError(f"negative amount {amount}")
+        self.value += amount
+        return self.value
+
+    async def later(self, amount: int) -> int:
+        await asyncio.sleep(0)
+        return self.add(amount)
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        self.log.append("begin")
+        yield
+        self.log.append("end")
+
+
+def test_call_many_answers_in_order_with_errors_as_values() -> None:
+    actor = ServiceActor(Counter)
+    calls: list[Call] = [("add", (1,), {}), ("later", (10,), {}), ("add", (-1,), {}), ("add", (), {"amount": 2})]
+    outcomes = asyncio.run(actor.call_many(calls))
+    assert [ok for ok, _ in outcomes] == [True, True, False, True]
+    assert outcomes[0][1] == 1 and outcomes[3][1] == 3  # synchronous calls ran in order, first
+    assert outcomes[1][1] == 13  # the awaited one ran after them
+    assert isinstance(outcomes[2][1], ValueError) and "negative amount -1" in str(outcomes[2][1])
+    assert actor.target.log == ["begin", "end"]  # one batch context around the synchronous calls
+
+
+class FakeMethod:
+    def __init__(self, handle: FakeHandle, name: str) -> None:
+        self.handle, self.name = handle, name
+
+    def remote(self, *args: Any) -> Any:
+        return self.handle.trip(self.name, args)
+
+
+class FakeHandle:
+    """Stands for a Ray actor handle: `call.remote(...)` and `call_many.remote(...)` are awaitable."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.actor = ServiceActor(Counter)
+        self.trips: list[tuple[str, int]] = []
+        self.fail = fail
+        self.call = FakeMethod(self, "call")
+        self.call_many = FakeMethod(self, "call_many")
+
+    async def trip(self, name: str, args: tuple[Any, ...]) -> Any:
+        self.trips.append((name, 1 if name == "call" else len(args[0])))
+        await asyncio.sleep(0.01)  # the round trip
+        if self.fail:
+            raise ConnectionError("the actor died")
+        if name == "call":
+            return await self.actor.call(*args)
+        outcomes: list[Outcome] = await self.actor.call_many(*args)
+        return outcomes
+
+
+def test_concurrent_calls_share_round_trips() -> None:
+    handle = FakeHandle()
+    remote = ActorRemote(handle, max_in_flight=2)
+
+    async def main() -> list[int]:
+        return list(await asyncio.gather(*(remote.call("add", 1) for _ in range(20))))
+
+    values = asyncio.run(main())
+    assert sorted(values) == list(range(1, 21))
+    assert handle.trips[:2] == [("call", 1), ("call", 1)]  # the first calls go at once, alone
+    assert handle.trips[2:] == [("call_many", 18)]  # the others waited and went together
+    assert handle.actor.target.value == 20
+
+
+def test_an_idle_caller_is_not_delayed_and_errors_reach_their_caller() -> None:
+    handle = FakeHandle()
+    remote = ActorRemote(handle)
+
+    async def main() -> None:
+        assert await remote.call("add", 5) == 5
+        with pytest.raises(ValueError, match="negative amount"):
+            await remote.call("add", -5)
+        assert await remote.call("later", 1) == 6
+
+    asyncio.run(main())
+    assert handle.trips == [("call", 1)] * 3
+
+
+def test_a_failed_round_trip_fails_every_call_in_it() -> None:
+    remote = ActorRemote(FakeHandle(fail=True), max_in_flight=1)
+
+    async def main() -> list[Any]:
+        return list(await asyncio.gather(*(remote.call("add", 1) for _ in range(5)), return_exceptions=True))
+
+    errors = asyncio.run(main())
+    assert all(isinstance(e, ConnectionError) and "the actor died" in str(e) for e in errors)
+
+
+def test_unbatched_methods_go_alone() -> None:
+    handle = FakeHandle()
+    remote = ActorRemote(handle, max_in_flight=1, unbatched=frozenset({"later"}))
+
+    async def main() -> None:
+        await asyncio.gather(*(remote.call("later", 1) for _ in range(3)))
+
+    asyncio.run(main())
+    assert handle.trips == [("call", 1)] * 3
