@@ -103,6 +103,7 @@ class ProviderService:
         Raises:
             CredentialMissingError, ConfigError: when a model's client cannot be built.
         """
+        await self._build_clients({request.model for request in requests})
         results: dict[int, RequestResult] = {}
         retry_after: dict[int, float] = {}
         keys: dict[int, str] = {}
@@ -128,6 +129,13 @@ class ProviderService:
             missing = [i for i in follows if results[i] is None]
             await self._lead(requests, missing, keys, results, retry_after)
         return [self._answer(requests[i], results[i], retry_after.get(i)) for i in range(len(requests))]
+
+    async def _build_clients(self, models: set[str]) -> None:
+        """Build the clients not built yet in a thread: loading a local model takes seconds, and the replica's
+        event loop (which also answers Serve's health checks) must not wait for it."""
+        missing = sorted(models - self._clients.keys())
+        if missing:
+            await asyncio.get_running_loop().run_in_executor(_POOL, lambda: [self.client_for(m) for m in missing])
 
     async def _lead(
         self,
@@ -160,16 +168,17 @@ class ProviderService:
     ) -> None:
         batch = [requests[i] for i in indices]
         serving = self.servings[model]
-        tokens = sum(self._budget(r) for r in batch) if serving.tokens_per_minute else 0
-        try:
-            wait = await self.limiter.call("acquire", model, len(batch), tokens, serving.max_queue_wait_seconds)
-        except RateLimitedError as error:
-            for index in indices:
-                results[index] = RequestResult.failure(str(error), retriable=True)
-                retry_after[index] = error.retry_after
-            return
-        if wait > 0:
-            await asyncio.sleep(wait)
+        if serving.requests_per_minute or serving.tokens_per_minute:  # else no limiter to ask: one hop saved
+            tokens = sum(self._budget(r) for r in batch) if serving.tokens_per_minute else 0
+            try:
+                wait = await self.limiter.call("acquire", model, len(batch), tokens, serving.max_queue_wait_seconds)
+            except RateLimitedError as error:
+                for index in indices:
+                    results[index] = RequestResult.failure(str(error), retriable=True)
+                    retry_after[index] = error.retry_after
+                return
+            if wait > 0:
+                await asyncio.sleep(wait)
         answers = await self.runner(self.client_for(model), batch)
         results.update(zip(indices, answers))
 
