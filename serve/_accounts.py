@@ -333,14 +333,20 @@ class Accounts:
             self._save()
             return self._current(target)
 
-    def check_quota(self, api_key: str, model_group: str) -> None:
+    def check_quota(self, api_key: str, model_group: str) -> bool:
         """Refuse before a request when any quota of `model_group` is already used up.
+
+        Returns:
+            Whether a quota limits the account's use of `model_group` (False: only its usage is counted).
 
         Raises:
             AuthenticationError, QuotaExceededError.
         """
         with self._locked():
-            self._check(self._caller(api_key), model_group, 0)
+            account = self._caller(api_key)
+            self._check(account, model_group, 0)
+            usages = account.usages.get(model_group, {})
+            return any(usage.quota is not None for usage in usages.values())
 
     def charge(self, api_key: str, model_group: str, tokens: int) -> Account:
         """Add `tokens` to every period's usage of `model_group`, unless that would exceed a quota.

@@ -9,6 +9,7 @@ service, and the tokens of uncached successes charged. A charge that would overs
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -25,6 +26,7 @@ from serve._remote import Remote
 ProviderCall = Callable[[list[Request]], Awaitable[list[Answer]]]
 
 VERSION = "1"
+MAX_REMEMBERED = 10_000  # (key, group) pairs remembered as unlimited; forgotten all at once beyond that
 
 
 class ProxyService:
@@ -37,17 +39,21 @@ class ProxyService:
         accounts: Remote,
         providers: dict[str, ProviderCall],
         toxicity: Any = None,
+        unlimited_ttl: float = 5.0,
     ) -> None:
         """Args:
         deployments: every model the proxy knows; servings: their serving settings.
         accounts: the shared `Accounts`. providers: provider name -> its service's `make_requests`.
         toxicity: a `ToxicityService` for /api/toxicity, or None (answers 503).
+        unlimited_ttl: seconds a key with no quota on a model group skips the check before a request.
         """
         self.deployments = deployments
         self.servings = servings
         self.accounts = accounts
         self.providers = providers
         self.toxicity = toxicity
+        self.unlimited_ttl = unlimited_ttl
+        self._unlimited: dict[tuple[str, str], float] = {}  # (key, group) -> until when no check is needed
 
     # --- information and accounts ----------------------------------------------------------------------------
 
@@ -136,8 +142,8 @@ class ProxyService:
             raise
         if not groups:
             await self.authenticate(api_key)
-        for group in sorted(set(groups.values())):  # check_quota authenticates too: one call, not two
-            await self.accounts.call("check_quota", api_key, group)
+        for group in sorted(set(groups.values())):
+            await self._check_quota(api_key, group)
         by_provider: dict[str, list[int]] = defaultdict(list)
         for index, request in enumerate(requests):
             by_provider[self.deployments[request.model].provider].append(index)
@@ -171,6 +177,21 @@ class ProxyService:
     async def make_requests(self, api_key: str, requests: Sequence[Request]) -> list[RequestResult]:
         """Results only (the batch endpoint and the Python client)."""
         return [a.result for a in await self.make_answers(api_key, requests)]
+
+    async def _check_quota(self, api_key: str, group: str) -> None:
+        """Authenticate and check the group's quota, unless this key was seen with no quota on the group
+        within `unlimited_ttl` seconds: then the charge after the request (which authenticates too) is the
+        only accounts call. A quota or a new key set by an admin takes effect within that time."""
+        now = time.monotonic()
+        if self._unlimited.get((api_key, group), 0.0) > now:
+            return
+        limited = await self.accounts.call("check_quota", api_key, group)
+        if limited:
+            self._unlimited.pop((api_key, group), None)
+        else:
+            if len(self._unlimited) >= MAX_REMEMBERED:
+                self._unlimited.clear()
+            self._unlimited[(api_key, group)] = now + self.unlimited_ttl
 
     def _group(self, model: str) -> str:
         deployment = self.deployment(model)

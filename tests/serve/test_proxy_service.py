@@ -1,0 +1,76 @@
+"""ProxyService's accounts calls: a key with no quota on a group skips the check before a request for a while."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench import Request
+from serve import Accounts, LocalRemote, ProxyAppConfig, QuotaExceededError, local_service
+from tests.serve.conftest import write_deployments
+
+
+class CountingRemote(LocalRemote):
+    """A LocalRemote that counts the calls of each method."""
+
+    def __init__(self, target: object) -> None:
+        super().__init__(target)
+        self.counts: dict[str, int] = {}
+
+    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        self.counts[method] = self.counts.get(method, 0) + 1
+        return await super().call(method, *args, **kwargs)
+
+
+def proxy(tmp_path: Path, unlimited_ttl: float) -> tuple[Any, CountingRemote, str]:
+    """The in-process proxy on simple/model1 with counted accounts calls, and the admin's key."""
+    config = ProxyAppConfig(
+        base_path=str(tmp_path / "prod_env"), deployments_file=str(write_deployments(tmp_path, "http://unused/v1"))
+    )
+    service = local_service(config)
+    accounts = Accounts(config.base_path)
+    admin = accounts.ensure_admin()
+    assert admin is not None
+    service.accounts = CountingRemote(accounts)
+    service.unlimited_ttl = unlimited_ttl
+    return service, service.accounts, admin
+
+
+def ask(service: Any, key: str, prompt: str) -> Any:
+    return asyncio.run(service.make_answers(key, [Request(model="simple/model1", prompt=prompt, max_tokens=2)]))
+
+
+def test_an_unlimited_key_is_checked_once_and_charged_every_time(tmp_path: Path) -> None:
+    service, remote, admin = proxy(tmp_path, unlimited_ttl=60.0)
+    for prompt in ("a", "b", "c"):
+        ask(service, admin, prompt)
+    assert remote.counts == {"check_quota": 1, "charge": 3}
+
+
+def test_a_limited_key_is_checked_before_every_request(tmp_path: Path) -> None:
+    service, remote, admin = proxy(tmp_path, unlimited_ttl=60.0)
+    accounts: Accounts = remote.target  # type: ignore[assignment]
+    user = accounts.create_account(admin, quotas={"simple": {"total": 1000}}).api_key
+    for prompt in ("a", "b", "c"):
+        ask(service, user, prompt)
+    assert remote.counts == {"check_quota": 3, "charge": 3}
+
+
+def test_a_quota_set_while_remembered_is_still_enforced_by_the_charge(tmp_path: Path) -> None:
+    service, remote, admin = proxy(tmp_path, unlimited_ttl=60.0)
+    accounts: Accounts = remote.target  # type: ignore[assignment]
+    user = accounts.create_account(admin).api_key
+    ask(service, user, "a")  # remembered: no quota on 'simple'
+    accounts.update_account(admin, user, quotas={"simple": {"total": 1}})
+    with pytest.raises(QuotaExceededError):
+        ask(service, user, "b")  # not checked before, refused when charged: the answer is not given
+
+
+def test_without_memory_every_request_is_checked(tmp_path: Path) -> None:
+    service, remote, admin = proxy(tmp_path, unlimited_ttl=0.0)
+    for prompt in ("a", "b"):
+        ask(service, admin, prompt)
+    assert remote.counts == {"check_quota": 2, "charge": 2}
