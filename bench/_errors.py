@@ -15,9 +15,24 @@ line for it and no traceback. The tree:
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class MercuryError(Exception):
     """Base of every error Mercury reports to a user."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by state, not by constructor arguments: Ray carries an error from a task or an actor back to
+        its caller by pickling it, and the default pickling of an exception calls `__init__` with the message
+        alone, which fails for every subclass built from fields."""
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuild(cls: type[MercuryError], args: tuple[Any, ...], state: dict[str, Any]) -> MercuryError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class RunEntryError(MercuryError):

@@ -6,14 +6,10 @@
           |-- ResumeError           stored shards do not belong to the run being resumed
           `-- ShardFailedError      a shard task failed for a reason other than storage
 
-Every class pickles with its fields (`__reduce__`), because Ray carries exceptions from a task back to
-the driver by pickling them; the default pickling of an exception calls `__init__` with the message
-only, which would fail for classes built from keyword arguments.
+Like every MercuryError they pickle with their fields, so they cross from a task to the driver intact.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from bench import MercuryError
 
@@ -31,8 +27,6 @@ class StorageError(ClusterError):
         self.problem = problem
         super().__init__(f"storage: cannot {operation} {location}: {problem}")
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.operation, self.location, self.problem))
 
 
 class ResumeError(ClusterError):
@@ -44,8 +38,6 @@ class ResumeError(ClusterError):
         self.problem = problem
         super().__init__(f"run {run!r}: cannot resume from {location}: {problem}; rerun with --force to recompute")
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.run, self.location, self.problem))
 
 
 class ShardFailedError(ClusterError):
@@ -57,5 +49,3 @@ class ShardFailedError(ClusterError):
         self.problem = problem
         super().__init__(f"run {run!r}: shard {shard_id} failed: {problem}")
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.run, self.shard_id, self.problem))

@@ -60,21 +60,9 @@ class ProxyError(MercuryError):
         # Not super(): CredentialMissingError also derives from ModelUnavailableError, whose constructor differs.
         MercuryError.__init__(self, f"{where}{message}")
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickle by state, not by constructor arguments (subclasses take keyword-only ones): Ray actors
-        send these errors back to the replicas that called them."""
-        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
-
     def openai_body(self) -> dict[str, Any]:
         """The body an OpenAI-compatible API answers with: `{"error": {"message", "type", "code", ...}}`."""
         return {"error": {"message": str(self), "type": self.error_type, "param": None, "code": self.status}}
-
-
-def _rebuild(cls: type[ProxyError], args: tuple[Any, ...], state: dict[str, Any]) -> ProxyError:
-    error = cls.__new__(cls)
-    Exception.__init__(error, *args)
-    error.__dict__.update(state)
-    return error
 
 
 class AuthenticationError(ProxyError):
