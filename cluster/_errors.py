@@ -28,7 +28,6 @@ class StorageError(ClusterError):
         super().__init__(f"storage: cannot {operation} {location}: {problem}")
 
 
-
 class ResumeError(ClusterError):
     """Shards in storage were made from other request states than the run being resumed."""
 
@@ -39,7 +38,6 @@ class ResumeError(ClusterError):
         super().__init__(f"run {run!r}: cannot resume from {location}: {problem}; rerun with --force to recompute")
 
 
-
 class ShardFailedError(ClusterError):
     """A shard task failed (after Ray's retries) for a reason that is not a storage error."""
 
@@ -48,4 +46,3 @@ class ShardFailedError(ClusterError):
         self.shard_id = shard_id
         self.problem = problem
         super().__init__(f"run {run!r}: shard {shard_id} failed: {problem}")
-

@@ -1,12 +1,13 @@
 """`RayRunner`: a RunSpec's pipeline with execution and metrics sharded over Ray tasks.
 
-On the driver: scenario -> instances -> evaluation subset -> perturbations -> shard plan over evaluation
-instances. Each shard is a Ray task (fractional CPUs, retried by Ray when its worker dies) that adapts the
-train instances plus its slice of evaluation instances, then executes, scores and stores its part. The driver
-never adapts and never holds request states or results: besides the instances it keeps one small summary per
-shard (merged Stats and counts). At the end it concatenates the shards' parquet files by streaming, folds the
-per-instance Stats in the in-process Runner's order (so the figures are bit-identical to it, resumed or not),
-and writes stats.json last: a run that has it is complete.
+A preparing task on the driver's node (cluster._preparation) loads the instances (scenario, evaluation
+subset, perturbations), writes the specs and plans shards over the evaluation instances; the driver gets the
+plan and object references only. Each shard is a Ray task (fractional CPUs, retried by Ray when its worker
+dies) that adapts the train instances plus its slice of evaluation instances, then executes, scores and
+stores its part. So the driver never holds instances, request states or results: it keeps one small summary
+per shard (merged Stats and counts). At the end it concatenates the shards' parquet files by streaming,
+folds the per-instance Stats in the in-process Runner's order (so the figures are bit-identical to it,
+resumed or not), and writes stats.json last: a run that has it is complete.
 
 With several train trials the concatenated tables are ordered by shard, then trial, then instance (the
 in-process Runner orders them by trial, then instance); the Stats do not depend on it.
@@ -14,7 +15,6 @@ in-process Runner orders them by trial, then instance); the Stats do not depend 
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -26,9 +26,9 @@ from typing import Any
 
 import pyarrow as pa
 import ray
-from pydantic import ValidationError
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from bench import TRAIN_SPLIT, Instance, MercuryError, Stat
+from bench import MercuryError, Stat
 from bench.metrics import MetricContext, create_metric
 from bench.models import get_deployment
 from bench.run_specs import RunSpec
@@ -39,27 +39,25 @@ from bench.runner import (
     REQUEST_STATES_PARQUET,
     REQUEST_STATES_SCHEMA,
     RUN_INFO_FILE,
-    RUN_SPEC_FILE,
-    SCENARIO_FILE,
     STATS_FILE,
+    PerInstanceStats,
     ProgressFactory,
     RunResult,
     RunTimings,
     StatsAccumulator,
-    load_instances,
     read_per_instance,
     run_info,
     stat_from_json,
     to_jsonable,
 )
-from bench.scenarios import Scenario
+from bench.scenarios import create_scenario
 from bench.tokenizers import get_tokenizer
-from cluster._errors import ClusterError, ResumeError, ShardFailedError, StorageError
+from cluster._errors import ClusterError, ShardFailedError, StorageError
+from cluster._preparation import Preparation, Prepared, prepare_run_remote
 from cluster._service import ServiceFactory
-from cluster._sharding import Shard, ShardPlan, fingerprint, plan_shards
+from cluster._sharding import Shard, ShardPlan
 from cluster._storage import Storage
 from cluster._tasks import (
-    PLAN_FILE,
     SHARDS_DIR,
     ShardSummary,
     ShardTask,
@@ -198,17 +196,12 @@ class RayRunner:
         timings = RunTimings()
 
         started = time.perf_counter()
-        scenario, instances = load_instances(run_spec, self.scenario_cache / "scenarios")
-        timings.instances = time.perf_counter() - started
-        self._write_specs(run_dir, run_spec, scenario, instances)
-
-        started = time.perf_counter()  # adaptation happens in the tasks: it counts as execution
-        train = [instance for instance in instances if instance.split == TRAIN_SPLIT]
-        evaluation = [instance for instance in instances if instance.split != TRAIN_SPLIT]
-        plan = self._plan(run_spec, run_dir, instances, evaluation)
-        del instances
-        summaries, reused = self._execute(run_spec, run_dir, plan, train, evaluation)
-        del train, evaluation
+        prepared, train, slices = self._prepare(run_spec, run_dir)
+        plan = prepared.plan
+        timings.instances = prepared.instances_seconds
+        started += prepared.instances_seconds  # adaptation happens in the tasks: it counts as execution
+        summaries, reused = self._execute(run_spec, run_dir, plan, train, slices)
+        del train, slices
         timings.execution = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -234,47 +227,42 @@ class RayRunner:
 
     # --- shards --------------------------------------------------------------------------------------------
 
-    def _plan(
-        self, run_spec: RunSpec, run_dir: str, instances: list[Instance], evaluation: list[Instance]
-    ) -> ShardPlan:
-        """The stored plan when resuming (checked against the run's fingerprint), else a new one, stored.
+    def _prepare(self, run_spec: RunSpec, run_dir: str) -> tuple[Prepared, ray.ObjectRef, dict[str, ray.ObjectRef]]:
+        """The run's plan, a reference to its train instances and one to each shard's evaluation instances.
 
-        The fingerprint covers the run spec's JSON and every instance (see `cluster._sharding.fingerprint`),
-        so the driver checks a resume without adapting.
+        A generator task on this node loads the instances and plans (see cluster._preparation): the driver
+        never holds the instances. Errors of loading or resuming are raised here as themselves.
         """
-        digest = fingerprint(json.dumps(to_jsonable(run_spec), sort_keys=True), instances)
-        plan = plan_shards(
-            evaluation, digest, shard_size=self.shard_size, num_shards=self.num_shards, slots=self._slots()
+        preparation = Preparation(
+            run_spec=run_spec,
+            scenario=create_scenario(run_spec.scenario_spec.name, run_spec.scenario_spec.args),
+            run_dir=run_dir,
+            storage=self.storage,
+            scenario_cache=str(self.scenario_cache),
+            slots=self._slots(),
+            shard_size=self.shard_size,
+            num_shards=self.num_shards,
         )
-        plan_path = f"{run_dir}/{SHARDS_DIR}/{PLAN_FILE}"
-        if self.storage.exists(plan_path):
-            stored = self._stored_plan(run_spec, run_dir, plan_path)
-            if (stored.fingerprint, stored.num_groups, stored.num_instances) != (
-                plan.fingerprint,
-                plan.num_groups,
-                plan.num_instances,
-            ):
-                raise ResumeError(
-                    run_spec.name,
-                    self.storage.location(f"{run_dir}/{SHARDS_DIR}"),
-                    "its shards were made from other request states (the run spec or the scenario's instances changed)",
-                )
-            if stored != plan:
-                logger.info("%s: resuming with the stored plan of %d shards", run_spec.name, len(stored.shards))
-            return stored
-        self.storage.write_json(plan_path, plan.model_dump(mode="json"))
-        return plan
-
-    def _stored_plan(self, run_spec: RunSpec, run_dir: str, plan_path: str) -> ShardPlan:
-        """The plan in storage; a plan this version cannot read (an older layout) cannot be resumed."""
+        here = NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
+        options: dict[str, Any] = {
+            "name": f"{run_spec.name}:prepare",
+            "num_cpus": 0,
+            "max_retries": self.max_retries,
+            "scheduling_strategy": here,
+        }
+        if self.runtime_env:
+            options["runtime_env"] = self.runtime_env
+        refs: Any = prepare_run_remote.options(**options).remote(preparation)  # an ObjectRefGenerator
         try:
-            return ShardPlan.model_validate(self.storage.read_json(plan_path))
-        except ValidationError:
-            raise ResumeError(
-                run_spec.name,
-                self.storage.location(f"{run_dir}/{SHARDS_DIR}"),
-                "its plan.json is not a shard plan of this version",
-            ) from None
+            prepared: Prepared = ray.get(next(refs))
+        except ray.exceptions.RayTaskError as e:
+            cause = getattr(e, "cause", None)
+            if isinstance(cause, MercuryError):
+                raise cause from None
+            raise ClusterError(f"run {run_spec.name!r}: preparing its instances failed: {cause or e}") from None
+        train = next(refs)
+        slices = {shard.shard_id: next(refs) for shard in prepared.plan.shards}
+        return prepared, train, slices
 
     def _slots(self) -> int:
         """Tasks that fit on the cluster at once."""
@@ -296,7 +284,12 @@ class RayRunner:
         return found
 
     def _execute(
-        self, run_spec: RunSpec, run_dir: str, plan: ShardPlan, train: list[Instance], evaluation: list[Instance]
+        self,
+        run_spec: RunSpec,
+        run_dir: str,
+        plan: ShardPlan,
+        train: ray.ObjectRef,
+        slices: dict[str, ray.ObjectRef],
     ) -> tuple[dict[str, ShardSummary], int]:
         """Summaries of every shard: reused from storage or computed by tasks; also returns how many were reused.
 
@@ -313,7 +306,9 @@ class RayRunner:
         logger.info(
             "%s: %d shards, %d already in storage, %d to run", run_spec.name, len(plan.shards), reused, len(todo)
         )
-        for summary in self._run_tasks(run_spec, run_dir, plan, todo, train, evaluation):
+        for shard_id in summaries:  # reused: their instances are not needed
+            slices.pop(shard_id, None)
+        for summary in self._run_tasks(run_spec, run_dir, plan, todo, train, slices):
             summaries[summary.shard_id] = summary
             if advance:
                 advance(sizes[summary.shard_id])
@@ -325,20 +320,19 @@ class RayRunner:
         run_dir: str,
         plan: ShardPlan,
         todo: list[Shard],
-        train: list[Instance],
-        evaluation: list[Instance],
+        train: ray.ObjectRef,
+        slices: dict[str, ray.ObjectRef],
     ) -> Iterator[ShardSummary]:
         """Submit shard tasks (at most `max_in_flight` at once) and yield their summaries as they finish.
 
-        The train instances go to Ray's object store once and every task reads them from there; each task
-        gets its own slice of evaluation instances.
+        The train instances are one object in Ray's store that every task reads; each task gets its own slice
+        of evaluation instances (a reference is dropped once its task is submitted).
         """
         limit = self.max_in_flight or 2 * self._slots()
         pending: dict[ray.ObjectRef, str] = {}
         queue = list(reversed(todo))
         if not queue:
             return
-        train_ref = ray.put(train)
         try:
             while queue or pending:
                 while queue and len(pending) < limit:
@@ -361,9 +355,7 @@ class RayRunner:
                     }
                     if self.runtime_env:
                         options["runtime_env"] = self.runtime_env
-                    ref = run_shard_remote.options(**options).remote(
-                        task, train_ref, evaluation[shard.start : shard.end]
-                    )
+                    ref = run_shard_remote.options(**options).remote(task, train, slices.pop(shard.shard_id))
                     pending[ref] = shard.shard_id
                 done, _ = ray.wait(list(pending), num_returns=1)
                 for ref in done:
@@ -423,9 +415,9 @@ class RayRunner:
             later_trials.clear()
 
             def visit(table: pa.Table) -> None:
-                rows = read_per_instance(table)
-                later_trials.update(row.train_trial_index for row in rows if row.train_trial_index != 0)
-                accumulator.add(row for row in rows if row.train_trial_index == 0)
+                for rows in _per_instance_chunks(table):
+                    later_trials.update(row.train_trial_index for row in rows if row.train_trial_index != 0)
+                    accumulator.add(row for row in rows if row.train_trial_index == 0)
 
             return visit
 
@@ -434,8 +426,8 @@ class RayRunner:
         )
         for trial in sorted(later_trials):
             for path in per_instance_files:
-                rows = read_per_instance(self.storage.read_table(path))
-                folded[0].add(row for row in rows if row.train_trial_index == trial)
+                for rows in _per_instance_chunks(self.storage.read_table(path)):
+                    folded[0].add(row for row in rows if row.train_trial_index == trial)
         merged = StatsAccumulator()
         for shard in plan.shards:
             merged.merge(summaries[shard.shard_id].accumulator())
@@ -446,22 +438,6 @@ class RayRunner:
         )
         metrics = [create_metric(spec.name, spec.args) for spec in run_spec.metric_specs]
         return folded[0].finalize(metrics, context)
-
-    def _write_specs(self, run_dir: str, run_spec: RunSpec, scenario: Scenario, instances: list[Instance]) -> None:
-        splits: dict[str, int] = {}
-        for instance in instances:
-            splits[instance.split] = splits.get(instance.split, 0) + 1
-        self.storage.write_json(f"{run_dir}/{RUN_SPEC_FILE}", to_jsonable(run_spec))
-        self.storage.write_json(
-            f"{run_dir}/{SCENARIO_FILE}",
-            {
-                "name": run_spec.scenario_spec.name,
-                "description": scenario.description,
-                "tags": list(scenario.tags),
-                "args": run_spec.scenario_spec.args,
-                "num_instances": splits,
-            },
-        )
 
     def _write_info_and_stats(
         self, run_dir: str, plan: ShardPlan, summaries: dict[str, ShardSummary], result: ShardedRunResult
@@ -500,6 +476,17 @@ class RayRunner:
     def _local_dir(self, run_dir: str) -> Path | None:
         root = self.storage.local_path()
         return Path(root) / run_dir if root is not None else None
+
+
+FOLD_CHUNK_ROWS = 64
+"""Per-instance rows turned into Python objects at a time when folding: a shard's table holds up to 500
+instances' rows, and their Stats as objects would be most of the driver's memory."""
+
+
+def _per_instance_chunks(table: pa.Table) -> Iterator[list[PerInstanceStats]]:
+    """A per-instance table's rows, in order, `FOLD_CHUNK_ROWS` at a time (slices share the table's memory)."""
+    for offset in range(0, table.num_rows, FOLD_CHUNK_ROWS):
+        yield read_per_instance(table.slice(offset, FOLD_CHUNK_ROWS))
 
 
 def _check_counts(run: str, folded: StatsAccumulator, merged: StatsAccumulator) -> None:

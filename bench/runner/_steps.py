@@ -26,13 +26,17 @@ ProgressFactory = Callable[[str, int], Callable[[int], None]]
 """Given a description and a total, returns a callback advanced by a count (the CLI passes tqdm bars)."""
 
 
-def load_instances(run_spec: RunSpec, cache_root: str | Path) -> tuple[Scenario, list[Instance]]:
+def load_instances(
+    run_spec: RunSpec, cache_root: str | Path, scenario: Scenario | None = None
+) -> tuple[Scenario, list[Instance]]:
     """The scenario and the run's instances: ids, the fixed-seed evaluation subset, then perturbations.
 
     Args:
         cache_root: raw data goes to `<cache_root>/<scenario name>/`.
+        scenario: the run's scenario if already made (by a process whose registry knows it), else made here.
     """
-    scenario = create_scenario(run_spec.scenario_spec.name, run_spec.scenario_spec.args)
+    if scenario is None:
+        scenario = create_scenario(run_spec.scenario_spec.name, run_spec.scenario_spec.args)
     cache = Path(cache_root) / run_spec.scenario_spec.name
     instances = with_ids(scenario.get_instances(str(cache)))
     instances = sample_eval_instances(instances, run_spec.adapter_spec.max_eval_instances)
