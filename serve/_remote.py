@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import inspect
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -117,16 +118,33 @@ class ActorRemote:
 
     def __init__(
         self,
-        handle: Any,
+        handle: Any = None,
+        *,
+        connect: Callable[[], Any] | None = None,
         max_in_flight: int = 1,
         max_batch: int = 256,
         unbatched: frozenset[str] = frozenset({"follow_many"}),
     ) -> None:
-        self.handle = handle
+        """Args:
+        handle: the actor's handle; or `connect`, which makes it at the first call (the actor, its process
+            included, exists only once something needs it).
+        """
+        if (handle is None) == (connect is None):
+            raise ValueError("give either an actor handle or a way to connect to the actor")
+        self._handle = handle
+        self._connect = connect
         self.max_in_flight = max_in_flight
         self.max_batch = max_batch
         self.unbatched = unbatched
         self._lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Lane] = weakref.WeakKeyDictionary()
+
+    @property
+    def handle(self) -> Any:
+        """The actor's handle, made (and the actor created if no one did) on first use."""
+        if self._handle is None:
+            assert self._connect is not None
+            self._handle = self._connect()
+        return self._handle
 
     async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         if method in self.unbatched:
@@ -175,15 +193,18 @@ def actor_name(kind: str, key: str, base_path: str) -> str:
 
 
 def named_actor(name: str, factory: Any, *args: Any) -> ActorRemote:
-    """The detached actor called `name`, created (holding `factory(*args)`) if no replica made it yet.
+    """The detached actor called `name`, created (holding `factory(*args)`) at the first call if no replica
+    made it yet: a provider nobody asks never costs a process for its cache or rate limiter.
 
     Detached, so it outlives the replica that happened to create it; its state is in files, so a new
     actor after a restart starts from where the old one stopped.
     """
-    import ray
 
-    actor_class = ray.remote(ServiceActor)
-    handle = actor_class.options(
-        name=name, namespace=ACTOR_NAMESPACE, lifetime="detached", get_if_exists=True, num_cpus=0, max_concurrency=1000
-    ).remote(factory, *args)
-    return ActorRemote(handle)
+    def connect() -> Any:
+        import ray
+
+        actor_class = ray.remote(ServiceActor)
+        options = {"namespace": ACTOR_NAMESPACE, "lifetime": "detached", "get_if_exists": True, "num_cpus": 0}
+        return actor_class.options(name=name, max_concurrency=1000, **options).remote(factory, *args)
+
+    return ActorRemote(connect=connect)

@@ -13,7 +13,8 @@ proxy) and `openai/free` (no limit). Shard tasks send their requests through the
    of that bound to the wall time (goal >= 0.9).
 2. The same run again, fully cached: wall time and instances per second (goal >= 1,000/s).
 3. 500 instances on `openai/free` with 32 requests in flight (4 shards x 8 calls of 1 request): instances
-   per second (goal >= 150, a thread pool of the openai client against such a server on 2 cores).
+   per second (goal >= 150), next to a plain thread pool of 32 `openai` clients' calls against the same
+   server in this process (the issue's reference point), as a ratio.
 4. Peak driver memory (Python heap, tracemalloc) for 2,000 and 20,000 instances of simple/model1.
 5. Wall time of `benchmark-run -r simple1 -m simple/model1 --max-eval-instances 10` from the command line,
    start-up (Ray, Serve, the app) included, next to `--direct`.
@@ -31,6 +32,7 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -137,12 +139,14 @@ def write_configs(folder: Path, base_url: str) -> None:
     (folder / "model_deployments.yaml").write_text(yaml.safe_dump({"model_deployments": entries}))
 
 
-def drain_rate_limit(base_path: Path) -> None:
+def drain_rate_limit(factory: ProxyHandleServiceFactory, base_path: Path) -> None:
     """Spend the limiter's one-minute burst, so that the next requests go at the steady rate only."""
     import ray
 
+    from bench import Request
     from serve._remote import ACTOR_NAMESPACE, actor_name
 
+    factory().make_requests([Request(model="openai/limited", prompt="make the limiter", max_tokens=1)])
     limiter = ray.get_actor(actor_name("limits", "openai", str(base_path)), namespace=ACTOR_NAMESPACE)
     ok, value = ray.get(limiter.call.remote("acquire", ("openai/limited", RATE, 0, 600.0), {}))
     assert ok, value
@@ -154,6 +158,22 @@ def proxy_run(factory: ProxyHandleServiceFactory, run_spec: RunSpec, **options: 
         started = time.perf_counter()
         result = RayRunner(factory, tmp, "perf", task_cpus=0.2, **options).run_one(run_spec)
         return time.perf_counter() - started, result
+
+
+def thread_pool_rate(base_url: str, count: int, threads: int = 32) -> float:
+    """Requests per second of a plain ThreadPoolExecutor calling the openai client, the issue's reference."""
+    import openai
+
+    client = openai.OpenAI(api_key="unused", base_url=base_url, max_retries=0)
+
+    def one(index: int) -> None:
+        client.completions.create(model="davinci", prompt=f"baseline request {index}", max_tokens=5, logprobs=1)
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(one, range(threads)))  # connections and the client's first-use costs, not counted
+        started = time.perf_counter()
+        list(pool.map(one, range(count)))
+        return count / (time.perf_counter() - started)
 
 
 def cli_wall_time(extra: list[str], env: dict[str, str]) -> float:
@@ -186,7 +206,7 @@ def proxy_path(args: argparse.Namespace) -> None:
         print(f"Ray + Serve + proxy app: {time.perf_counter() - started:.1f}s (not counted below)")
         proxy_run(factory, spec(50))  # start the task workers once, as a long job would have them
 
-        drain_rate_limit(base_path)
+        drain_rate_limit(factory, base_path)
         bound = limited_size / (RATE / 60)
         limited = spec(limited_size, "openai/limited")
         seconds, result = proxy_run(factory, limited)
@@ -202,6 +222,9 @@ def proxy_path(args: argparse.Namespace) -> None:
         print(f"\n== {free_size} instances, no rate limit, 32 requests in flight (4 shards x 8 calls of 1)")
         print(f"wall {seconds:.2f}s, {free_size / seconds:.0f} instances/s (goal >= 150); "
               f"failed {result.num_failed_requests}")  # fmt: skip
+        reference = thread_pool_rate(fake.base_url, free_size)
+        print(f"plain thread pool, 32 threads of the openai client, same server: {reference:.0f} requests/s; "
+              f"benchmark-run / thread pool = {free_size / seconds / reference:.2f}")  # fmt: skip
 
         print("\n== peak driver memory (Python heap, tracemalloc), simple/model1 through the proxy")
         for size in memory_sizes:

@@ -124,3 +124,23 @@ def test_unbatched_methods_go_alone() -> None:
 
     asyncio.run(main())
     assert handle.trips == [("call", 1)] * 3
+
+
+def test_the_actor_is_made_at_the_first_call_only() -> None:
+    made: list[FakeHandle] = []
+
+    def connect() -> FakeHandle:
+        made.append(FakeHandle())
+        return made[-1]
+
+    remote = ActorRemote(connect=connect)
+    assert made == []  # a provider nobody asks costs no actor
+
+    async def main() -> None:
+        assert await remote.call("add", 2) == 2
+        assert await remote.call("add", 3) == 5
+
+    asyncio.run(main())
+    assert len(made) == 1
+    with pytest.raises(ValueError, match="either an actor handle or a way to connect"):
+        ActorRemote()
