@@ -40,12 +40,11 @@ from bench.runner import (
     REQUEST_STATES_SCHEMA,
     RUN_INFO_FILE,
     STATS_FILE,
-    PerInstanceStats,
     ProgressFactory,
     RunResult,
     RunTimings,
     StatsAccumulator,
-    read_per_instance,
+    fold_per_instance,
     run_info,
     stat_from_json,
     to_jsonable,
@@ -415,9 +414,8 @@ class RayRunner:
             later_trials.clear()
 
             def visit(table: pa.Table) -> None:
-                for rows in _per_instance_chunks(table):
-                    later_trials.update(row.train_trial_index for row in rows if row.train_trial_index != 0)
-                    accumulator.add(row for row in rows if row.train_trial_index == 0)
+                for chunk in _chunks(table):
+                    later_trials.update(fold_per_instance(chunk, accumulator, 0))
 
             return visit
 
@@ -426,8 +424,8 @@ class RayRunner:
         )
         for trial in sorted(later_trials):
             for path in per_instance_files:
-                for rows in _per_instance_chunks(self.storage.read_table(path)):
-                    folded[0].add(row for row in rows if row.train_trial_index == trial)
+                for chunk in _chunks(self.storage.read_table(path)):
+                    fold_per_instance(chunk, folded[0], trial)
         merged = StatsAccumulator()
         for shard in plan.shards:
             merged.merge(summaries[shard.shard_id].accumulator())
@@ -479,14 +477,14 @@ class RayRunner:
 
 
 FOLD_CHUNK_ROWS = 64
-"""Per-instance rows turned into Python objects at a time when folding: a shard's table holds up to 500
-instances' rows, and their Stats as objects would be most of the driver's memory."""
+"""Per-instance rows turned into Python values at a time when folding: a shard's table holds up to 500
+instances' rows, and all their figures at once would be most of the driver's memory."""
 
 
-def _per_instance_chunks(table: pa.Table) -> Iterator[list[PerInstanceStats]]:
-    """A per-instance table's rows, in order, `FOLD_CHUNK_ROWS` at a time (slices share the table's memory)."""
+def _chunks(table: pa.Table) -> Iterator[pa.Table]:
+    """A table's rows, in order, `FOLD_CHUNK_ROWS` at a time (slices share the table's memory)."""
     for offset in range(0, table.num_rows, FOLD_CHUNK_ROWS):
-        yield read_per_instance(table.slice(offset, FOLD_CHUNK_ROWS))
+        yield table.slice(offset, FOLD_CHUNK_ROWS)
 
 
 def _check_counts(run: str, folded: StatsAccumulator, merged: StatsAccumulator) -> None:

@@ -24,6 +24,7 @@ from bench.runner._output import (
 from bench.runner._records import (
     PER_INSTANCE_STATS_SCHEMA,
     REQUEST_STATES_SCHEMA,
+    fold_per_instance,
     per_instance_table,
     read_per_instance,
     read_request_states,
@@ -54,6 +55,7 @@ __all__ = [
     "StatsAccumulator",
     "adapt",
     "create_metrics",
+    "fold_per_instance",
     "group_request_states",
     "load_instances",
     "metric_context",

@@ -16,6 +16,8 @@ from bench.adaptation import RequestState
 from bench.metrics import Metric, MetricContext
 
 SliceKey = tuple[str, str | None, PerturbationDescription | None]
+Figures = tuple[int, float, float, float | None, float | None]
+"""A Stat's count, sum, sum of squares, min and max."""
 
 
 class PerInstanceStats(BaseModel):
@@ -70,18 +72,38 @@ class StatsAccumulator:
     def add(self, per_instance: Iterable[PerInstanceStats]) -> StatsAccumulator:
         """Merge instances' Stats into their slices (and into the sub-split's slice when there is one)."""
         for item in per_instance:
-            keys: list[SliceKey] = [(item.split, None, item.perturbation)]
-            if item.sub_split is not None:
-                keys.append((item.split, item.sub_split, item.perturbation))
-            for key in keys:
-                merged = self.slices.setdefault(key, {})
-                for stat in item.stats:
-                    name = stat.name.name
-                    if name in merged:
-                        merged[name].merge(stat)
-                    else:
-                        merged[name] = stat.model_copy(deep=True)
+            for stat in item.stats:
+                self.add_figures(
+                    item.split,
+                    item.sub_split,
+                    item.perturbation,
+                    stat.name.name,
+                    (stat.count, stat.sum, stat.sum_squared, stat.min, stat.max),
+                )
         return self
+
+    def add_figures(
+        self,
+        split: str,
+        sub_split: str | None,
+        perturbation: PerturbationDescription | None,
+        name: str,
+        figures: Figures,
+    ) -> None:
+        """Merge one instance's Stat, given as its figures (count, sum, sum of squares, min, max), into its
+        slices: what `add` does per Stat, and what a reader of stored per-instance tables calls without
+        making a Stat per row."""
+        count, total, total_squared, low, high = figures
+        for key in _slice_keys(split, sub_split, perturbation):
+            merged = self.slices.setdefault(key, {})
+            stat = merged.get(name)
+            if stat is None:
+                merged[name] = Stat(
+                    name=MetricName(name=name), count=count, sum=total, sum_squared=total_squared, min=low, max=high
+                )
+            elif count:
+                assert low is not None and high is not None
+                stat.merge_figures(count, total, total_squared, low, high)
 
     def merge(self, other: StatsAccumulator) -> StatsAccumulator:
         """Fold another accumulator (e.g. a shard's) into this one."""
@@ -103,6 +125,14 @@ class StatsAccumulator:
                 name = MetricName(name=stat.name.name, split=split, sub_split=sub_split, perturbation=perturbation)
                 out.append(stat.copy_with(name))
         return out
+
+
+def _slice_keys(split: str, sub_split: str | None, perturbation: PerturbationDescription | None) -> list[SliceKey]:
+    """The slices an instance's Stats go to: its split, and its sub-split when it has one."""
+    keys: list[SliceKey] = [(split, None, perturbation)]
+    if sub_split is not None:
+        keys.append((split, sub_split, perturbation))
+    return keys
 
 
 def _slice_order(item: tuple[SliceKey, dict[str, Stat]]) -> tuple[str, str, str]:

@@ -116,6 +116,7 @@ class MMLUScenario(Scenario):
         """
         check_choice("subject", subject, SUBJECTS)
         self.subject = subject
+        self.data_url = DATA_URL  # read now: the scenario object carries it to whichever process loads the data
 
     def get_instances(self, output_path: str) -> list[Instance]:
         """The subject's dev (train), val (valid) and test instances, downloading the archive once.
@@ -123,14 +124,14 @@ class MMLUScenario(Scenario):
         Raises:
             ScenarioDataError: when the archive cannot be downloaded, or a file is missing or malformed.
         """
-        data = ensure_file_downloaded(DATA_URL, Path(output_path) / "data", unpack=True, unpack_type="untar")
+        data = ensure_file_downloaded(self.data_url, Path(output_path) / "data", unpack=True, unpack_type="untar")
         instances: list[Instance] = []
         for folder, split in SPLITS.items():
-            instances.extend(read_split(data / folder / f"{self.subject}_{folder}.csv", split))
+            instances.extend(read_split(data / folder / f"{self.subject}_{folder}.csv", split, self.data_url))
         return instances
 
 
-def read_split(path: Path, split: str) -> list[Instance]:
+def read_split(path: Path, split: str, data_url: str = DATA_URL) -> list[Instance]:
     """The instances of one headerless CSV file.
 
     Raises:
@@ -138,7 +139,7 @@ def read_split(path: Path, split: str) -> list[Instance]:
     """
     if not path.is_file():
         raise ScenarioDataError(
-            f"{path} is missing from the MMLU data; delete {path.parent.parent} to download {DATA_URL} again"
+            f"{path} is missing from the MMLU data; delete {path.parent.parent} to download {data_url} again"
         )
     with path.open(encoding="utf-8", newline="") as f:
         return [_instance(row, split, f"{path}:{line}") for line, row in enumerate(csv.reader(f), start=1) if row]

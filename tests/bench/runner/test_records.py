@@ -8,6 +8,8 @@ from bench.runner import (
     PER_INSTANCE_STATS_SCHEMA,
     REQUEST_STATES_SCHEMA,
     PerInstanceStats,
+    StatsAccumulator,
+    fold_per_instance,
     per_instance_table,
     read_per_instance,
     read_request_states,
@@ -64,6 +66,27 @@ def test_per_instance_stats_round_trip() -> None:
         "max": -0.25,
     }
     assert read_per_instance(table) == items
+
+
+def test_folding_a_table_gives_the_same_figures_as_folding_its_rows() -> None:
+    items = [
+        PerInstanceStats(
+            instance_id=f"id{i // 2}",
+            train_trial_index=i % 2,
+            split="test",
+            sub_split="s" if i % 3 else None,
+            perturbation=TYPOS if i % 4 == 1 else None,
+            stats=[Stat.of("exact_match", i % 2), Stat.of("logprob", -0.1 * i, -0.3 / (i + 1)), Stat.of("empty")],
+        )
+        for i in range(40)
+    ]
+    table = per_instance_table(items)
+    for trial in (0, 1):
+        expected = StatsAccumulator().add(item for item in items if item.train_trial_index == trial)
+        folded = StatsAccumulator()
+        others = {t for offset in range(0, 40, 7) for t in fold_per_instance(table.slice(offset, 7), folded, trial)}
+        assert others == {1 - trial}
+        assert folded.slices == expected.slices  # the same figures to the last bit, slices of the table included
 
 
 def test_empty_tables_keep_their_schema() -> None:
