@@ -361,15 +361,30 @@ class Accounts:
         with self._locked():
             account = self._caller(api_key)
             self._check(account, model_group, tokens)
-            periods = current_periods(self.clock())
-            group = account.usages.setdefault(model_group, {})
-            for granularity in GRANULARITIES:
-                usage = group.setdefault(granularity, Usage(period=periods[granularity]))
-                if usage.period != periods[granularity]:
-                    usage.period, usage.used = periods[granularity], 0
-                usage.used += tokens
-            self._save()
+            self._add_usage(account, model_group, tokens)
             return self._current(account)
+
+    def record_usage(self, api_key: str, model_group: str, tokens: int) -> None:
+        """Add `tokens` used by an answer already given, never refused: past a quota, the usage shows it and
+        the next `check_quota` refuses. (The proxy records this way for keys it last saw with no quota.)
+
+        Raises:
+            AuthenticationError; ValueError for negative tokens.
+        """
+        if tokens < 0:
+            raise ValueError(f"tokens must be >= 0, got {tokens}")
+        with self._locked():
+            self._add_usage(self._caller(api_key), model_group, tokens)
+
+    def _add_usage(self, account: Account, model_group: str, tokens: int) -> None:
+        periods = current_periods(self.clock())
+        group = account.usages.setdefault(model_group, {})
+        for granularity in GRANULARITIES:
+            usage = group.setdefault(granularity, Usage(period=periods[granularity]))
+            if usage.period != periods[granularity]:
+                usage.period, usage.used = periods[granularity], 0
+            usage.used += tokens
+        self._save()
 
     def _check(self, account: Account, model_group: str, tokens: int) -> None:
         periods = current_periods(self.clock())

@@ -153,10 +153,10 @@ class ProviderService:
             await asyncio.gather(
                 *(self._run_model(model, group, requests, results, retry_after) for model, group in by_model.items())
             )
-        finally:
+        finally:  # stored while the answers go back: the caller does not wait for the cache
             for index in indices:
                 result = results.get(index) or RequestResult.failure("the proxy failed to answer", retriable=True)
-                await self.cache.call("finish", keys[index], result)
+                await self.cache.send("finish", keys[index], result)
 
     async def _run_model(
         self,

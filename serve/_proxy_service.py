@@ -157,7 +157,12 @@ class ProxyService:
         for index, answer in answers.items():
             charges[groups[requests[index].model]] += answer.charged_tokens
         for group, tokens in sorted(charges.items()):
-            if tokens:
+            if not tokens:
+                continue
+            if self._unlimited.get((api_key, group), 0.0) > time.monotonic():
+                # no quota to refuse the answer over: the usage is counted while the answer goes back
+                await self.accounts.send("record_usage", api_key, group, tokens)
+            else:
                 await self.accounts.call("charge", api_key, group, tokens)
         return [answers[i] for i in range(len(requests))]
 
@@ -180,8 +185,9 @@ class ProxyService:
 
     async def _check_quota(self, api_key: str, group: str) -> None:
         """Authenticate and check the group's quota, unless this key was seen with no quota on the group
-        within `unlimited_ttl` seconds: then the charge after the request (which authenticates too) is the
-        only accounts call. A quota or a new key set by an admin takes effect within that time."""
+        within `unlimited_ttl` seconds: then its usage is recorded after the answer (without the answer
+        waiting) and that is the only accounts call. A quota, or a key's rotation, set by an admin takes
+        effect within that time; the usage is counted in full either way."""
         now = time.monotonic()
         if self._unlimited.get((api_key, group), 0.0) > now:
             return

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import hashlib
 import inspect
+import logging
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,12 +21,22 @@ from typing import Any, Protocol
 
 ACTOR_NAMESPACE = "mercury-proxy"
 
+logger = logging.getLogger(__name__)
+
 
 class Remote(Protocol):
     """Something whose methods can be awaited by name."""
 
     async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """The value of `target.method(*args, **kwargs)`; its exception is raised here."""
+        ...
+
+    async def send(self, method: str, *args: Any, **kwargs: Any) -> None:
+        """`target.method(*args, **kwargs)` without waiting for it (a failure is logged, never raised).
+
+        For writes whose answer the caller does not need (store a result, count usage): calls made after it
+        through this Remote in this process see its effect, but the caller's answer does not wait for it.
+        """
         ...
 
 
@@ -44,6 +55,13 @@ class LocalRemote:
 
     async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         return await _invoke(self.target, method, args, kwargs)
+
+    async def send(self, method: str, *args: Any, **kwargs: Any) -> None:
+        """In this process there is no trip to save: the call is made at once, only its failure is logged."""
+        try:
+            await _invoke(self.target, method, args, kwargs)
+        except Exception as error:
+            _log_failed_send(method, error)
 
 
 Call = tuple[str, tuple[Any, ...], dict[str, Any]]
@@ -112,8 +130,9 @@ class ActorRemote:
     does, and a replica makes several per request (quota check, cache claim and finish, charge). So up
     to `max_in_flight` round trips go out at once, one call each; calls made while they are all under way
     wait, and go together in the next round trip (`call_many`). An idle replica's call goes at once; a busy
-    one's calls share a trip. Calls that may wait long on the actor (`unbatched`) go alone, so they never
-    hold up a batch.
+    one's calls share a trip. With the default of one trip at a time, calls reach the actor in the order
+    they were made (what `send` relies on). Calls that may wait long on the actor (`unbatched`) go alone, so
+    they never hold up a batch.
     """
 
     def __init__(
@@ -150,15 +169,24 @@ class ActorRemote:
         if method in self.unbatched:
             ok, value = await self.handle.call.remote(method, args, kwargs)
         else:
-            loop = asyncio.get_running_loop()
-            lane = self._lanes.setdefault(loop, _Lane())
-            future: asyncio.Future[Outcome] = loop.create_future()
-            lane.queue.append(((method, args, kwargs), future))
-            self._send_waiting(lane)
-            ok, value = await future
+            ok, value = await self._queue(method, args, kwargs)
         if not ok:
             raise value
         return value
+
+    async def send(self, method: str, *args: Any, **kwargs: Any) -> None:
+        """Queued for the next round trip, which goes before any later call of this replica's (trips go one
+        after another), so this replica's later calls see its effect."""
+        future = self._queue(method, args, kwargs)
+        future.add_done_callback(lambda done: None if done.result()[0] else _log_failed_send(method, done.result()[1]))
+
+    def _queue(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> asyncio.Future[Outcome]:
+        loop = asyncio.get_running_loop()
+        lane = self._lanes.setdefault(loop, _Lane())
+        future: asyncio.Future[Outcome] = loop.create_future()
+        lane.queue.append(((method, args, kwargs), future))
+        self._send_waiting(lane)
+        return future
 
     def _send_waiting(self, lane: _Lane) -> None:
         while lane.queue and lane.in_flight < self.max_in_flight:
@@ -184,6 +212,11 @@ class ActorRemote:
             if not future.done():
                 future.set_result(outcome)
         self._send_waiting(lane)
+
+
+def _log_failed_send(method: str, error: BaseException) -> None:
+    # the method and the error only: arguments may hold an API key
+    logger.warning("a %s sent to a shared-state actor failed: %s: %s", method, type(error).__name__, error)
 
 
 def actor_name(kind: str, key: str, base_path: str) -> str:

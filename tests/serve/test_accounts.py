@@ -144,6 +144,18 @@ def test_two_instances_on_one_file_share_state(tmp_path: Path) -> None:
     assert first.charge(key, "g", 4).usages["g"]["total"].used == 10
 
 
+def test_recorded_usage_is_never_refused_and_the_next_check_is(tmp_path: Path) -> None:
+    accounts = Accounts(write(tmp_path, {"api_key": "root", "is_admin": True}))
+    key = accounts.create_account("root", quotas={"g": {"total": 10}}).api_key
+    accounts.record_usage(key, "g", 8)
+    accounts.record_usage(key, "g", 8)  # an answer already given: counted past the quota
+    assert accounts.get_account(key).usages["g"]["total"].used == 16
+    with pytest.raises(QuotaExceededError):
+        accounts.check_quota(key, "g")
+    with pytest.raises(AuthenticationError):
+        accounts.record_usage("not-a-key", "g", 1)
+
+
 def test_a_batch_writes_the_file_once_and_keeps_each_call_atomic(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

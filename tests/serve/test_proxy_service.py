@@ -24,6 +24,10 @@ class CountingRemote(LocalRemote):
         self.counts[method] = self.counts.get(method, 0) + 1
         return await super().call(method, *args, **kwargs)
 
+    async def send(self, method: str, *args: Any, **kwargs: Any) -> None:
+        self.counts[f"{method} (sent)"] = self.counts.get(f"{method} (sent)", 0) + 1
+        await super().send(method, *args, **kwargs)
+
 
 def proxy(tmp_path: Path, unlimited_ttl: float) -> tuple[Any, CountingRemote, str]:
     """The in-process proxy on simple/model1 with counted accounts calls, and the admin's key."""
@@ -47,7 +51,10 @@ def test_an_unlimited_key_is_checked_once_and_charged_every_time(tmp_path: Path)
     service, remote, admin = proxy(tmp_path, unlimited_ttl=60.0)
     for prompt in ("a", "b", "c"):
         ask(service, admin, prompt)
-    assert remote.counts == {"check_quota": 1, "charge": 3}
+    # charged without the answer waiting: no quota could refuse it
+    assert remote.counts == {"check_quota": 1, "record_usage (sent)": 3}
+    accounts: Accounts = remote.target  # type: ignore[assignment]
+    assert accounts.get_account(admin).usages["simple"]["total"].used > 0
 
 
 def test_a_limited_key_is_checked_before_every_request(tmp_path: Path) -> None:
@@ -59,14 +66,18 @@ def test_a_limited_key_is_checked_before_every_request(tmp_path: Path) -> None:
     assert remote.counts == {"check_quota": 3, "charge": 3}
 
 
-def test_a_quota_set_while_remembered_is_still_enforced_by_the_charge(tmp_path: Path) -> None:
+def test_a_quota_set_while_remembered_takes_effect_after_the_memory_and_usage_is_counted(tmp_path: Path) -> None:
     service, remote, admin = proxy(tmp_path, unlimited_ttl=60.0)
     accounts: Accounts = remote.target  # type: ignore[assignment]
     user = accounts.create_account(admin).api_key
     ask(service, user, "a")  # remembered: no quota on 'simple'
     accounts.update_account(admin, user, quotas={"simple": {"total": 1}})
+    ask(service, user, "b")  # within the memory: answered, and its tokens counted past the quota
+    assert accounts.get_account(user).usages["simple"]["total"].used > 1
+    service.unlimited_ttl = 0.0
+    service._unlimited.clear()  # the memory has run out
     with pytest.raises(QuotaExceededError):
-        ask(service, user, "b")  # not checked before, refused when charged: the answer is not given
+        ask(service, user, "c")
 
 
 def test_without_memory_every_request_is_checked(tmp_path: Path) -> None:

@@ -144,3 +144,21 @@ def test_the_actor_is_made_at_the_first_call_only() -> None:
     assert len(made) == 1
     with pytest.raises(ValueError, match="either an actor handle or a way to connect"):
         ActorRemote()
+
+
+def test_a_sent_call_goes_before_later_calls_and_its_failure_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    handle = FakeHandle()
+    remote = ActorRemote(handle)
+
+    async def main() -> int:
+        first = asyncio.ensure_future(remote.call("add", 1))
+        await asyncio.sleep(0)  # its trip is under way: what follows queues
+        await remote.send("add", 10)
+        await remote.send("add", -1)  # fails on the actor: logged, not raised
+        value: int = await remote.call("add", 100)
+        await first
+        return value
+
+    assert asyncio.run(main()) == 111  # the sent add ran before the later call
+    assert handle.trips == [("call", 1), ("call_many", 3)]
+    assert "a add sent to a shared-state actor failed: ValueError: negative amount -1" in caplog.text
