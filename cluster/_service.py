@@ -77,14 +77,16 @@ class ProxyHandleService:
         logging.getLogger("ray.serve").setLevel(logging.WARNING)  # its router logs a line per handle in each task
         # _by_reference=False: requests and answers go straight to the replica over Serve's gRPC data plane
         # instead of through Ray's object store (Serve's throughput mode; ~15% more calls per second here)
-        self._handle: Any = serve.get_app_handle(app_name).options(_by_reference=False)
+        handle: Any = serve.get_app_handle(app_name).options(_by_reference=False)
+        self._handle_requests = handle.options(method_name="handle_requests")  # made once, not per call
+        self._check_access = handle.options(method_name="check_access")
         self._api_key = api_key
         self.deployments_file = deployments_file
         self.max_retry_seconds = max_retry_seconds
 
     def check_access(self, models: Sequence[str]) -> None:
         """Raise the proxy's error when the key opens no account, a model is not served, or a quota is spent."""
-        ok, error = self._handle.check_access.remote(self._api_key, list(models)).result()
+        ok, error = self._check_access.remote(self._api_key, list(models)).result()
         if not ok:
             raise error
 
@@ -94,7 +96,7 @@ class ProxyHandleService:
         pending = list(range(len(requests)))
         deadline = time.monotonic() + self.max_retry_seconds
         while pending:
-            ok, value = self._handle.handle_requests.remote(self._api_key, [requests[i] for i in pending]).result()
+            ok, value = self._handle_requests.remote(self._api_key, [requests[i] for i in pending]).result()
             if not ok:
                 raise value
             refused: list[int] = []

@@ -90,10 +90,11 @@ class ProviderDeployment:
 
 
 def _provider_call(handle: DeploymentHandle) -> ProviderCall:
-    handle = handle.options(_by_reference=False)  # Serve's gRPC data plane, as for benchmark-run's tasks
+    # Serve's gRPC data plane, as for benchmark-run's tasks; the method's handle made once, not per call
+    make_requests = handle.options(method_name="make_requests", _by_reference=False)
 
     async def call(requests: Sequence[Request]) -> list[Answer]:
-        ok, value = await handle.make_requests.remote(list(requests))
+        ok, value = await make_requests.remote(list(requests))
         if not ok:
             raise value
         answers: list[Answer] = value
@@ -167,7 +168,12 @@ def build_app(config: ProxyAppConfig) -> serve.Application:
         settings = provider_settings([servings[name] for name in deployments])
         scaling = settings.autoscaling
         actor_options = {"num_cpus": settings.num_cpus, "runtime_env": {"env_vars": REPLICA_ENV}}
-        options: dict[str, Any] = {"name": f"provider-{provider}", "ray_actor_options": actor_options}
+        options: dict[str, Any] = {
+            "name": f"provider-{provider}",
+            "ray_actor_options": actor_options,
+            # the ingress's access log already has every request: a line per inter-deployment call is only cost
+            "logging_config": {"enable_access_log": False},
+        }
         if scaling.min_replicas == scaling.max_replicas:
             options["num_replicas"] = scaling.max_replicas
         else:

@@ -6,8 +6,9 @@
 
 The proxy path: the proxy app deployed on a local Ray (2 CPUs) from a temporary configs/ (MERCURY_CONFIG_DIR,
 set before Ray starts so every worker and replica reads it) whose models are simple/model1 and two models on a
-fake OpenAI-compatible server answering after 100 ms: `openai/limited` (1,200 requests per minute in the
-proxy) and `openai/free` (no limit). Shard tasks send their requests through the ingress's DeploymentHandle.
+fake OpenAI-compatible server answering after 100 ms, in a process of its own as a real server would be:
+`openai/limited` (1,200 requests per minute in the proxy) and `openai/free` (no limit). Shard tasks send
+their requests through the ingress's DeploymentHandle.
 1. 2,000 instances against the rate limit. The limiter's bucket starts empty (its one-minute burst is spent
    first, on the limiter actor), so the run can take no less than 2,000 / 20 per s = 100 s: prints the ratio
    of that bound to the wall time (goal >= 0.9).
@@ -49,7 +50,7 @@ from bench.run_specs import RunSpec, expand_run_entry
 from bench.runner import Runner
 from cluster import InProcessServiceFactory, ProxyHandleServiceFactory, RayRunner
 from jobs.benchmark_run import PROXY_BATCH_SIZE
-from tests.serve.fake_openai import FakeOpenAI
+from tests.serve.fake_openai import fake_openai_process
 
 RATE = 1200  # requests per minute of openai/limited
 LATENCY = 0.1
@@ -203,8 +204,8 @@ def proxy_path(args: argparse.Namespace) -> None:
     limited_size, free_size = (400, 200) if args.quick else (2000, 500)
     memory_sizes = (500, 2000) if args.quick else (2000, 20000)
     cli_env = dict(os.environ)
-    with tempfile.TemporaryDirectory() as tmp, FakeOpenAI(latency=LATENCY) as fake:
-        write_configs(Path(tmp) / "configs", fake.base_url)
+    with tempfile.TemporaryDirectory() as tmp, fake_openai_process(latency=LATENCY) as base_url:
+        write_configs(Path(tmp) / "configs", base_url)
         os.environ["MERCURY_CONFIG_DIR"] = f"{tmp}/configs"  # before Ray starts: its workers inherit it
         base_path = Path(tmp) / "prod_env"
         started = time.perf_counter()
@@ -229,7 +230,7 @@ def proxy_path(args: argparse.Namespace) -> None:
               f"(runs: {runs}; goal >= 1000)")  # fmt: skip
 
         print(f"\n== {free_size} instances, no rate limit, 32 requests in flight, 3 uncached runs each (goal >= 150)")
-        reference = thread_pool_rate(fake.base_url, free_size)
+        reference = thread_pool_rate(base_url, free_size)
         print(f"plain thread pool, 32 threads calling the openai client, same server: {reference:.0f} requests/s")
         shapes = {"32 calls of 1 request": (8, 1), "4 calls of 8 requests": (1, 8)}
         for number, (shape, (parallelism, batch_size)) in enumerate(shapes.items()):

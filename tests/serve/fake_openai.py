@@ -16,11 +16,13 @@ Every request is recorded (path, JSON body, Authorization header) in `requests`.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -32,6 +34,11 @@ PROMPT_LOGPROB = -1.0
 def split_tokens(text: str) -> list[str]:
     """The fake tokenizer: leading spaces stay with the word that follows."""
     return re.findall(r"\s*\S+|\s+", text)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the listen backlog: socketserver's 5 refuses a burst of 32 new connections
 
 
 @dataclass
@@ -65,8 +72,7 @@ class FakeServer:
         self.faults: deque[Fault] = deque()
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     @property
@@ -247,3 +253,25 @@ class FakeOpenAI(FakeServer):
     @property
     def base_url(self) -> str:
         return f"{self.root}/v1"
+
+
+def serve_until_killed(latency: float, connection: Any) -> None:
+    """Run a FakeOpenAI in this process until it is killed; its base URL is sent on `connection` (a Pipe end).
+    The target of `fake_openai_process`: a server in its own process, as a real one would be."""
+    with FakeOpenAI(latency=latency) as fake:
+        connection.send(fake.base_url)
+        threading.Event().wait()
+
+
+@contextmanager
+def fake_openai_process(latency: float = 0.0) -> Iterator[str]:
+    """A FakeOpenAI in a process of its own (it shares no GIL with the caller); yields its base URL."""
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=serve_until_killed, args=(latency, sender), daemon=True)
+    process.start()
+    try:
+        yield receiver.recv()
+    finally:
+        process.kill()
+        process.join()
