@@ -73,8 +73,11 @@ def current_periods(now: float) -> dict[Granularity, str]:
 
 
 def new_api_key() -> str:
-    """A long random key (256 bits, URL-safe)."""
-    return secrets.token_urlsafe(KEY_BYTES)
+    """A long random key (256 bits, URL-safe) that never starts with '-': a command line would take
+    `--api-key -x...` for an option (one key in 64 did)."""
+    while (key := secrets.token_urlsafe(KEY_BYTES)).startswith("-"):
+        pass
+    return key
 
 
 def _same_key(a: str, b: str) -> bool:

@@ -18,6 +18,7 @@ from serve import (
     AuthenticationError,
     PermissionDeniedError,
     QuotaExceededError,
+    new_api_key,
 )
 
 NOV_28 = dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC).timestamp()
@@ -76,6 +77,12 @@ def test_admin_creates_and_non_admin_is_restricted(tmp_path: Path) -> None:
     assert accounts.update_account("user", description="mine").description == "mine"
     with pytest.raises(AccountNotFoundError):
         accounts.get_account("root", "nobody")
+
+
+def test_new_keys_never_look_like_an_option(monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn = iter(["-starts-with-a-dash", "-again", "fine-key"])
+    monkeypatch.setattr("serve._accounts.secrets.token_urlsafe", lambda n: next(drawn))
+    assert new_api_key() == "fine-key"  # `--api-key -x...` would be read as an option by argparse
 
 
 def test_key_rotation(tmp_path: Path) -> None:
