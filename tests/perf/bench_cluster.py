@@ -17,7 +17,9 @@ their requests through the ingress's DeploymentHandle.
    uncached runs each (a `random` salt per run), median first, in two shapes: 32 calls of 1 request (4
    shards x 8 calls, the thread pool's shape) and 4 calls of 8 requests (4 shards x 1 call, benchmark-run's
    batched shape); next to a plain thread pool of 32 threads calling the `openai` client against the same
-   server in this process (the issue's reference point), as ratios.
+   server in this process (the issue's reference point), as ratios. Each run also prints the machine's busy
+   CPU per request (all processes) and the seconds the hypervisor stole: on this VM a slow run is one where
+   every process burns more CPU, not one where the code did more.
 4. Peak driver memory (Python heap, tracemalloc) for 2,000 and 20,000 instances of simple/model1.
 5. Wall time of `benchmark-run -r simple1 -m simple/model1 --max-eval-instances 10` from the command line,
    start-up (Ray, Serve, the app) included, next to `--direct`.
@@ -169,6 +171,18 @@ def proxy_run(factory: ProxyHandleServiceFactory, run_spec: RunSpec, **options: 
         return time.perf_counter() - started, result
 
 
+def machine_cpu() -> tuple[float, float]:
+    """Seconds of CPU the whole machine has been busy, and seconds stolen from it by the hypervisor.
+
+    CPU per request tells a slow run on a busy or throttled VM (every process burns more) from a regression.
+    """
+    import psutil
+
+    times = psutil.cpu_times()
+    busy = times.user + times.nice + times.system + getattr(times, "irq", 0.0) + getattr(times, "softirq", 0.0)
+    return busy, getattr(times, "steal", 0.0)
+
+
 def thread_pool_rate(base_url: str, count: int, threads: int = 32) -> float:
     """Requests per second of a plain ThreadPoolExecutor calling the openai client, the issue's reference."""
     import openai
@@ -234,16 +248,18 @@ def proxy_path(args: argparse.Namespace) -> None:
         print(f"plain thread pool, 32 threads calling the openai client, same server: {reference:.0f} requests/s")
         shapes = {"32 calls of 1 request": (8, 1), "4 calls of 8 requests": (1, 8)}
         for number, (shape, (parallelism, batch_size)) in enumerate(shapes.items()):
-            rates = []
+            rates, costs = [], []
             for run in range(3):
                 free = salted(spec(free_size, "openai/free"), f"{number}.{run}")
+                before = machine_cpu()
                 seconds, result = proxy_run(factory, free, num_shards=4, parallelism=parallelism, batch_size=batch_size)
                 assert result.num_failed_requests == 0, result.num_failed_requests
+                busy, steal = (after - start for after, start in zip(machine_cpu(), before))
                 rates.append(free_size / seconds)
+                costs.append(f"{free_size / seconds:.0f} ({busy / free_size * 1000:.1f} ms CPU, {steal:.1f}s stolen)")
             median = statistics.median(rates)
-            runs = ", ".join(f"{rate:.0f}" for rate in rates)
-            ratio = median / reference
-            print(f"{shape:22} median {median:4.0f} instances/s (runs: {runs}); / thread pool = {ratio:.2f}")
+            print(f"{shape:22} median {median:4.0f} instances/s; / thread pool = {median / reference:.2f}")
+            print(f"{'':22} runs: {'; '.join(costs)}")
 
         print("\n== peak driver memory (Python heap, tracemalloc), simple/model1 through the proxy")
         for size in memory_sizes:
