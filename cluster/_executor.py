@@ -255,10 +255,10 @@ class RayRunner:
         try:
             prepared: Prepared = ray.get(next(refs))
         except ray.exceptions.RayTaskError as e:
-            cause = getattr(e, "cause", None)
+            cause = _cause(e)
             if isinstance(cause, MercuryError):
                 raise cause from None
-            raise ClusterError(f"run {run_spec.name!r}: preparing its instances failed: {cause or e}") from None
+            raise ClusterError(f"run {run_spec.name!r}: preparing its instances failed: {cause}") from None
         train = next(refs)
         slices = {shard.shard_id: next(refs) for shard in prepared.plan.shards}
         return prepared, train, slices
@@ -372,7 +372,7 @@ class RayRunner:
             summary: ShardSummary = ray.get(ref)
             return summary
         except ray.exceptions.RayTaskError as e:
-            cause = e.cause if isinstance(getattr(e, "cause", None), BaseException) else e
+            cause = _cause(e)
             if isinstance(cause, StorageError):
                 raise StorageError(
                     cause.operation,
@@ -485,6 +485,12 @@ def _chunks(table: pa.Table) -> Iterator[pa.Table]:
     """A table's rows, in order, `FOLD_CHUNK_ROWS` at a time (slices share the table's memory)."""
     for offset in range(0, table.num_rows, FOLD_CHUNK_ROWS):
         yield table.slice(offset, FOLD_CHUNK_ROWS)
+
+
+def _cause(error: ray.exceptions.RayTaskError) -> BaseException:
+    """The exception the task raised (Ray wraps it), or the wrapper when Ray could not keep it."""
+    cause = getattr(error, "cause", None)
+    return cause if isinstance(cause, BaseException) else error
 
 
 def _check_counts(run: str, folded: StatsAccumulator, merged: StatsAccumulator) -> None:

@@ -30,7 +30,7 @@ from pydantic import BaseModel, ValidationError
 
 from bench import TRAIN_SPLIT, Instance
 from bench.run_specs import RunSpec
-from bench.runner import RUN_SPEC_FILE, SCENARIO_FILE, load_instances, to_jsonable
+from bench.runner import RUN_SPEC_FILE, SCENARIO_FILE, load_instances, scenario_info, to_jsonable
 from bench.scenarios import Scenario
 from cluster._errors import ResumeError
 from cluster._sharding import ShardPlan, fingerprint, plan_shards
@@ -95,21 +95,9 @@ prepare_run_remote = ray.remote(prepare_run)
 def write_specs(
     storage: Storage, run_dir: str, run_spec: RunSpec, scenario: Scenario, instances: list[Instance]
 ) -> None:
-    """run_spec.json and scenario.json (with the number of instances per split)."""
-    splits: dict[str, int] = {}
-    for instance in instances:
-        splits[instance.split] = splits.get(instance.split, 0) + 1
+    """run_spec.json and scenario.json, as the in-process Runner writes them."""
     storage.write_json(f"{run_dir}/{RUN_SPEC_FILE}", to_jsonable(run_spec))
-    storage.write_json(
-        f"{run_dir}/{SCENARIO_FILE}",
-        {
-            "name": run_spec.scenario_spec.name,
-            "description": scenario.description,
-            "tags": list(scenario.tags),
-            "args": run_spec.scenario_spec.args,
-            "num_instances": splits,
-        },
-    )
+    storage.write_json(f"{run_dir}/{SCENARIO_FILE}", scenario_info(run_spec, scenario, instances))
 
 
 def _plan(preparation: Preparation, instances: list[Instance], evaluation: list[Instance]) -> ShardPlan:

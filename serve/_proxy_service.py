@@ -159,7 +159,7 @@ class ProxyService:
         for group, tokens in sorted(charges.items()):
             if not tokens:
                 continue
-            if self._unlimited.get((api_key, group), 0.0) > time.monotonic():
+            if self._known_unlimited(api_key, group):
                 # no quota to refuse the answer over: the usage is counted while the answer goes back
                 await self.accounts.send("record_usage", api_key, group, tokens)
             else:
@@ -188,16 +188,18 @@ class ProxyService:
         within `unlimited_ttl` seconds: then its usage is recorded after the answer (without the answer
         waiting) and that is the only accounts call. A quota, or a key's rotation, set by an admin takes
         effect within that time; the usage is counted in full either way."""
-        now = time.monotonic()
-        if self._unlimited.get((api_key, group), 0.0) > now:
+        if self._known_unlimited(api_key, group):
             return
-        limited = await self.accounts.call("check_quota", api_key, group)
-        if limited:
+        if await self.accounts.call("check_quota", api_key, group):
             self._unlimited.pop((api_key, group), None)
-        else:
-            if len(self._unlimited) >= MAX_REMEMBERED:
-                self._unlimited.clear()
-            self._unlimited[(api_key, group)] = now + self.unlimited_ttl
+            return
+        if len(self._unlimited) >= MAX_REMEMBERED:
+            self._unlimited.clear()
+        self._unlimited[(api_key, group)] = time.monotonic() + self.unlimited_ttl
+
+    def _known_unlimited(self, api_key: str, group: str) -> bool:
+        """Whether this key was seen with no quota on the group less than `unlimited_ttl` seconds ago."""
+        return self._unlimited.get((api_key, group), 0.0) > time.monotonic()
 
     def _group(self, model: str) -> str:
         deployment = self.deployment(model)

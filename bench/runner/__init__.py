@@ -31,7 +31,14 @@ from bench.runner._records import (
     request_states_table,
 )
 from bench.runner._runner import Runner, RunResult, RunTimings, run_info
-from bench.runner._steps import ProgressFactory, adapt, create_metrics, load_instances, metric_context
+from bench.runner._steps import (
+    ProgressFactory,
+    adapt,
+    create_metrics,
+    load_instances,
+    metric_context,
+    scenario_info,
+)
 
 __all__ = [
     "ERROR_FILE",
@@ -67,6 +74,7 @@ __all__ = [
     "run_dir",
     "run_info",
     "sample_eval_instances",
+    "scenario_info",
     "scenarios_dir",
     "score_instances",
     "stat_from_json",

@@ -72,38 +72,31 @@ class StatsAccumulator:
     def add(self, per_instance: Iterable[PerInstanceStats]) -> StatsAccumulator:
         """Merge instances' Stats into their slices (and into the sub-split's slice when there is one)."""
         for item in per_instance:
-            for stat in item.stats:
-                self.add_figures(
-                    item.split,
-                    item.sub_split,
-                    item.perturbation,
-                    stat.name.name,
-                    (stat.count, stat.sum, stat.sum_squared, stat.min, stat.max),
-                )
+            figures = ((s.name.name, (s.count, s.sum, s.sum_squared, s.min, s.max)) for s in item.stats)
+            self.add_row(item.split, item.sub_split, item.perturbation, figures)
         return self
 
-    def add_figures(
+    def add_row(
         self,
         split: str,
         sub_split: str | None,
         perturbation: PerturbationDescription | None,
-        name: str,
-        figures: Figures,
+        stats: Iterable[tuple[str, Figures]],
     ) -> None:
-        """Merge one instance's Stat, given as its figures (count, sum, sum of squares, min, max), into its
-        slices: what `add` does per Stat, and what a reader of stored per-instance tables calls without
-        making a Stat per row."""
-        count, total, total_squared, low, high = figures
-        for key in _slice_keys(split, sub_split, perturbation):
-            merged = self.slices.setdefault(key, {})
-            stat = merged.get(name)
-            if stat is None:
-                merged[name] = Stat(
-                    name=MetricName(name=name), count=count, sum=total, sum_squared=total_squared, min=low, max=high
-                )
-            elif count:
-                assert low is not None and high is not None
-                stat.merge_figures(count, total, total_squared, low, high)
+        """Merge one instance's Stats, given by name and figures (count, sum, sum of squares, min, max), into
+        its slices: what `add` does per instance, and what a reader of stored per-instance tables calls
+        without making a Stat per row."""
+        slices = [self.slices.setdefault(key, {}) for key in _slice_keys(split, sub_split, perturbation)]
+        for name, (count, total, total_squared, low, high) in stats:
+            for merged in slices:
+                stat = merged.get(name)
+                if stat is None:
+                    merged[name] = Stat(
+                        name=MetricName(name=name), count=count, sum=total, sum_squared=total_squared, min=low, max=high
+                    )
+                elif count:
+                    assert low is not None and high is not None
+                    stat.merge_figures(count, total, total_squared, low, high)
 
     def merge(self, other: StatsAccumulator) -> StatsAccumulator:
         """Fold another accumulator (e.g. a shard's) into this one."""

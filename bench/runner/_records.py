@@ -171,7 +171,8 @@ def fold_per_instance(table: pa.Table, accumulator: StatsAccumulator, trial: int
             if perturbation_json not in perturbations:
                 perturbations[perturbation_json] = PerturbationDescription.model_validate_json(perturbation_json)
             perturbation = perturbations[perturbation_json]
-        for j in range(start - base, end - base):
-            figures = (counts[j], sums[j], squares[j], lows[j], highs[j])
-            accumulator.add_figures(split, sub_split, perturbation, names[j], figures)
+        figures = (
+            (names[j], (counts[j], sums[j], squares[j], lows[j], highs[j])) for j in range(start - base, end - base)
+        )
+        accumulator.add_row(split, sub_split, perturbation, figures)
     return others

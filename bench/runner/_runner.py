@@ -23,7 +23,14 @@ from bench.run_specs import RunSpec
 from bench.runner import _output as output
 from bench.runner._evaluation import PerInstanceStats, StatsAccumulator, score_instances
 from bench.runner._executor import Executor
-from bench.runner._steps import ProgressFactory, adapt, create_metrics, load_instances, metric_context
+from bench.runner._steps import (
+    ProgressFactory,
+    adapt,
+    create_metrics,
+    load_instances,
+    metric_context,
+    scenario_info,
+)
 from bench.scenarios import Scenario
 
 logger = logging.getLogger(__name__)
@@ -185,21 +192,9 @@ class Runner:
         per_instance: list[PerInstanceStats],
         result: RunResult,
     ) -> None:
-        splits: dict[str, int] = {}
-        for instance in instances:
-            splits[instance.split] = splits.get(instance.split, 0) + 1
         run_spec = result.run_spec
         output.write_json(run_dir / output.RUN_SPEC_FILE, run_spec)
-        output.write_json(
-            run_dir / output.SCENARIO_FILE,
-            {
-                "name": run_spec.scenario_spec.name,
-                "description": scenario.description,
-                "tags": list(scenario.tags),
-                "args": run_spec.scenario_spec.args,
-                "num_instances": splits,
-            },
-        )
+        output.write_json(run_dir / output.SCENARIO_FILE, scenario_info(run_spec, scenario, instances))
         scenario_state = ScenarioState(adapter_spec=run_spec.adapter_spec, request_states=request_states)
         output.write_json(run_dir / output.SCENARIO_STATE_FILE, scenario_state)
         output.write_json(run_dir / output.PER_INSTANCE_STATS_FILE, per_instance)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from bench._instance import TRAIN_SPLIT, Instance
 from bench._object_spec import MetricSpec
@@ -41,6 +42,20 @@ def load_instances(
     instances = with_ids(scenario.get_instances(str(cache)))
     instances = sample_eval_instances(instances, run_spec.adapter_spec.max_eval_instances)
     return scenario, augment_instances(instances, run_spec.data_augmenter_spec)
+
+
+def scenario_info(run_spec: RunSpec, scenario: Scenario, instances: list[Instance]) -> dict[str, Any]:
+    """What a run's scenario.json says: the scenario, its arguments and the run's instances per split."""
+    splits: dict[str, int] = {}
+    for instance in instances:
+        splits[instance.split] = splits.get(instance.split, 0) + 1
+    return {
+        "name": run_spec.scenario_spec.name,
+        "description": scenario.description,
+        "tags": list(scenario.tags),
+        "args": run_spec.scenario_spec.args,
+        "num_instances": splits,
+    }
 
 
 def adapt(run_spec: RunSpec, instances: list[Instance]) -> list[RequestState]:
