@@ -113,7 +113,9 @@ class Ingress:
         app = ProxyAppConfig.model_validate(config)
         accounts = named_actor(actor_name("accounts", "all", app.base_path), Accounts, app.base_path)
         calls = {provider: _provider_call(handle) for provider, handle in providers.items()}
-        self.service = ProxyService(app.all_deployments(), app.servings(), accounts, calls, _toxicity(app.base_path))
+        self.service = ProxyService(
+            app.all_deployments(), app.servings(), accounts, calls, _toxicity(app.base_path), limits=app.limits
+        )
         self.benchmarks = app.benchmarks_folder()
 
     async def handle_requests(self, api_key: str, requests: list[Request]) -> tuple[bool, Any]:

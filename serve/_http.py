@@ -4,10 +4,14 @@ the benchmark results (/benchmarks/) and a description of the API (/docs, /opena
 `build_http_app(service)` wires a `ProxyService` into a FastAPI app; the Ray Serve ingress serves it,
 and tests serve it with uvicorn. The API key comes from `Authorization: Bearer <key>` or, as in the
 original proxy, from the body's `{"auth": {"api_key": ...}}`. Never from the URL: URLs end up in access logs.
-Every error is JSON in OpenAI's shape `{"error": {"message", "type", "param", "code"}}`: 401 unknown
-key, 403 not allowed, 404 unknown model, 422 invalid request (which field, why), 429 quota or rate
-limit (with Retry-After), 502/504 provider trouble, 503 model unavailable here. The key is checked first:
-a caller with a wrong key hears 401 whatever else is wrong, and learns nothing about models or fields.
+Every error is JSON in OpenAI's shape `{"error": {"message", "type", "param", "code"}}`, with OpenAI's statuses,
+so the `openai` library raises its matching exception: 400 invalid request (which field, why; a limit names its
+value and bound, see serve._limits), 401 unknown key, 403 not allowed, 404 unknown model or route, 405 wrong
+method, 413 body too large, 429 quota or rate limit (with Retry-After, also an upstream's), 502 provider failure,
+503 model unavailable here, 504 provider timeout, and 500 for a bug: "internal error" and a request id only, the
+traceback in the log under that id. The key is checked first: a caller with a wrong key hears 401 whatever else
+is wrong, and learns nothing about models or fields (unless the body holding the key cannot be read).
+Every response carries the security headers of serve._security.
 
 The pages are public, as the original proxy's static pages were: the web UI asks for a key itself,
 /benchmarks/ serves the static sites `benchmark-present` writes, and /docs lists the routes from the
@@ -16,19 +20,29 @@ OpenAPI description (FastAPI's own /docs loads Swagger UI from a CDN, which an o
 
 from __future__ import annotations
 
-import json
+import logging
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from fastapi import FastAPI
 from fastapi import Request as HttpRequest
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.exceptions import HTTPException
 
 from bench import MercuryError, ModelUnavailableError, Request, UnknownModelError
-from serve._errors import AuthenticationError, ProviderError, ProxyError, RateLimitedError
+from serve._errors import (
+    AuthenticationError,
+    InvalidRequestError,
+    ProxyError,
+    RequestTooLargeError,
+    failure_error,
+)
+from serve._limits import RequestLimits, parse_json
 from serve._openai_api import (
     ChatBody,
     CompletionBody,
@@ -40,17 +54,13 @@ from serve._openai_api import (
 from serve._pages import BenchmarkSites, api_page
 from serve._provider_service import Answer
 from serve._proxy_service import ProxyService
+from serve._security import SecurityHeaders
 from serve._wiring import DEFAULT_BENCHMARKS_PATH
+
+logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
 T = TypeVar("T")
-
-
-class InvalidRequestError(MercuryError):
-    """A body that is not JSON or does not have the expected shape (422)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
 
 
 class AccountChanges(BaseModel):
@@ -69,36 +79,47 @@ class AccountChanges(BaseModel):
 def error_response(error: Exception) -> JSONResponse:
     """The JSON error answer (and status, and Retry-After) for any error a request can meet."""
     headers: dict[str, str] = {}
-    if isinstance(error, ProxyError):
+    if isinstance(error, ProxyError) and error.status != 500:
         status, body = error.status, error.openai_body()
-        if isinstance(error, RateLimitedError):
+        if error.retry_after_header is not None:
             headers["Retry-After"] = error.retry_after_header
-        elif isinstance(error, ProviderError) and error.retry_after is not None:
-            headers["Retry-After"] = str(max(1, round(error.retry_after)))
     elif isinstance(error, UnknownModelError):
         status, body = 404, _body(str(error), "invalid_request_error", "model_not_found", param="model")
     elif isinstance(error, ModelUnavailableError):
         status, body = 503, _body(str(error), "model_unavailable", 503)
-    elif isinstance(error, ValidationError):
-        status, body = 422, _body(_describe(error), "invalid_request_error", 422, param=_first_field(error))
-    elif isinstance(error, (InvalidRequestError, ValueError)):
-        status, body = 422, _body(str(error), "invalid_request_error", 422)
+    elif isinstance(error, ValidationError | RequestValidationError):
+        status, body = 400, _body(_describe(error), "invalid_request_error", 400, param=_first_field(error))
+    elif isinstance(error, HTTPException) and error.status_code < 500:  # routing: 404, 405; static files: 416...
+        status = error.status_code
+        body = _body(_ROUTE_ERRORS.get(status, str(error.detail)), "invalid_request_error", status)
+        headers.update(error.headers or {})
+    elif isinstance(error, ValueError):  # a rule of the accounts (e.g. a quota's granularity)
+        status, body = 400, _body(str(error), "invalid_request_error", 400)
     else:
-        status, body = 500, _body(f"{type(error).__name__}: {error}", "server_error", 500)
+        status, body = 500, _internal_error(error)
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+_ROUTE_ERRORS = {404: "unknown route", 405: "method not allowed on this route"}
+
+
+def _internal_error(error: Exception) -> dict[str, Any]:
+    """A bug's answer says only that it happened and under which id the log has its traceback: no path, process,
+    address or message of the proxy's internals reaches the caller."""
+    request_id = uuid.uuid4().hex
+    logger.error("internal error, request id %s", request_id, exc_info=error)
+    return _body(f"internal error (request id {request_id})", "server_error", 500)
 
 
 async def _handle(_request: HttpRequest, error: Exception) -> Response:
     return error_response(error)
 
 
-def _succeeded(answer: Answer, model: str) -> Answer:
-    """The OpenAI-compatible API answers a provider's failure with an error (502), not an empty choice list."""
-    result = answer.result
-    if not result.success:
-        raise ProxyError(
-            result.error or "the provider failed", model=model, retriable=result.error_kind == "retriable", status=502
-        )
+def _succeeded(answer: Answer) -> Answer:
+    """The OpenAI-compatible API answers a provider's failure with an error (its status as OpenAI would use:
+    see `failure_error`), not an empty choice list."""
+    if not answer.result.success:
+        raise failure_error(answer.result)
     return answer
 
 
@@ -106,28 +127,43 @@ def _body(message: str, kind: str, code: int | str, param: str | None = None) ->
     return {"error": {"message": message, "type": kind, "param": param, "code": code}}
 
 
-def _describe(error: ValidationError) -> str:
+def _describe(error: ValidationError | RequestValidationError) -> str:
     return "invalid request: " + "; ".join(
         f"field {'.'.join(map(str, e['loc'])) or '(body)'!r}: {e['msg']}" for e in error.errors()
     )
 
 
-def _first_field(error: ValidationError) -> str | None:
+def _first_field(error: ValidationError | RequestValidationError) -> str | None:
     errors = error.errors()
     return ".".join(map(str, errors[0]["loc"])) if errors and errors[0]["loc"] else None
 
 
 async def _json(http: HttpRequest) -> dict[str, Any]:
-    raw = await http.body()
-    try:
-        body = json.loads(raw or b"{}")
-    except json.JSONDecodeError as error:
-        raise InvalidRequestError(
-            f"the body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
-        ) from None
+    """The body as a JSON object, read no further than `limits.max_body_bytes` and checked by `parse_json`.
+
+    Raises:
+        RequestTooLargeError, InvalidRequestError.
+    """
+    limits: RequestLimits = http.app.state.limits
+    body = parse_json(await _read_body(http, limits.max_body_bytes), limits)
     if not isinstance(body, dict):
         raise InvalidRequestError(f"the body must be a JSON object, got {type(body).__name__}")
     return body
+
+
+async def _read_body(http: HttpRequest, limit: int) -> bytes:
+    """At most `limit` bytes: a larger declared length is refused before reading, a longer stream when it passes."""
+    declared = http.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise RequestTooLargeError(size=int(declared), limit=limit)
+    parts: list[bytes] = []
+    size = 0
+    async for part in http.stream():
+        size += len(part)
+        if size > limit:
+            raise RequestTooLargeError(size=None, limit=limit)
+        parts.append(part)
+    return b"".join(parts)
 
 
 def _api_key(http: HttpRequest, body: dict[str, Any] | None = None) -> str:
@@ -171,8 +207,10 @@ def build_http_app(service: ProxyService, *, benchmarks_path: str | Path = DEFAU
         docs_url=None,  # Swagger UI comes from a CDN; /docs below is a page that works offline
         redoc_url=None,
     )
-    for kind in (MercuryError, ValidationError, ValueError, Exception):
+    app.state.limits = service.limits
+    for kind in (MercuryError, ValidationError, RequestValidationError, HTTPException, ValueError, Exception):
         app.add_exception_handler(kind, _handle)
+    app.add_middleware(SecurityHeaders)
     _add_rest_routes(app, service)
     _add_openai_routes(app, service)
     _add_ui_routes(app)
@@ -283,7 +321,7 @@ def _add_rest_routes(app: FastAPI, service: ProxyService) -> None:
 def _decode_fields(body: dict[str, Any]) -> tuple[str, list[int]]:
     request = _field(body, "request", dict)
     ids = _field(request, "token_ids", list)
-    if not all(isinstance(i, int) for i in ids):
+    if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
         raise InvalidRequestError("field 'request.token_ids' must be a list of integers")
     return _field(request, "model", str), ids
 
@@ -306,7 +344,7 @@ def _add_openai_routes(app: FastAPI, service: ProxyService) -> None:
         key = _api_key(http)
         raw = await _json(http)
         body = await _parsed(service, key, lambda: CompletionBody.model_validate(raw))
-        answers = [_succeeded(await service.make_request(key, r), body.model) for r in body.requests()]
+        answers = [_succeeded(await service.make_request(key, r)) for r in body.requests()]
         if body.stream:
             return StreamingResponse(completion_stream(body, answers), media_type="text/event-stream")
         return completion_response(body, answers)
@@ -317,7 +355,7 @@ def _add_openai_routes(app: FastAPI, service: ProxyService) -> None:
         key = _api_key(http)
         raw = await _json(http)
         body = await _parsed(service, key, lambda: ChatBody.model_validate(raw))
-        answer = _succeeded(await service.make_request(key, body.request()), body.model)
+        answer = _succeeded(await service.make_request(key, body.request()))
         if body.stream:
             return StreamingResponse(chat_stream(body, answer), media_type="text/event-stream")
         return chat_response(body, answer)

@@ -1,6 +1,6 @@
 """OpenAI's request and response shapes for /v1/completions and /v1/chat/completions, and their streams.
 
-Bodies are checked by pydantic (a bad field: 422 naming it); parameters the proxy has no use for
+Bodies are checked by pydantic (a bad field: 400 naming it); parameters the proxy has no use for
 (`user`, `logit_bias`, ...) are accepted and ignored, as OpenAI-compatible servers usually do. `seed`
 becomes the request's `random`, so a different seed asks for a different sample. Streams are cut from
 the finished result (one chunk per token, or the whole text when there are no tokens): the providers
@@ -71,13 +71,27 @@ class CompletionBody(_Body):
         ]
 
 
+class TextPart(BaseModel):
+    """One part of a message's content given as a list, as OpenAI's newer clients send it (text parts only)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["text"] = Field(description="only 'text': the models served here read text")
+    text: str
+
+
 class ChatMessageBody(BaseModel):
-    """One chat message (text content only)."""
+    """One chat message: its content a string or a list of text parts (joined)."""
 
     model_config = ConfigDict(extra="ignore")
 
     role: Literal["system", "user", "assistant", "developer"]
-    content: str
+    content: str | list[TextPart]
+
+    @property
+    def text(self) -> str:
+        """The content as one string."""
+        return self.content if isinstance(self.content, str) else "".join(part.text for part in self.content)
 
 
 class ChatBody(_Body):
@@ -92,7 +106,7 @@ class ChatBody(_Body):
     def request(self) -> Request:
         """The `Request` (developer messages count as system messages)."""
         messages = tuple(
-            ChatMessage(role="system" if m.role == "developer" else m.role, content=m.content) for m in self.messages
+            ChatMessage(role="system" if m.role == "developer" else m.role, content=m.text) for m in self.messages
         )
         limit = self.max_completion_tokens if self.max_completion_tokens is not None else self.max_tokens
         return Request(

@@ -19,7 +19,8 @@ from bench.models import ModelDeployment
 from bench.tokenizers import get_tokenizer
 from serve._accounts import Account, Granularity
 from serve._config import ServingConfig, quota_group
-from serve._errors import RateLimitedError
+from serve._errors import InvalidRequestError, RateLimitedError
+from serve._limits import RequestLimits, check_count, check_request, check_token_ids
 from serve._provider_service import Answer
 from serve._remote import Remote
 
@@ -40,13 +41,16 @@ class ProxyService:
         providers: dict[str, ProviderCall],
         toxicity: Any = None,
         unlimited_ttl: float = 5.0,
+        limits: RequestLimits | None = None,
     ) -> None:
         """Args:
         deployments: every model the proxy knows; servings: their serving settings.
         accounts: the shared `Accounts`. providers: provider name -> its service's `make_requests`.
         toxicity: a `ToxicityService` for /api/toxicity, or None (answers 503).
         unlimited_ttl: seconds a key with no quota on a model group skips the check before a request.
+        limits: what every request is checked against before any work (default: `RequestLimits()`).
         """
+        self.limits = limits if limits is not None else RequestLimits()
         self.deployments = deployments
         self.servings = servings
         self.accounts = accounts
@@ -142,6 +146,7 @@ class ProxyService:
             raise
         if not groups:
             await self.authenticate(api_key)
+        await self._check_limits(api_key, requests)
         for group in sorted(set(groups.values())):
             await self._check_quota(api_key, group)
         by_provider: dict[str, list[int]] = defaultdict(list)
@@ -165,6 +170,21 @@ class ProxyService:
             else:
                 await self.accounts.call("charge", api_key, group, tokens)
         return [answers[i] for i in range(len(requests))]
+
+    async def _check_limits(self, api_key: str, requests: Sequence[Request]) -> None:
+        """Refuse, before any quota is looked at or provider called, a request over a limit (a wrong key still
+        hears 401 first, as for an unknown model).
+
+        Raises:
+            LimitExceededError: naming the request's field and the limit.
+        """
+        try:
+            check_count("requests", len(requests), self.limits.max_batch_requests, "limits.max_batch_requests")
+            for request in requests:
+                check_request(request, self.deployments[request.model], self.limits)
+        except InvalidRequestError:
+            await self.authenticate(api_key)
+            raise
 
     async def make_request(self, api_key: str, request: Request) -> Answer:
         """One request's answer.
@@ -210,13 +230,21 @@ class ProxyService:
     async def tokenize(self, api_key: str, model: str, text: str) -> dict[str, Any]:
         """The model's tokens of `text`: ids and their texts."""
         await self.authenticate(api_key)
+        check_count("request.text", len(text), self.limits.max_prompt_chars, "limits.max_prompt_chars (characters)")
         tokenizer = get_tokenizer(self._known(model).tokenizer)
         return {"token_ids": tokenizer.encode(text), "tokens": tokenizer.tokenize(text)}
 
     async def decode(self, api_key: str, model: str, token_ids: list[int]) -> dict[str, Any]:
         """The text of the model's token ids."""
         await self.authenticate(api_key)
-        return {"text": get_tokenizer(self._known(model).tokenizer).decode(token_ids)}
+        tokenizer = get_tokenizer(self._known(model).tokenizer)
+        check_token_ids(token_ids, tokenizer, self.limits)
+        try:
+            return {"text": tokenizer.decode(token_ids)}
+        except (KeyError, ValueError, OverflowError, IndexError):  # an id in a gap of the vocabulary
+            raise InvalidRequestError(
+                "field 'request.token_ids': an id is not a token of this model's tokenizer", param="request.token_ids"
+            ) from None
 
     async def score_toxicity(self, api_key: str, texts: list[str]) -> list[dict[str, float] | None]:
         """Perspective scores per text (None where scoring failed).
@@ -225,6 +253,11 @@ class ProxyService:
             ModelUnavailableError: when no Perspective key is configured.
         """
         await self.authenticate(api_key)
+        check_count("request.text_batch", len(texts), self.limits.max_texts, "limits.max_texts")
+        for index, text in enumerate(texts):
+            check_count(
+                f"request.text_batch.{index}", len(text), self.limits.max_prompt_chars, "limits.max_prompt_chars"
+            )
         if self.toxicity is None:
             raise ModelUnavailableError("perspective", "no perspectiveApiKey in credentials.conf or environment")
         scores: list[dict[str, float] | None] = await asyncio.to_thread(self.toxicity.score, texts)

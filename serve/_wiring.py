@@ -21,6 +21,7 @@ from bench.models import ModelDeployment, config_dir, load_deployments
 from serve._accounts import Accounts
 from serve._config import AutoscalingConfig, BatchingConfig, ServingConfig, load_serving_configs
 from serve._limiters import RateLimiters
+from serve._limits import RequestLimits
 from serve._provider_service import ProviderService
 from serve._proxy_service import ProxyService
 from serve._remote import LocalRemote
@@ -51,6 +52,9 @@ class ProxyAppConfig(BaseModel):
         default=DEFAULT_BENCHMARKS_PATH,
         description="folder of benchmark-present sites served at /benchmarks/ (relative: to the working folder "
         "of the ingress replicas; proxy-server passes an absolute one)",
+    )
+    limits: RequestLimits = Field(
+        default_factory=RequestLimits, description="bounds every request is checked against before any work"
     )
 
     def deployments_path(self) -> Path:
@@ -121,4 +125,11 @@ def local_service(config: ProxyAppConfig, toxicity: Any = None) -> ProxyService:
         )
         providers[provider] = service.make_requests
     accounts = LocalRemote(Accounts(config.base_path))
-    return ProxyService(config.all_deployments(), servings, accounts, providers, toxicity)  # type: ignore[arg-type]
+    return ProxyService(
+        config.all_deployments(),
+        servings,
+        accounts,
+        providers,  # type: ignore[arg-type]
+        toxicity,
+        limits=config.limits,
+    )

@@ -31,6 +31,10 @@ class HuggingFaceTokenizer(Tokenizer):
         text: str = self.hf_tokenizer.decode(ids, clean_up_tokenization_spaces=False)
         return text
 
+    @property
+    def vocab_size(self) -> int | None:
+        return len(self.hf_tokenizer)  # the added (special) tokens included
+
 
 @tokenizer("huggingface/smollm2-135m")
 def smollm2_135m() -> Tokenizer:

@@ -66,6 +66,10 @@ class TiktokenTokenizer(Tokenizer):
     def decode(self, ids: list[int]) -> str:
         return self.encoding.decode(ids)
 
+    @property
+    def vocab_size(self) -> int | None:
+        return int(self.encoding.n_vocab)
+
     def token_bytes(self, token_id: int) -> bytes:
         """The raw bytes of one token (a token may hold part of a multi-byte character)."""
         return self.encoding.decode_single_token_bytes(token_id)

@@ -35,6 +35,11 @@ class Tokenizer(ABC):
     def decode(self, ids: list[int]) -> str:
         """Text of the token ids."""
 
+    @property
+    def vocab_size(self) -> int | None:
+        """Token ids are below this (None: unknown); the proxy checks ids against it before decoding."""
+        return None
+
     def tokenize(self, text: str) -> list[str]:
         """The text of each token of `text` (may split multi-byte characters into partial strings)."""
         return [self.decode([i]) for i in self.encode(text)]

@@ -113,7 +113,7 @@ class AI21Client(ProviderClient):
         try:
             response = self.http.post(provider_request["path"], json=body)
         except httpx.TimeoutException:
-            raise self.fail(f"no answer within {self.timeout} s (timeout)", retriable=True) from None
+            raise self.fail(f"no answer within {self.timeout} s (timeout)", retriable=True, timed_out=True) from None
         except httpx.TransportError as error:
             raise self.fail(f"connection failed: {error}", retriable=True) from None
         if response.status_code >= 400:

@@ -130,7 +130,7 @@ class OpenAIClient(ProviderClient):
         except openai.APIStatusError as error:
             raise self._status_error(error) from None
         except openai.APITimeoutError:
-            raise self.fail(f"no answer within {self.timeout} s (timeout)", retriable=True) from None
+            raise self.fail(f"no answer within {self.timeout} s (timeout)", retriable=True, timed_out=True) from None
         except openai.APIConnectionError as error:
             raise self.fail(f"connection failed: {error.__cause__ or error}", retriable=True) from None
         return RequestResult(success=True, completions=completions)

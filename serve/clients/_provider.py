@@ -99,13 +99,19 @@ class ProviderClient(ModelClient):
             body = self.provider_request(request)
             result = self.retrier.call(lambda: self.send(request, body))
         except ProviderError as error:
-            return RequestResult.failure(redact(str(error), self._secrets), retriable=error.retriable)
+            return error.as_result(redact(str(error), self._secrets))
         return result.model_copy(
             update={"request_time": time.perf_counter() - started, "request_datetime": int(time.time())}
         )
 
     def fail(
-        self, message: str, *, retriable: bool, status: int | None = None, retry_after: float | None = None
+        self,
+        message: str,
+        *,
+        retriable: bool,
+        status: int | None = None,
+        retry_after: float | None = None,
+        timed_out: bool = False,
     ) -> ProviderError:
         """A `ProviderError` for this client's model, its message cleaned of secrets."""
         return ProviderError(
@@ -115,6 +121,7 @@ class ProviderClient(ModelClient):
             retriable=retriable,
             provider_status=status,
             retry_after=retry_after,
+            timed_out=timed_out,
         )
 
 

@@ -15,10 +15,15 @@ def test_redact_removes_given_secrets_and_key_shaped_tokens() -> None:
 
 
 @pytest.mark.parametrize(
-    ("provider_status", "status"), [(None, 504), (429, 429), (400, 400), (404, 400), (401, 502), (500, 502)]
-)
-def test_provider_error_status(provider_status: int | None, status: int) -> None:
-    error = ProviderError("x", provider="openai", model="openai/m", retriable=False, provider_status=provider_status)
+    ("provider_status", "timed_out", "status"),
+    [(None, True, 504), (None, False, 502), (429, False, 429), (400, False, 400), (404, False, 400),
+     (401, False, 502), (500, False, 502)],
+)  # fmt: skip
+def test_provider_error_status(provider_status: int | None, timed_out: bool, status: int) -> None:
+    """No answer in time is 504, a dropped connection 502; the provider's 429 and its 4xx pass through."""
+    error = ProviderError(
+        "x", provider="openai", model="openai/m", retriable=False, provider_status=provider_status, timed_out=timed_out
+    )
     assert error.status == status
 
 

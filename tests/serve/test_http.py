@@ -86,21 +86,21 @@ def test_bad_or_missing_keys_are_401_without_the_key(
     assert "not-a-key" not in answer.text
 
 
-def test_bad_json_and_invalid_fields_are_422_naming_the_problem(live_proxy: LiveProxy) -> None:
+def test_bad_json_and_invalid_fields_are_400_naming_the_problem(live_proxy: LiveProxy) -> None:
     headers = {"Authorization": f"Bearer {live_proxy.admin_key}"}
     broken = httpx.post(live_proxy.url + "/api/request", content=b'{"request": ', headers=headers)
-    assert broken.status_code == 422 and "not valid JSON" in broken.json()["error"]["message"]
+    assert broken.status_code == 400 and "not valid JSON" in broken.json()["error"]["message"]
     invalid = httpx.post(
         live_proxy.url + "/api/request", json={"request": {**SIMPLE, "temperature": -1}}, headers=headers
     )
     error = invalid.json()["error"]
     assert (
-        invalid.status_code == 422
+        invalid.status_code == 400
         and error["param"] == "temperature"
         and "greater than or equal to 0" in error["message"]
     )
     missing = httpx.post(live_proxy.url + "/api/request", json={}, headers=headers)
-    assert missing.status_code == 422 and "'request' is required" in missing.json()["error"]["message"]
+    assert missing.status_code == 400 and "'request' is required" in missing.json()["error"]["message"]
 
 
 def test_unknown_model_is_404(live_proxy: LiveProxy) -> None:
@@ -196,7 +196,7 @@ def test_a_wrong_key_is_401_before_an_unknown_model_or_an_invalid_body(
     wrong = httpx.post(live_proxy.url + path, json=body, headers={"Authorization": "Bearer not-a-key"})
     assert wrong.status_code == 401 and wrong.json()["error"]["type"] == "authentication_error"
     right = httpx.post(live_proxy.url + path, json=body, headers={"Authorization": f"Bearer {live_proxy.admin_key}"})
-    assert right.status_code in (404, 422), right.text  # the same body with the right key: what is wrong with it
+    assert right.status_code in (404, 400), right.text  # the same body with the right key: what is wrong with it
 
 
 def test_docs_is_an_offline_page_listing_the_routes(live_proxy: LiveProxy) -> None:

@@ -79,7 +79,7 @@ def test_errors_map_to_the_openai_client_exceptions(live_proxy: LiveProxy) -> No
         client(live_proxy, key="wrong").models.list()
     with pytest.raises(openai.NotFoundError, match="unknown model 'no/such'"):
         client(live_proxy).completions.create(model="no/such", prompt="x")
-    with pytest.raises(openai.UnprocessableEntityError, match="max_tokens"):
+    with pytest.raises(openai.BadRequestError, match="max_tokens"):
         client(live_proxy).completions.create(model="simple/model1", prompt="x", max_tokens=-1)
     live_proxy.fake.fail_next(*[Fault(status=503, message="overloaded")] * 3)
     with pytest.raises(openai.APIStatusError, match="overloaded") as failure:
