@@ -141,7 +141,8 @@ class LimitExceededError(InvalidRequestError):
     def __init__(self, *, field: str, value: object, limit: object, rule: str) -> None:
         self.field = field
         self.limit = limit
-        super().__init__(f"field {field!r}: {value!r} is over the limit of {limit} ({rule})", param=field)
+        shown = value if isinstance(value, str) else repr(value)
+        super().__init__(f"field {field!r}: {shown} is over the limit of {limit} ({rule})", param=field)
 
 
 class RequestTooLargeError(ProxyError):
@@ -234,8 +235,9 @@ class ProviderError(ProxyError):
             retry_after=retry_after,
         )
 
-    def as_result(self, message: str) -> ProviderFailure:
-        """This failure as an unsuccessful result (`message`: the text to keep, secrets already removed)."""
+    def as_result(self, message: str, *, refused: bool = False) -> ProviderFailure:
+        """This failure as an unsuccessful result (`message`: the text to keep, secrets already removed;
+        `refused`: the request was never sent, the provider's API cannot express it)."""
         return ProviderFailure(
             success=False,
             error=message,
@@ -243,6 +245,7 @@ class ProviderError(ProxyError):
             provider_status=self.provider_status,
             retry_after=self.retry_after,
             timed_out=self.timed_out,
+            refused=refused,
         )
 
 
@@ -256,16 +259,18 @@ class ProviderFailure(RequestResult):
     provider_status: int | None = Field(default=None, exclude=True, description="the provider's HTTP status")
     retry_after: float | None = Field(default=None, exclude=True, description="the provider's Retry-After (s)")
     timed_out: bool = Field(default=False, exclude=True, description="no answer came within the timeout")
+    refused: bool = Field(default=False, exclude=True, description="not sent: the provider cannot express it")
 
 
 def failure_error(result: RequestResult) -> ProxyError:
     """The error the OpenAI-compatible API answers for an unsuccessful result, with the status OpenAI would use:
-    the provider's 429 (with its Retry-After) and 400 pass through, a timeout is 504, anything else 502.
+    the provider's 429 (with its Retry-After) and 400 pass through, a request the provider's API cannot express
+    is 400, a timeout 504, anything else 502.
     The message is the result's own (it names the model once)."""
     message = result.error or "the provider failed"
     retriable = result.error_kind == "retriable"
     if isinstance(result, ProviderFailure):
-        status = proxy_status(result.provider_status, timed_out=result.timed_out)
+        status = 400 if result.refused else proxy_status(result.provider_status, timed_out=result.timed_out)
         return ProxyError(message, retriable=retriable, status=status, retry_after=result.retry_after)
     return ProxyError(message, retriable=retriable, status=502)
 

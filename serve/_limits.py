@@ -97,7 +97,10 @@ def check_json_value(value: Any, limits: RequestLimits) -> None:
         if isinstance(item, dict | list):
             if depth > limits.max_json_depth:
                 raise LimitExceededError(
-                    field=path or "(body)", value="...", limit=limits.max_json_depth, rule="levels of nesting"
+                    field=path or "(body)",
+                    value=f"nested {depth} levels deep",
+                    limit=limits.max_json_depth,
+                    rule="limits.max_json_depth: levels of arrays and objects",
                 )
             pairs = item.items() if isinstance(item, dict) else enumerate(item)
             stack.extend((v, f"{path}.{k}" if path else str(k), depth + 1) for k, v in pairs)

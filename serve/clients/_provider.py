@@ -97,6 +97,9 @@ class ProviderClient(ModelClient):
         started = time.perf_counter()
         try:
             body = self.provider_request(request)
+        except ProviderError as error:  # the provider's API cannot express this request: the caller's to change
+            return error.as_result(redact(str(error), self._secrets), refused=True)
+        try:
             result = self.retrier.call(lambda: self.send(request, body))
         except ProviderError as error:
             return error.as_result(redact(str(error), self._secrets))
