@@ -33,11 +33,17 @@ from serve._wiring import ProxyAppConfig, provider_settings
 
 MAX_ONGOING = 256  # requests in flight per replica; they mostly wait on I/O (providers, actors)
 
-REPLICA_ENV = {"RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD": "0", "RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP": "0"}
+REPLICA_ENV = {
+    "RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD": "0",
+    "RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP": "0",
+    "RAY_SERVE_REPLICA_GRPC_MAX_MESSAGE_LENGTH": str(64 * 1024 * 1024),
+}
 """Serve's documented throughput settings, for our replicas only: their code and their handles' router run on
 the replica's own event loop instead of two more threads, which saves every request two cross-thread hand-offs
 (~30% of a replica's CPU). Safe because the replicas never block their loop: client calls, file reads and model
-loads go to threads. Not for the shard tasks: their handles are called from plain threads without a loop."""
+loads go to threads. Not for the shard tasks: their handles are called from plain threads without a loop.
+And 64 MiB messages between replicas instead of gRPC's 4 MiB: an answer with many logprobs (within
+serve._limits.RequestLimits) is larger than 4 MiB, and a larger one would fail inside Serve."""
 
 
 def _load_plugins() -> None:

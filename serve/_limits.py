@@ -14,8 +14,9 @@ quota or calls a provider:
 
 Every refusal is a 400 (`LimitExceededError`, `InvalidRequestError`) naming the field, the value and the limit.
 The limits are the `limits:` of the proxy's config (`ProxyAppConfig.limits`, configs/serve.yaml); the
-defaults suit the models of configs/model_deployments.yaml and keep each call between the proxy's processes
-well under Serve's 4 MiB message limit.
+defaults suit the models of configs/model_deployments.yaml and keep one request's answer to tens of megabytes
+at most (the replicas' gRPC messages may be 64 MiB: serve._app.REPLICA_ENV). The limits hold per request: a
+batch has at most `max_batch_requests` of them.
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ class RequestLimits(BaseModel):
     max_top_k_per_token: int = Field(default=20, ge=1, description="top logprobs per token (`logprobs` on /v1)")
     max_completion_tokens_total: int = Field(
         default=65_536, ge=1, description="max_tokens times num_completions: the tokens one request may generate"
+    )
+    max_top_logprobs_total: int = Field(
+        default=131_072,
+        ge=1,
+        description="max_tokens times num_completions times top_k_per_token: the logprobs one answer may carry",
     )
     max_stop_sequences: int = Field(default=16, ge=0, description="stop sequences of one request")
     max_batch_requests: int = Field(default=1_000, ge=1, description="requests in one call of /api/requests")
@@ -141,6 +147,15 @@ def check_request(request: Request, deployment: ModelDeployment, limits: Request
             limit=limits.max_completion_tokens_total // request.num_completions,
             rule=f"max_tokens times num_completions ({request.num_completions}) must not exceed "
             f"limits.max_completion_tokens_total ({limits.max_completion_tokens_total})",
+        )
+    entries = total * request.top_k_per_token
+    if entries > limits.max_top_logprobs_total:
+        raise LimitExceededError(
+            field="top_k_per_token",
+            value=request.top_k_per_token,
+            limit=max(1, limits.max_top_logprobs_total // max(1, total)),
+            rule=f"max_tokens times num_completions ({total}) times top_k_per_token must not exceed "
+            f"limits.max_top_logprobs_total ({limits.max_top_logprobs_total})",
         )
     window = deployment.context_window
     if sum(len(t.encode()) for t in texts) + request.max_tokens <= window:
