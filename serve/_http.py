@@ -20,9 +20,10 @@ OpenAPI description (FastAPI's own /docs loads Swagger UI from a CDN, which an o
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -61,6 +62,35 @@ logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
 T = TypeVar("T")
+DISCONNECT_POLL_SECONDS = 0.25
+"""How often a request that is still being worked on checks whether its client is still there."""
+
+
+class ClientGoneError(ProxyError):
+    """The client disconnected before its answer was ready; its work was cancelled (499, as nginx logs it)."""
+
+    http_status = 499
+    error_type = "client_closed_request"
+
+    def __init__(self) -> None:
+        super().__init__("the client closed the connection; the request was cancelled")
+
+
+async def _unless_disconnected(http: HttpRequest, work: Awaitable[T]) -> T:
+    """`work`'s value, or, when the client disconnects first, `work` cancelled (down to the provider's threads:
+    serve._cancellation) and `ClientGoneError`. Serve cancels a disconnected request itself; uvicorn does not."""
+    task = asyncio.ensure_future(work)
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=DISCONNECT_POLL_SECONDS)
+            if done:
+                return task.result()
+            if await http.is_disconnected():
+                raise ClientGoneError()
+    finally:
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
 
 class AccountChanges(BaseModel):
@@ -277,7 +307,8 @@ def _add_rest_routes(app: FastAPI, service: ProxyService) -> None:
         body = await _json(http)
         key = _api_key(http, body)
         request = await _parsed(service, key, lambda: Request.model_validate(_field(body, "request", dict)))
-        return (await service.make_request(key, request)).result.model_dump(mode="json")
+        answer = await _unless_disconnected(http, service.make_request(key, request))
+        return answer.result.model_dump(mode="json")
 
     @app.post("/api/requests")
     async def make_requests(http: HttpRequest) -> Any:
@@ -287,7 +318,7 @@ def _add_rest_routes(app: FastAPI, service: ProxyService) -> None:
         requests = await _parsed(
             service, key, lambda: [Request.model_validate(r) for r in _field(body, "requests", list)]
         )
-        results = await service.make_requests(key, requests)
+        results = await _unless_disconnected(http, service.make_requests(key, requests))
         return Response(
             '{"results":[' + ",".join(r.model_dump_json() for r in results) + "]}", media_type="application/json"
         )
@@ -344,7 +375,7 @@ def _add_openai_routes(app: FastAPI, service: ProxyService) -> None:
         key = _api_key(http)
         raw = await _json(http)
         body = await _parsed(service, key, lambda: CompletionBody.model_validate(raw))
-        answers = [_succeeded(await service.make_request(key, r)) for r in body.requests()]
+        answers = [_succeeded(await _unless_disconnected(http, service.make_request(key, r))) for r in body.requests()]
         if body.stream:
             return StreamingResponse(completion_stream(body, answers), media_type="text/event-stream")
         return completion_response(body, answers)
@@ -355,7 +386,7 @@ def _add_openai_routes(app: FastAPI, service: ProxyService) -> None:
         key = _api_key(http)
         raw = await _json(http)
         body = await _parsed(service, key, lambda: ChatBody.model_validate(raw))
-        answer = _succeeded(await service.make_request(key, body.request()))
+        answer = _succeeded(await _unless_disconnected(http, service.make_request(key, body.request())))
         if body.stream:
             return StreamingResponse(chat_stream(body, answer), media_type="text/event-stream")
         return chat_response(body, answer)

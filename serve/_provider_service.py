@@ -10,6 +10,7 @@ counts so that the ingress can charge quotas (cached answers are not charged) an
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
@@ -22,6 +23,7 @@ from bench import Request, RequestResult
 from bench.models import CLIENTS, ModelClient, ModelDeployment
 from bench.tokenizers import get_tokenizer
 from serve._cache import cache_key
+from serve._cancellation import run_cancellable
 from serve._config import ServingConfig
 from serve._errors import ProviderError, RateLimitedError
 from serve._remote import Remote
@@ -59,12 +61,11 @@ which would cap a replica at six requests in flight to a hosted API that is most
 
 async def run_in_thread(client: ModelClient, requests: list[Request]) -> list[RequestResult]:
     """The default runner: a hosted API's requests all in flight at once (each waits on the network); an
-    in-process model's batch in one call (the local model batches it on the CPU)."""
-    loop = asyncio.get_running_loop()
+    in-process model's batch in one call (the local model batches it on the CPU). Cancelled, it tells the
+    threads (serve._cancellation): a client's retries stop when its caller has gone away."""
     if isinstance(client, ProviderClient) and len(requests) > 1:
-        calls = [loop.run_in_executor(_POOL, client.make_request, request) for request in requests]
-        return list(await asyncio.gather(*calls))
-    return await loop.run_in_executor(_POOL, client.make_requests, requests)
+        return await run_cancellable(_POOL, [functools.partial(client.make_request, r) for r in requests])
+    return (await run_cancellable(_POOL, [functools.partial(client.make_requests, requests)]))[0]
 
 
 class ProviderService:

@@ -2,7 +2,8 @@
 
 Only `ProviderError`s marked retriable (429, 5xx, timeouts, dropped connections) are retried; any other
 error returns at once. A provider's Retry-After is honoured (as a floor on the wait). No attempt starts
-past the deadline, and no wait is slept that would end past it: the last error is raised instead.
+past the deadline, and no wait is slept that would end past it: the last error is raised instead. Nor does one
+start once the caller has gone away (serve._cancellation): the wait ends early and the last error is raised.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from serve._cancellation import cancelled, sleep_unless_cancelled
 from serve._config import RetryConfig
 from serve._errors import ProviderError
 
@@ -27,7 +29,7 @@ class Retrier:
     """Runs a provider call with retries; `sleep`, `clock` and `rng` are injectable for tests."""
 
     config: RetryConfig = field(default_factory=RetryConfig)
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] = sleep_unless_cancelled
     clock: Callable[[], float] = time.monotonic
     rng: random.Random = field(default_factory=random.Random)
 
@@ -56,3 +58,5 @@ class Retrier:
                     raise
                 logger.info("%s: attempt %d failed (%s); retrying in %.2f s", error.model, attempt, error.message, wait)
                 self.sleep(wait)
+                if cancelled():
+                    raise
