@@ -24,14 +24,19 @@ from serve._errors import (
     AccountNotFoundError,
     AuthenticationError,
     CredentialMissingError,
+    InvalidRequestError,
+    LimitExceededError,
     PermissionDeniedError,
     ProviderError,
+    ProviderFailure,
     ProxyError,
     QuotaExceededError,
     RateLimitedError,
+    RequestTooLargeError,
     redact,
 )
 from serve._limiters import RateLimiters
+from serve._limits import RequestLimits
 from serve._provider_service import Answer, ProviderService
 from serve._proxy_client import ProxyClient
 from serve._proxy_service import ProxyService
@@ -55,9 +60,12 @@ __all__ = [
     "CacheStats",
     "CachingClient",
     "CredentialMissingError",
+    "InvalidRequestError",
+    "LimitExceededError",
     "LocalRemote",
     "PermissionDeniedError",
     "ProviderError",
+    "ProviderFailure",
     "ProviderRateLimiter",
     "ProviderService",
     "ProxyAppConfig",
@@ -68,6 +76,8 @@ __all__ = [
     "RateLimitedError",
     "RateLimiters",
     "Remote",
+    "RequestLimits",
+    "RequestTooLargeError",
     "ResultCache",
     "RetryConfig",
     "ServingConfig",

@@ -207,7 +207,7 @@ def _api_key(http: HttpRequest, body: dict[str, Any] | None = None) -> str:
 
 
 async def _parsed(service: ProxyService, key: str, parse: Callable[[], T]) -> T:
-    """`parse()`; when the body is invalid, the key is checked first, so a stranger hears 401, not 422."""
+    """`parse()`; when the body is invalid, the key is checked first, so a stranger hears 401, not 400."""
     try:
         return parse()
     except (ValidationError, InvalidRequestError):

@@ -110,6 +110,15 @@ def test_completions_and_top_k_have_the_same_caps_on_both_apis(capped_proxy: Liv
     # generated tokens in all: max_tokens times n
     total = post(capped_proxy, "/api/request", {"request": {**SIMPLE, "num_completions": 128, "max_tokens": 1000}})
     refused(total, 400, "max_tokens", "max_completion_tokens_total")
+    # logprobs one answer carries: max_tokens times n times top_k
+    logprobs = post(
+        capped_proxy,
+        "/api/request",
+        {"request": {**SIMPLE, "num_completions": 100, "max_tokens": 100, "top_k_per_token": 20}},
+    )
+    refused(logprobs, 400, "top_k_per_token", "max_top_logprobs_total", "over the limit of 13")
+    stops = post(capped_proxy, "/api/request", {"request": {**SIMPLE, "stop_sequences": ["x"] * 17}})
+    refused(stops, 400, "stop_sequences", "17", "16")
 
 
 def test_deep_json_huge_integers_and_non_finite_numbers_are_400(capped_proxy: LiveProxy) -> None:
