@@ -39,7 +39,7 @@ import psutil  # noqa: E402
 import yaml  # noqa: E402
 
 import bench  # noqa: E402
-from serve import Accounts, ProxyAppConfig  # noqa: E402
+from serve import Accounts, ProxyAppConfig, RequestLimits  # noqa: E402
 from tests.serve.fake_openai import fake_openai_process  # noqa: E402
 
 APP = "soak-proxy"
@@ -150,7 +150,9 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp, fake_openai_process() as base_url:
         config = ProxyAppConfig(
-            base_path=f"{tmp}/prod_env", deployments_file=str(deployments_file(Path(tmp), base_url))
+            base_path=f"{tmp}/prod_env",
+            deployments_file=str(deployments_file(Path(tmp), base_url)),
+            limits=RequestLimits(max_body_bytes=1024 * 1024),  # the 4 MiB bodies of the mix are over it
         )
         accounts = Accounts(config.base_path)
         admin = accounts.ensure_admin()

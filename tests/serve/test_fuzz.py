@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from serve import Accounts, ProxyAppConfig
+from serve import Accounts, ProxyAppConfig, RequestLimits
 from tests.serve.conftest import write_deployments
 from tests.serve.fake_openai import FakeOpenAI
 
@@ -57,7 +57,11 @@ def fuzzed(ray_serve_port: int, tmp_path_factory: pytest.TempPathFactory) -> Ite
     folder = tmp_path_factory.mktemp("fuzz")
     with FakeOpenAI() as fake:
         deployments = write_deployments(folder, fake.base_url)
-        config = ProxyAppConfig(base_path=str(folder / "prod_env"), deployments_file=str(deployments))
+        config = ProxyAppConfig(
+            base_path=str(folder / "prod_env"),
+            deployments_file=str(deployments),
+            limits=RequestLimits(max_body_bytes=1024 * 1024),  # the fuzzed bodies of 3 and 5 MiB are over it
+        )
         accounts = Accounts(config.base_path)
         admin = accounts.ensure_admin()
         assert admin is not None
