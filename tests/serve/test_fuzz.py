@@ -284,3 +284,29 @@ def test_any_method_on_any_path(fuzzed: FuzzedProxy, method: str, path: str, who
 def test_the_proxy_still_answers_a_normal_request_afterwards(fuzzed: FuzzedProxy) -> None:
     # runs after the properties above (pytest keeps the file's order); each property also passes alone
     _assert_still_serving(fuzzed)
+
+
+def test_the_requests_of_the_issue_are_refused_on_ray(fuzzed: FuzzedProxy) -> None:
+    """Issue 11's findings 1, 3 and 4, as sent to a proxy on Ray Serve: each a 400 (or 413), none a 500."""
+    admin = {"Authorization": f"Bearer {fuzzed.admin_key}", "Content-Type": "application/json"}
+    simple = {"model": "simple/model1", "prompt": "x"}
+    cases: list[tuple[str, bytes, int, str]] = [
+        ("/v1/completions", json.dumps({**simple, "max_tokens": 1_000_000_000}).encode(), 400, "max_tokens"),
+        ("/v1/completions", json.dumps({**simple, "max_tokens": 5000}).encode(), 400, "max_tokens"),
+        ("/api/request", json.dumps({"request": {**simple, "top_k_per_token": 1_000_000}}).encode(), 400, "top_k"),
+        ("/api/request", json.dumps({"request": {**simple, "num_completions": 1000}}).encode(), 400, "num_compl"),
+        ("/api/request", b"[" * 100_000 + b"]" * 100_000, 400, "nested"),
+        (
+            "/api/request",
+            b'{"request": {"model": "simple/model1", "max_tokens": ' + b"1" + b"0" * 30 + b"}}",
+            400,
+            "+-",
+        ),
+        ("/api/decode", b'{"request": {"model": "simple/model1", "token_ids": [-1]}}', 400, "token_ids"),
+        ("/api/decode", b'{"request": {"model": "simple/model1", "token_ids": [1000000000000]}}', 400, "token_ids"),
+        ("/api/request", json.dumps({"request": {**simple, "prompt": "x" * 5_000_000}}).encode(), 413, "bytes"),
+    ]
+    for path, body, status, word in cases:
+        answer = fuzzed.http.post(path, content=body, headers=admin)
+        assert answer.status_code == status and word in answer.json()["error"]["message"], (path, answer.text[:300])
+    _assert_still_serving(fuzzed)
