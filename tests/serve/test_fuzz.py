@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from serve import Accounts, ProxyAppConfig, RequestLimits
 from tests.serve.conftest import write_deployments
-from tests.serve.fake_openai import FakeOpenAI
+from tests.serve.fake_openai import FakeOpenAI, Fault
 
 APP = "proxy-fuzz"
 EXAMPLES = int(os.environ.get("MERCURY_FUZZ_EXAMPLES", "100"))
@@ -46,6 +46,7 @@ class FuzzedProxy:
     admin_key: str
     user_key: str
     http: httpx.Client
+    fake: FakeOpenAI
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +69,7 @@ def fuzzed(ray_serve_port: int, tmp_path_factory: pytest.TempPathFactory) -> Ite
         user = accounts.create_local_account("fuzzed user").api_key
         serve.run(build_app(config), name=APP, route_prefix="/")
         with httpx.Client(base_url=f"http://127.0.0.1:{ray_serve_port}", timeout=120) as http:
-            yield FuzzedProxy(http.base_url.__str__().rstrip("/"), admin, user, http)
+            yield FuzzedProxy(http.base_url.__str__().rstrip("/"), admin, user, http, fake)
         serve.delete(APP)
 
 
@@ -310,3 +311,12 @@ def test_the_requests_of_the_issue_are_refused_on_ray(fuzzed: FuzzedProxy) -> No
         answer = fuzzed.http.post(path, content=body, headers=admin)
         assert answer.status_code == status and word in answer.json()["error"]["message"], (path, answer.text[:300])
     _assert_still_serving(fuzzed)
+
+
+def test_an_upstream_429_keeps_its_status_and_retry_after_across_the_replicas(fuzzed: FuzzedProxy) -> None:
+    """The provider's failure crosses from the provider replica to the ingress with its status and Retry-After."""
+    fuzzed.fake.fail_next(*[Fault(status=429, retry_after="1", message="slow down")] * 3)  # every attempt
+    body = {"model": "openai/fake", "prompt": "rate limited upstream", "max_tokens": 1}
+    answer = fuzzed.http.post("/v1/completions", json=body, headers={"Authorization": f"Bearer {fuzzed.admin_key}"})
+    assert answer.status_code == 429 and answer.headers["retry-after"] == "1", answer.text
+    assert "slow down" in answer.json()["error"]["message"]
