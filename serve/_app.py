@@ -12,11 +12,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 from ray import serve
+from ray.exceptions import RayError
+from ray.serve.exceptions import RayServeException
 from ray.serve.handle import DeploymentHandle
 
 from bench import ModelUnavailableError, Request, RequestResult, UnknownModelError
@@ -30,6 +33,8 @@ from serve._proxy_service import ProviderCall, ProxyService
 from serve._remote import actor_name, named_actor
 from serve._shared_cache import SharedCache
 from serve._wiring import ProxyAppConfig, provider_settings
+
+logger = logging.getLogger(__name__)
 
 MAX_ONGOING = 256  # requests in flight per replica; they mostly wait on I/O (providers, actors)
 
@@ -100,7 +105,12 @@ def _provider_call(handle: DeploymentHandle) -> ProviderCall:
     make_requests = handle.options(method_name="make_requests", _by_reference=False)
 
     async def call(requests: Sequence[Request]) -> list[Answer]:
-        ok, value = await make_requests.remote(list(requests))
+        try:
+            ok, value = await make_requests.remote(list(requests))
+        except (RayError, RayServeException) as error:
+            # the replica died or Serve could not place the call: the model is unavailable for now, not a bug
+            logger.warning("provider call failed in Ray: %s", type(error).__name__, exc_info=error)
+            raise ProxyError("the model's replica is unavailable; retry later", retriable=True, status=503) from None
         if not ok:
             raise value
         answers: list[Answer] = value

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -320,3 +322,39 @@ def test_an_upstream_429_keeps_its_status_and_retry_after_across_the_replicas(fu
     answer = fuzzed.http.post("/v1/completions", json=body, headers={"Authorization": f"Bearer {fuzzed.admin_key}"})
     assert answer.status_code == 429 and answer.headers["retry-after"] == "1", answer.text
     assert "slow down" in answer.json()["error"]["message"]
+
+
+def test_a_provider_replica_that_dies_mid_request_is_a_503_not_a_500(fuzzed: FuzzedProxy) -> None:
+    """Runs last in this module: it kills the provider replica serving openai/fake while a request waits on it.
+    The caller hears 503 in OpenAI's shape (retry later), and Serve's replacement replica answers afterwards."""
+    import ray
+
+    fuzzed.fake.fail_next(Fault(delay=6.0))
+    headers = {"Authorization": f"Bearer {fuzzed.admin_key}"}
+    body = {"model": "openai/fake", "prompt": "a replica dies under me", "max_tokens": 1}
+    answers: list[httpx.Response] = []
+    waiting = threading.Thread(
+        target=lambda: answers.append(fuzzed.http.post("/v1/completions", json=body, headers=headers))
+    )
+    waiting.start()
+    time.sleep(2.0)  # the request is now waiting on the fake server, inside the provider replica
+    replicas = [
+        a
+        for a in ray.util.list_named_actors(all_namespaces=True)
+        if APP in a["name"] and "provider-openai" in a["name"]
+    ]
+    assert len(replicas) == 1, replicas
+    ray.kill(ray.get_actor(replicas[0]["name"], namespace=replicas[0]["namespace"]), no_restart=True)
+    waiting.join(60)
+    answer = answers[0]
+    assert answer.status_code == 503, answer.text
+    error = answer.json()["error"]
+    assert error["message"] == "the model's replica is unavailable; retry later" and "Traceback" not in answer.text
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # Serve starts a new replica
+        again = fuzzed.http.post("/v1/completions", json={**body, "prompt": "after"}, headers=headers)
+        if again.status_code == 200:
+            break
+        assert again.status_code == 503, again.text
+        time.sleep(1.0)
+    assert again.status_code == 200, again.text
