@@ -3,7 +3,8 @@
 `RayRunner` runs RunSpecs like bench's `Runner`, with execution and metrics sharded over Ray tasks and
 results written through a `Storage` (a local folder or `s3://bucket/prefix`); `StorageResults` reads them
 back for the presentation and `publish_site` uploads a site. Tasks get their model service from a picklable
-factory: `InProcessServiceFactory` today, a proxy DeploymentHandle later.
+factory: `ProxyHandleServiceFactory` (the proxy app's DeploymentHandle, the default), `ProxyHttpServiceFactory`
+(a proxy elsewhere, `--proxy-url`) or `InProcessServiceFactory` (`--direct`, the models in the task itself).
 """
 
 from cluster._errors import ClusterError, ResumeError, ShardFailedError, StorageError

@@ -143,8 +143,8 @@ class Ingress:
 
 
 def _transportable(error: Exception) -> Exception:
-    """`error` as it can cross a handle: ProxyErrors pickle by state; others become a ProxyError with their
-    message (bench's errors take constructor arguments that pickling does not keep)."""
+    """`error` as it can cross a handle: a ProxyError as it is; any other error becomes a ProxyError with its
+    message and the HTTP status its kind maps to, so the ingress answers it without knowing bench's error types."""
     if isinstance(error, ProxyError):
         return error
     status = 404 if isinstance(error, UnknownModelError) else 503 if isinstance(error, ModelUnavailableError) else 500

@@ -6,8 +6,9 @@ different `random` asks for a fresh sample. Only successful results are stored: 
 
 Concurrency: within a process, concurrent identical requests make one upstream call (the first caller
 computes, the others wait on its future and get its result marked cached). Across processes SQLite's WAL
-mode and a busy timeout keep the file consistent; the later Ray actor that owns a provider's cache makes
-de-duplication global. A hit returns the original `request_time` and `request_datetime` with `cached: true`.
+mode and a busy timeout keep the file consistent; on Ray one actor per provider owns the cache
+(`serve._shared_cache.SharedCache`), which makes de-duplication global across that provider's replicas.
+A hit returns the original `request_time` and `request_datetime` with `cached: true`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The `Tokenizer` interface and its registry.
 
 Tokenizers count tokens for the dry run and fit prompts into context windows. Every tokenizer is built
-from files that ship inside registry packages (see ENVIRONMENT.md): nothing is ever downloaded.
+from files that ship inside registry packages (dependencies in pyproject.toml): nothing is ever downloaded.
 """
 
 from __future__ import annotations

@@ -32,7 +32,8 @@ class Retrier:
     rng: random.Random = field(default_factory=random.Random)
 
     def backoff(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt number `attempt` (1-based): full jitter over an exponential cap."""
+        """Seconds to wait after failed attempt number `attempt` (1-based): equal jitter, half the exponential
+        cap plus up to half again at random."""
         cap = min(self.config.max_backoff_seconds, self.config.initial_backoff_seconds * 2 ** (attempt - 1))
         return cap / 2 + self.rng.uniform(0, cap / 2)
 
