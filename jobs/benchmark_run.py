@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("benchmark-run")
 
 EXIT_USER_ERROR = 2
+DEFAULT_ENTRY = "simple1"
+"""What `benchmark-run` alone runs (the original benchmark's default): simple1 on its default model, simple/model1."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=__doc__,
     )
     parser.add_argument("-r", "--run-entry", dest="entries", action="append", default=[], metavar="ENTRY",
-                        help="a run entry; repeat for more")  # fmt: skip
+                        help=f"a run entry; repeat for more (none and no -c: {DEFAULT_ENTRY})")  # fmt: skip
     parser.add_argument("-c", "--conf-path", metavar="FILE", help="run_specs.conf with suites of run entries")
     parser.add_argument("--suite", default=None,
                         help="suite: picks the entries of -c FILE and names the output folder runs/SUITE "
@@ -215,8 +217,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         entries = list(args.entries)
         if args.conf_path:
             entries += suite_entries(args.conf_path, args.suite or "default", args.priority)
-        if not entries:
-            raise MercuryError("nothing to run: give -r ENTRY or -c run_specs.conf --suite NAME (see --help)")
+        if not entries:  # the original benchmark's default: `benchmark-run` alone runs simple1 on simple/model1
+            entries = [DEFAULT_ENTRY]
+            logger.info("no run entry given: running %r (see -r and -c in --help)", DEFAULT_ENTRY)
         run_specs = expand_run_entries(
             entries, default_model=args.model, default_max_eval_instances=args.max_eval_instances
         )

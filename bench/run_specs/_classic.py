@@ -120,8 +120,20 @@ def wiki_spec(k: int = 5, subject: str = "P31") -> RunSpec:
 
 
 @run_spec_function("copyright")
-def copyright_spec(datatag: CopyrightDatatag = "pilot") -> RunSpec:
-    """Continue a prefix (temperature 0.2, up to 1024 tokens, as HELM); verbatim overlap with the true text."""
+def copyright_spec(datatag: CopyrightDatatag | None = None, pilot_study: bool | None = None) -> RunSpec:
+    """Continue a prefix (temperature 0.2, up to 1024 tokens, as HELM); verbatim overlap with the true text.
+
+    `pilot_study` is the original benchmark's argument (`copyright:pilot_study=true`, kept so its README runs as
+    written): true is the `pilot` data, false the full 1,000-book set with 125-token prefixes. `datatag` names a
+    data file directly (HELM's later argument); without either, the pilot data.
+
+    Raises:
+        ValueError: when both are given.
+    """
+    if datatag is not None and pilot_study is not None:
+        raise ValueError("give datatag or pilot_study, not both")
+    if datatag is None:
+        datatag = "n_books_1000-extractions_per_book_1-prefix_length_125" if pilot_study is False else "pilot"
     adapter_spec = generation_adapter_spec(
         input_prefix="",
         input_suffix="",

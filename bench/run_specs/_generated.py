@@ -52,7 +52,7 @@ def _run_spec(
     )
 
 
-@run_spec_function("simple1")
+@run_spec_function("simple1", default_model="simple/model1")
 def simple1_spec(
     num_input_tokens: int = 5, vocab_size: int = 20, num_train_instances: int = 10, num_test_instances: int = 100
 ) -> RunSpec:

@@ -25,7 +25,7 @@ from bench._errors import RunEntryError
 from bench._registry import unknown_name_message
 from bench.augmentation import get_data_augmenter_spec
 from bench.models import load_deployments, models_in_group
-from bench.run_specs._functions import RUN_SPEC_FUNCTIONS
+from bench.run_specs._functions import RUN_SPEC_FUNCTIONS, default_model_of
 from bench.run_specs._run_spec import RunSpec
 
 RESERVED_INT_KEYS = ("max_eval_instances", "num_train_trials", "max_train_instances", "num_outputs")
@@ -100,10 +100,8 @@ def _reserved_int(entry: RunEntry, key: str) -> int | None:
 
 
 def _models(entry: RunEntry, default_model: str | None) -> list[str]:
-    """The models an entry names: a model, a group, or the default."""
-    value = entry.reserved.get("model") or default_model
-    if not value:
-        raise RunEntryError(entry.text, "no model: add model=NAME to the entry or pass -m/--model")
+    """The models an entry names: a model, a group, the -m/--model default, or the scenario's default model."""
+    value = entry.reserved.get("model") or default_model or default_model_of(entry.name)
     deployments = load_deployments()
     if value in deployments:
         return [value]
@@ -129,7 +127,8 @@ def expand_run_entry(
 
     Args:
         text: the run entry, e.g. `lpm:difficulty=easy,model=all`.
-        default_model: model (or group) for entries that name none (the `-m` flag).
+        default_model: model (or group) for entries that name none (the `-m` flag); without it, the model
+            the scenario registered as its default (`openai/davinci` unless it says otherwise).
         default_max_eval_instances: used when the entry has no max_eval_instances.
 
     Raises:

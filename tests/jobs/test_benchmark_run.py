@@ -98,7 +98,6 @@ def test_finished_runs_are_reused_unless_forced(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], "nothing to run"),
         (["-r", "simple1:model=nope/model"], "unknown model or model group 'nope/model'"),
         (["-r", "lpm:difficulty=extreme", "-m", "simple/model1"], "argument difficulty='extreme'"),
         (["-r", "simple1:model=openai/gpt-4o-mini"], "missing credential 'openaiApiKey'"),

@@ -77,7 +77,9 @@ def test_adapters_follow_helm() -> None:
 
 def test_signature_choices_are_the_scenarios_choices() -> None:
     def choices(entry: str, argument: str) -> tuple[Any, ...]:
-        return get_args(get_type_hints(RUN_SPEC_FUNCTIONS.get(entry))[argument])
+        hint = get_type_hints(RUN_SPEC_FUNCTIONS.get(entry))[argument]
+        literals = [a for a in get_args(hint) if a is not type(None)]  # an optional argument: Literal[...] | None
+        return get_args(literals[0]) if len(literals) == 1 and get_args(literals[0]) else get_args(hint)
 
     assert choices("raft", "subset") == RAFT_SUBSETS
     assert choices("the_pile", "subset") == PILE_SUBSETS

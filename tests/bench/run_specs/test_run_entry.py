@@ -65,6 +65,16 @@ def test_repeated_entries_give_each_model_once() -> None:
     assert [r.adapter_spec.model for r in run_specs] == ["simple/model1", "local/smollm2-135m"]
 
 
+def test_an_entry_without_a_model_runs_on_its_scenarios_default_unless_m_names_one() -> None:
+    # the original benchmark's defaults: openai/davinci, except simple1, which runs on the simple model
+    assert [r.adapter_spec.model for r in expand_run_entry("lpm:difficulty=easy")] == ["openai/davinci"]
+    assert [r.adapter_spec.model for r in expand_run_entry("simple1")] == ["simple/model1"]
+    assert [r.adapter_spec.model for r in expand_run_entry("simple1", default_model="openai/davinci")] == [
+        "openai/davinci"
+    ]
+    assert [r.adapter_spec.model for r in expand_run_entry("lpm", default_model="simple/model1")] == ["simple/model1"]
+
+
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
@@ -77,7 +87,6 @@ def test_repeated_entries_give_each_model_once() -> None:
         ("lpm:difficulty=extreme,model=simple/model1", r"argument difficulty='extreme': Input should be 'easy'"),
         ("simple1:num_input_tokens=five,model=simple/model1", r"argument num_input_tokens='five': .*integer"),
         ("simple1:model=simple/model9", r"unknown model or model group 'simple/model9'; did you mean 'simple/model1'"),
-        ("simple1", r"no model: add model=NAME to the entry or pass -m/--model"),
         ("simple1:model=simple/model1,max_eval_instances=0", r"max_eval_instances='0' must be a positive integer"),
         ("simple1:model=simple/model1,num_train_trials=x", r"num_train_trials='x' must be a positive integer"),
         ("simple1:model=simple/model1,data_augmentation=typoss", r"unknown data augmentation 'typoss'; did you mean"),
