@@ -24,7 +24,7 @@ from cluster._service import (
     service_for,
 )
 from cluster._sharding import Shard, ShardPlan, default_shard_size, fingerprint, plan_shards, split_by_plan
-from cluster._storage import Storage, is_transient, retry
+from cluster._storage import RetryPolicy, S3Settings, Storage, is_transient, retry
 from cluster._tasks import PLAN_FILE, SHARDS_DIR, ShardSummary, ShardTask, run_shard, shard_files
 
 __all__ = [
@@ -41,6 +41,8 @@ __all__ = [
     "PublishResult",
     "RayRunner",
     "ResumeError",
+    "RetryPolicy",
+    "S3Settings",
     "ServiceFactory",
     "Shard",
     "ShardFailedError",

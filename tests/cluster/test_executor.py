@@ -32,6 +32,7 @@ from cluster import (
     InProcessServiceFactory,
     RayRunner,
     ResumeError,
+    RetryPolicy,
     ShardedRunResult,
     Storage,
     StorageError,
@@ -213,7 +214,11 @@ def test_a_storage_error_fails_the_run_clearly_and_keeps_finished_shards(
     shards = run_dir(tmp_path, spec) / "shards"
     (shards / "00002.json").mkdir(parents=True)  # shard 00002 cannot write its summary there
     with pytest.raises(StorageError) as info:
-        runner(tmp_path, max_in_flight=1, storage=Storage(str(tmp_path), backoff=0.01)).run_one(spec)
+        runner(
+            tmp_path,
+            max_in_flight=1,
+            storage=Storage(str(tmp_path), retry_policy=RetryPolicy(initial_backoff=0.01, max_seconds=0.1)),
+        ).run_one(spec)
     message = str(info.value)
     assert message.startswith(f"storage: cannot write {shards}/00002.json: ")
     assert message.endswith(f"shards finished so far are kept in {run_dir(tmp_path, spec)}, rerun to resume")
