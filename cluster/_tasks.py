@@ -16,7 +16,6 @@ import pickle
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import ray
 from pydantic import BaseModel, ConfigDict
@@ -36,6 +35,7 @@ from bench.runner import (
     request_states_table,
     score_instances,
 )
+from cluster._counters import record_counters
 from cluster._service import ServiceFactory, service_for
 from cluster._sharding import Shard
 from cluster._storage import Storage
@@ -192,36 +192,14 @@ def _summary(
     )
 
 
-# --- counters (Prometheus, through Ray's metrics agent) -----------------------------------------------------
-
-_counters: dict[str, Any] = {}
-_counters_lock = threading.Lock()
-
-COUNTERS = {
-    "mercury_requests_done": "Requests executed by shard tasks",
-    "mercury_cache_hits": "Requests answered from the proxy's cache",
-    "mercury_request_errors": "Requests whose result is a failure (provider errors)",
-    "mercury_completion_tokens": "Completion tokens received",
-}
-
-
 def _record_counters(run_name: str, summary: ShardSummary) -> None:
-    """Add a finished shard's counts to the cluster-wide counters (a retried shard counts again)."""
-    if not ray.is_initialized():
-        return
-    from ray.util.metrics import Counter
-
-    with _counters_lock:
-        if not _counters:
-            for name, description in COUNTERS.items():
-                _counters[name] = Counter(name, description=description, tag_keys=("run",))
-    tags = {"run": run_name}
-    values = {
-        "mercury_requests_done": summary.num_requests,
-        "mercury_cache_hits": summary.num_cached,
-        "mercury_request_errors": summary.num_failed_requests,
-        "mercury_completion_tokens": summary.num_tokens,
-    }
-    for name, value in values.items():
-        if value:
-            _counters[name].inc(value, tags=tags)
+    """Add a finished shard's counts to the run's counters on the dashboard (see `cluster._counters`)."""
+    record_counters(
+        run_name,
+        {
+            "mercury_requests_done": summary.num_requests,
+            "mercury_cache_hits": summary.num_cached,
+            "mercury_request_errors": summary.num_failed_requests,
+            "mercury_completion_tokens": summary.num_tokens,
+        },
+    )

@@ -86,14 +86,20 @@ def head_prod_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def ray_head(head_prod_env: Path) -> Iterator[str]:
+def metrics_port() -> int:
+    """The head's Prometheus endpoint (Ray's metrics export port)."""
+    return _free_port()
+
+
+@pytest.fixture(scope="module")
+def ray_head(head_prod_env: Path, metrics_port: int) -> Iterator[str]:
     """The dashboard address of a fresh `ray start --head` cluster (short temp path: Ray's sockets need it)."""
     folder = tempfile.mkdtemp(prefix="mrh", dir="/tmp")
     dashboard = _free_port()
     command = [
         str(BIN / "ray"), "start", "--head", "--block", f"--temp-dir={folder}", "--num-cpus=2",
         f"--port={_free_port()}", f"--dashboard-port={dashboard}", "--dashboard-host=127.0.0.1",
-        f"--dashboard-agent-listen-port={_free_port()}", f"--metrics-export-port={_free_port()}",
+        f"--dashboard-agent-listen-port={_free_port()}", f"--metrics-export-port={metrics_port}",
         f"--ray-client-server-port={_free_port()}", f"--runtime-env-agent-port={_free_port()}",
     ]  # fmt: skip
     head = subprocess.Popen(command, env=_head_env(head_prod_env), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
@@ -149,3 +155,24 @@ def test_ray_job_submit_twice_with_an_edit_in_between(ray_head: str, head_prod_e
         assert (run_dir / "stats.json").is_file()
         assert json.loads((run_dir / "run_info.json").read_text())["num_requests"] == 5
     assert not (working_dir / "prod_env").exists()
+
+
+def test_the_runs_counters_reach_prometheus_zero_included(ray_head: str, metrics_port: int) -> None:
+    # After the jobs above: every counter of the run has a series on the metrics port, errors at 0.
+    wanted = ("ray_mercury_requests_done_total", "ray_mercury_cache_hits_total", "ray_mercury_request_errors_total",
+              "ray_mercury_completion_tokens_total")  # fmt: skip
+    found: dict[str, float] = {}
+    deadline = time.monotonic() + 120  # the metrics agent exports every few seconds
+    while time.monotonic() < deadline:
+        text = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
+        found = {}
+        for line in text.splitlines():
+            name = line.split("{", 1)[0].split(" ", 1)[0]
+            if name in wanted and 'run="simple1:model=simple_model1"' in line:
+                found[name] = found.get(name, 0.0) + float(line.rsplit(" ", 1)[1])
+        if set(found) == set(wanted):
+            break
+        time.sleep(2)
+    assert set(found) == set(wanted), f"series on the metrics port: {sorted(found)}"
+    assert found["ray_mercury_request_errors_total"] == 0
+    assert found["ray_mercury_requests_done_total"] >= 5
