@@ -10,7 +10,7 @@ from bench.metrics._code import pass_at_k
 from bench.metrics._ece import expected_calibration_error
 from bench.metrics._exact_match import exact_match, prefix_exact_match, quasi_exact_match, quasi_prefix_exact_match
 from bench.metrics._metric import METRICS, Metric, MetricContext, ToxicityService, create_metric, metric, plain
-from bench.metrics._overlap import bleu_1, bleu_4, f1_score, rouge_l
+from bench.metrics._overlap import bleu_1, bleu_4, f1_score, rouge_l, squad_f1
 from bench.metrics._perspective import PerspectiveToxicityService, build_toxicity_service
 from bench.metrics._prediction import Prediction, predict
 from bench.metrics._sandbox import SandboxLimits, SandboxResult, run_python
@@ -45,4 +45,5 @@ __all__ = [
     "quasi_prefix_exact_match",
     "rouge_l",
     "run_python",
+    "squad_f1",
 ]
