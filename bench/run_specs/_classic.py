@@ -97,7 +97,7 @@ def twitter_aae_spec(demographic: TwitterAAEDemographic = "aa") -> RunSpec:
 
 @run_spec_function("wiki")
 def wiki_spec(k: int = 5, subject: str = "P31") -> RunSpec:
-    """Fact completion with k sampled guesses (temperature 1, as HELM); accuracy@k and first-guess accuracy.
+    """Fact completion with k sampled guesses (temperature 1, as HELM); accuracy@k and best-guess accuracy.
 
     Raises:
         ValueError: for k below 1 or a subject that is not a property id.
@@ -113,8 +113,7 @@ def wiki_spec(k: int = 5, subject: str = "P31") -> RunSpec:
         num_outputs=k,
         temperature=1.0,  # distinct guesses among the k
     )
-    metric_specs = [MetricSpec(name="top_k_match", args={"names": ["exact_match", "quasi_exact_match"]})]
-    metric_specs += exact_match_metric_specs()
+    metric_specs = exact_match_metric_specs()  # with k outputs reference_match adds exact_match@k (HELM's @k)
     run_spec = _run_spec("wiki", {"subject": subject}, adapter_spec, metric_specs, ["wiki"])
     return run_spec.model_copy(update={"name": f"wiki:k={k},subject={subject}"})
 
