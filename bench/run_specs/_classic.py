@@ -144,12 +144,15 @@ def commonsense_qa_spec(
     dataset: CommonsenseDataset = "hellaswag", method: MultipleChoiceMethod = "multiple_choice_separate_original"
 ) -> RunSpec:
     """Multiple choice, each choice scored as a continuation (HELM: original for HellaSwag, calibrated for
-    OpenBookQA); exact match and calibration."""
+    OpenBookQA); exact match and calibration.
+
+    As HELM's `commonsense` run spec: joint is 5 examples under "The following are multiple choice questions
+    (with answers) about common sense.", 5 completions of at most 5 tokens; separate is "<question> <choice>"
+    zero-shot (see `multiple_choice_adapter_spec`).
+    """
     adapter_spec = multiple_choice_adapter_spec(
         method,
-        instructions="The following are multiple choice questions (with answers) about common sense."
-        if method == "multiple_choice_joint"
-        else "",
+        instructions="The following are multiple choice questions (with answers) about common sense.",
         input_prefix="Question: ",
         output_prefix="Answer: ",
     )
@@ -162,14 +165,19 @@ def commonsense_qa_spec(
 def babi_qa_spec(task: int = 1) -> RunSpec:
     """A story and a question; the answer is a word or two; exact match.
 
+    As HELM (`get_generation_adapter_spec(input_noun="Passage", output_noun="Answer")`): no instructions, 5
+    examples, at most 5 tokens, stop at a newline. Remaining difference, from the scenario: Mercury's input
+    carries its own "Passage: " and joins the story's sentences with spaces, where HELM's input is the
+    sentences one per line and the adapter adds "Passage: "; both then read "Question: <question>".
+
     Raises:
         ValueError: for a task outside 1..20.
     """
     adapter_spec = generation_adapter_spec(
-        instructions="Answer the question about the passage with a word or two.",
-        input_prefix="",
+        instructions="",
+        input_prefix="",  # the scenario's input starts with "Passage: " already
         output_prefix="Answer: ",
         max_train_instances=5,
-        max_tokens=10,
+        max_tokens=5,
     )
     return _run_spec("babi_qa", {"task": task}, adapter_spec, exact_match_metric_specs(), ["babi_qa"])
