@@ -23,6 +23,13 @@ def token_text(raw: bytes) -> str:
         return BYTES_PREFIX + "".join(f"\\x{byte:02x}" for byte in raw)
 
 
+def token_raw_bytes(text: str) -> bytes:
+    """The bytes a token text stands for: parsed from a `bytes:\\xNN...` name, else the text's UTF-8."""
+    if text.startswith(BYTES_PREFIX):
+        return bytes(int(part[:2], 16) for part in text[len(BYTES_PREFIX) :].split("\\x")[1:])
+    return text.encode("utf-8")
+
+
 def count_token_bytes(text: str) -> int:
     """Bytes a token text stands for: the `\\x` escapes of a `bytes:` token, else its UTF-8 length (HELM's rule)."""
     if text.startswith(BYTES_PREFIX):

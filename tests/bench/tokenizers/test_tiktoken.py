@@ -129,3 +129,10 @@ def test_token_text_names_bytes_like_openai() -> None:
 
     assert token_text(b"\xe2\x80") == "bytes:\\xe2\\x80"  # the literal backslashes of OpenAI's token strings
     assert (count_token_bytes("bytes:\\xe2\\x80"), count_token_bytes(" é"), count_token_bytes("")) == (2, 3, 0)
+
+
+def test_token_raw_bytes_reads_both_spellings() -> None:
+    from bench.tokenizers import token_raw_bytes, token_text
+
+    for raw in (b"\xe2\x80", b"\x99", b" caf\xc3\xa9", b""):
+        assert token_raw_bytes(token_text(raw)) == raw
