@@ -28,7 +28,7 @@ class CalibrationMetric(Metric):
         method = context.adapter_spec.method
         if method not in MULTIPLE_CHOICE_METHODS:
             return []
-        prediction = predict(request_states, method, context.tokenizer)
+        prediction = predict(request_states, method, context.tokenizer, context.adapter_spec.output_mapping_pattern)
         if prediction is None:
             return []
         confidence = prediction.probability if prediction.probability is not None else 0.0

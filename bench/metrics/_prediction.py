@@ -7,7 +7,8 @@ probability of it); this module derives it once, as HELM 0.5.16 does
 - generation: the completions sorted by their logprob, highest first (a stable sort, so ties keep their
   order), each stripped; the first is the prediction, all of them count for the `@k` figures.
 - multiple_choice_joint: the same sorted, stripped completions, each looked up as a whole in
-  `output_mapping` ("B" is choice B; " B. Paris" and "(B)" name no choice, as in HELM). The probability
+  `output_mapping` ("B" is choice B; " B. Paris" and "(B)" name no choice, as in HELM), unless the adapter
+  spec's `output_mapping_pattern` first picks the letter out of the answer (HELM's lenient option). The probability
   (`max_prob`) is exp of the best completion's logprob: the probability of the text the model generated.
 - multiple_choice_separate_original: each reference's score is the mean logprob of its tokens, the last
   n tokens of the echoed prompt where n is the number of tokens of " <reference>" (HELM prepends the space);
@@ -19,6 +20,7 @@ probability of it); this module derives it once, as HELM 0.5.16 does
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -56,11 +58,15 @@ class Prediction:
     HELM's exact_match for these methods (1 or 0 when there is no tie); None for the other methods."""
 
 
-def predict(states: Sequence[RequestState], method: str, tokenizer: Tokenizer) -> Prediction | None:
+def predict(
+    states: Sequence[RequestState], method: str, tokenizer: Tokenizer, output_mapping_pattern: str | None = None
+) -> Prediction | None:
     """The prediction of one instance's request states, or None when a request failed.
 
     Args:
         tokenizer: the model's tokenizer; the separate methods count each reference's tokens with it.
+        output_mapping_pattern: joint only, the adapter spec's pattern applied to each answer before the
+            letter lookup (HELM's `_apply_output_mapping_pattern`); None looks up the whole stripped answer.
 
     Raises:
         ValueError: for no states, language_modeling, or states that break the adapter contract.
@@ -72,7 +78,7 @@ def predict(states: Sequence[RequestState], method: str, tokenizer: Tokenizer) -
     if method == ADAPT_GENERATION:
         return _predict_generation(states[0])
     if method == ADAPT_MULTIPLE_CHOICE_JOINT:
-        return _predict_joint(states[0])
+        return _predict_joint(states[0], output_mapping_pattern)
     if method in SEPARATE_METHODS:
         return _predict_separate(states, method, tokenizer)
     raise ValueError(
@@ -94,10 +100,20 @@ def _predict_generation(state: RequestState) -> Prediction:
     return Prediction(output=texts[0], outputs=tuple(texts))
 
 
-def _predict_joint(state: RequestState) -> Prediction:
+def apply_output_mapping_pattern(pattern: str, answer: str) -> str:
+    """The part of `answer` that `pattern` picks: its group 1 if it has groups, else the match ("" if none)."""
+    match = re.search(pattern, answer)
+    if match is None:
+        return ""
+    return match.group(1) if match.groups() else match.group(0)
+
+
+def _predict_joint(state: RequestState, pattern: str | None) -> Prediction:
     if state.output_mapping is None:
         raise ValueError("multiple_choice_joint request state without output_mapping")
     texts, logprob = _sorted_texts(state)
+    if pattern is not None:
+        texts = [apply_output_mapping_pattern(pattern, text) for text in texts]
     outputs = tuple(state.output_mapping.get(text) for text in texts)
     probability = math.exp(logprob) if logprob is not None else 0.0
     return Prediction(output=outputs[0], probability=probability, outputs=outputs)

@@ -38,7 +38,8 @@ class ReferenceMatchMetric(Metric):
         """One Stat per name (and per `<name>@k`), or none for a failed request or no correct reference."""
         golds = [reference.output for reference in request_states[0].instance.all_correct_references]
         method = context.adapter_spec.method
-        prediction: Prediction | None = predict(request_states, method, context.tokenizer)
+        pattern = context.adapter_spec.output_mapping_pattern
+        prediction: Prediction | None = predict(request_states, method, context.tokenizer, pattern)
         if prediction is None or not golds:
             return []
         stats: list[Stat] = []

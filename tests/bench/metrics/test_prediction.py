@@ -5,6 +5,7 @@ re-implemented here from HELM's source."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -200,3 +201,33 @@ def test_language_modeling_and_empty_groups_have_no_prediction() -> None:
 
 def test_softmax_does_not_overflow() -> None:
     assert softmax([1000.0, 1000.0]) == [0.5, 0.5]
+
+
+def helm_apply_output_mapping_pattern(pattern: str, prediction: str) -> str:
+    """HELM 0.5.16 evaluate_reference_metrics._apply_output_mapping_pattern, from its source."""
+    match = re.search(pattern, prediction)
+    if not match:
+        return ""
+    elif match.groups():
+        return match.group(1)
+    else:
+        return match.group(0)
+
+
+@pytest.mark.parametrize("pattern", [r"\(?([A-Z])\b", r"[A-Z]", r"^([A-C])$"])
+@pytest.mark.parametrize("text", ["(B)", " B. Paris", "C", "I think A", "", "x"])
+def test_joint_output_mapping_pattern_is_helms_lenient_reading(pattern: str, text: str) -> None:
+    state = joint_state(THREE, text, {" A": 0.5})
+    prediction = predict([state], "multiple_choice_joint", WORDS, pattern)
+    assert prediction is not None
+    assert state.output_mapping is not None
+    assert prediction.output == state.output_mapping.get(helm_apply_output_mapping_pattern(pattern, text.strip()))
+
+
+def test_a_pattern_that_is_not_a_regex_is_refused_when_the_spec_is_built() -> None:
+    from pydantic import ValidationError
+
+    from bench.adaptation import AdapterSpec
+
+    with pytest.raises(ValidationError, match=r"output_mapping_pattern='\(B' must be a regular expression"):
+        AdapterSpec(method="multiple_choice_joint", output_mapping_pattern="(B")
