@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bench import ChatMessage, GeneratedOutput, Request
+from bench.tokenizers import token_raw_bytes
 from serve._provider_service import Answer
 
 
@@ -114,10 +115,11 @@ def _usage(answers: list[Answer]) -> dict[str, int]:
 
 
 def _completion_logprobs(output: GeneratedOutput) -> dict[str, Any]:
-    offsets, at = [], 0
+    # Character offsets; a `bytes:\\xNN` token (part of a character) starts where its character starts.
+    offsets, spelled = [], b""
     for token in output.tokens:
-        offsets.append(at)
-        at += len(token.text)
+        offsets.append(len(spelled.decode("utf-8", errors="ignore")))
+        spelled += token_raw_bytes(token.text)
     return {
         "tokens": [t.text for t in output.tokens],
         "token_logprobs": [t.logprob for t in output.tokens],
@@ -155,7 +157,7 @@ def _chat_logprobs(output: GeneratedOutput, top: int) -> dict[str, Any]:
             {
                 "token": t.text,
                 "logprob": t.logprob,
-                "bytes": list(t.text.encode()),
+                "bytes": list(token_raw_bytes(t.text)),
                 "top_logprobs": [
                     {"token": k, "logprob": v, "bytes": list(k.encode())} for k, v in list(t.top_logprobs.items())[:top]
                 ],

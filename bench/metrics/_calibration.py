@@ -38,12 +38,16 @@ class CalibrationMetric(Metric):
         method = context.adapter_spec.method
         if method not in MULTIPLE_CHOICE_METHODS:
             return []
-        prediction = predict(request_states, method)
+        prediction = predict(request_states, method, context.tokenizer, context.adapter_spec.output_mapping_pattern)
         if prediction is None:
             return []
         confidence = prediction.probability if prediction.probability is not None else 0.0
         golds = [reference.output for reference in request_states[0].instance.all_correct_references]
-        correct = best_over_references(exact_match, golds, prediction.output)
+        correct = (  # HELM's exact_match: for the separate methods, ties share the credit
+            prediction.tied_correct
+            if prediction.tied_correct is not None
+            else best_over_references(exact_match, golds, prediction.output)
+        )
         trial = float(request_states[0].train_trial_index)
         confidence_name, correct_name = ece_stat_names(ece_bin(confidence))
         return [

@@ -20,8 +20,13 @@ What the results mean:
   and no top_logprobs, since the model is not asked what starts a text. With max_tokens=0 this scores
   the prompt alone; such requests are batched into padded forward passes.
 - A prompt is tokenized exactly as the "huggingface/smollm2-135m" tokenizer does (special-token text is
-  ordinary text), so token counts agree. Chat messages go through the model's chat template (with the
-  assistant turn opened); an empty prompt is conditioned on the BOS token.
+  ordinary text), so token counts agree; the one exception is a prompt that starts with that tokenizer's
+  prefix_token "<|endoftext|>" (the language_modeling adapter's start of a document), read as the special
+  token (id 0), so that the document's first token is scored given it rather than given nothing.
+- Token texts are the tokens' characters, or OpenAI's `bytes:\\xNN` spelling for a token holding part of a
+  character (see bench/tokenizers/_token_bytes.py), so that byte counts are exact.
+- Chat messages go through the model's chat template (with the assistant turn opened); an empty prompt is
+  conditioned on the BOS token.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ from bench.models._client import ModelClient, client
 from bench.models._deployment import ModelDeployment
 from bench.models._smollm2 import MODEL_NAME, offline_transformers, plain_copy_dir, require_local_packages
 from bench.models._stops import cut_at_stop, first_stop_index
+from bench.tokenizers._huggingface import SMOLLM2_PREFIX_TOKEN
+from bench.tokenizers._token_bytes import byte_level_decoder, token_text
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +69,14 @@ class _Model:
     pieces: dict[int, str] = field(default_factory=dict)
 
     def piece(self, token_id: int) -> str:
-        """The text of one token (may be a partial character)."""
+        """The text of one token (`bytes:\\xNN...` when it holds part of a character)."""
         if token_id not in self.pieces:
-            self.pieces[token_id] = self.decode([token_id])
+            spelling: str = self.tokenizer.convert_ids_to_tokens(token_id)
+            if spelling in self.tokenizer.all_special_tokens:
+                self.pieces[token_id] = spelling
+            else:
+                decoder = byte_level_decoder()
+                self.pieces[token_id] = token_text(bytes(decoder[c] for c in spelling))
         return self.pieces[token_id]
 
     def decode(self, ids: list[int]) -> str:
@@ -130,8 +142,12 @@ class LocalClient(ModelClient):
     def _prompt(self, m: _Model, request: Request) -> tuple[list[int], str]:
         """Token ids and text of the prompt (chat messages rendered with the chat template)."""
         if request.messages is None:
-            ids = m.tokenizer.encode(request.prompt, add_special_tokens=False, split_special_tokens=True)
-            return list(ids), request.prompt
+            rest, start = request.prompt, []
+            if rest.startswith(SMOLLM2_PREFIX_TOKEN):
+                rest = rest[len(SMOLLM2_PREFIX_TOKEN) :]
+                start = [m.tokenizer.convert_tokens_to_ids(SMOLLM2_PREFIX_TOKEN)]
+            ids = m.tokenizer.encode(rest, add_special_tokens=False, split_special_tokens=True)
+            return start + list(ids), request.prompt
         messages = [message.model_dump() for message in request.messages]
         text: str = m.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
         return list(m.tokenizer.encode(text, add_special_tokens=False)), text

@@ -55,6 +55,8 @@ _O200K_SHA256 = "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2
 class TiktokenTokenizer(Tokenizer):
     """A `Tokenizer` over a `tiktoken.Encoding`; special-token text is encoded as ordinary text."""
 
+    prefix_token = "<|endoftext|>"  # what OpenAI's models condition a document on (HELM's prefix_token)
+
     def __init__(self, name: str, encoding: tiktoken.Encoding) -> None:
         self.name = name
         self.encoding = encoding

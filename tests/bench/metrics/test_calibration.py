@@ -6,6 +6,8 @@ sharding, are in test_helm_parity.py.
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from bench import MetricName, Stat, merge_stats
@@ -19,9 +21,10 @@ CASES = [(0.95, True), (0.85, False), (0.92, True), (0.55, True), (0.45, False)]
 
 
 def case_stats(confidence: float, correct: bool, index: int) -> list[Stat]:
-    """Stats of one joint instance: the model answers "A" with probability `confidence`."""
+    """Stats of one joint instance: the model answers "A" with probability `confidence` (HELM's max_prob)."""
     inst = instance(["yes", "no"], correct=[0 if correct else 1], id_=f"id{index}")
-    state = joint_state(inst, "A", {" A": confidence, " B": 1 - confidence})
+    # The letters' top-k probabilities play no part: max_prob is the probability of the generated text.
+    state = joint_state(inst, "A", {" A": 0.5, " B": 0.5}, logprob=math.log(confidence))
     return create_metric("calibration", {}).evaluate_instance([state], CTX)
 
 
@@ -139,17 +142,38 @@ def test_failed_request_and_other_methods_get_no_stats() -> None:
     assert create_metric("calibration", {}).evaluate_instance([generation_state(inst, "yes")], context()) == []
 
 
-def test_no_valid_choice_counts_as_wrong_with_zero_confidence() -> None:
+def test_no_valid_choice_counts_as_wrong_with_the_texts_probability() -> None:
+    # HELM: max_prob is exp(logprob) of the completion whatever it says; "maybe" names no choice, so it is wrong.
     inst = instance(["yes", "no"], correct=[0])
-    stats = create_metric("calibration", {}).evaluate_instance([joint_state(inst, "maybe", {"A": 0.9})], CTX)
-    assert {s.name.name: s.sum for s in stats} == {
-        "max_prob": 0.0,
-        "_sample:calibration:confidence": 0.0,
-        "_sample:calibration:correct": 0.0,
-        "_sample:calibration:trial": 0.0,
-        "_ece_bin0_confidence": 0.0,
-        "_ece_bin0_correct": 0.0,
-    }
+    state = joint_state(inst, "maybe", {"A": 0.9}, logprob=math.log(0.3))
+    stats = create_metric("calibration", {}).evaluate_instance([state], CTX)
+    assert {s.name.name: s.sum for s in stats} == pytest.approx(
+        {
+            "max_prob": 0.3,
+            "_sample:calibration:confidence": 0.3,
+            "_sample:calibration:correct": 0.0,
+            "_sample:calibration:trial": 0.0,
+            "_ece_bin3_confidence": 0.3,
+            "_ece_bin3_correct": 0.0,
+        }
+    )
+
+
+def test_separate_ties_count_as_partly_correct() -> None:
+    # Two references tied, one correct: HELM's exact_match (the correctness ECE uses) is 1/2.
+    inst = instance(["Rome", "Paris"], correct=[1])
+    states = [echo_state(inst, [-1.0], 0, reference_index=0), echo_state(inst, [-1.0], 0, reference_index=1)]
+    stats = create_metric("calibration", {}).evaluate_instance(states, context("multiple_choice_separate_original"))
+    assert {s.name.name: s.sum for s in stats} == pytest.approx(
+        {
+            "max_prob": 0.5,
+            "_sample:calibration:confidence": 0.5,
+            "_sample:calibration:correct": 0.5,
+            "_sample:calibration:trial": 0.0,
+            "_ece_bin5_confidence": 0.5,
+            "_ece_bin5_correct": 0.5,
+        }
+    )
 
 
 def test_ece_of_no_instances_is_absent() -> None:

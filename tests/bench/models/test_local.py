@@ -11,7 +11,7 @@ from bench import ChatMessage, GeneratedOutput, ModelUnavailableError, Request
 from bench.models import _smollm2 as smollm2
 from bench.models import get_deployment
 from bench.models._local import SCORING_TOKEN_BUDGET, LocalClient, _chunks, _Prompt, _seed
-from bench.tokenizers import get_tokenizer
+from bench.tokenizers import count_token_bytes, get_tokenizer
 
 MODEL = "local/smollm2-135m"
 PROMPT = "The capital of France is"
@@ -108,6 +108,22 @@ def test_echo_scores_every_prompt_token(local: LocalClient) -> None:
     assert all(len(t.top_logprobs) == 3 for t in tokens[1:])
     assert all(max(t.top_logprobs.values()) >= t.logprob for t in tokens[1:])  # top-1 is at least as likely
     assert output.text == prompt
+
+
+@pytest.mark.slow
+def test_a_leading_prefix_token_conditions_the_first_token(local: LocalClient) -> None:
+    # The language_modeling adapter starts a document with <|endoftext|>: read as the one special token (id 0),
+    # after which the document's first token gets a real logprob instead of the free 0.0 of a prompt's start.
+    prompt = "The cat sat on the mat. It’s 🎉"
+    (plain,) = ask(local, prompt=prompt, max_tokens=0, echo_prompt=True)
+    (prefixed,) = ask(local, prompt="<|endoftext|>" + prompt, max_tokens=0, echo_prompt=True)
+    assert len(prefixed.tokens) == len(plain.tokens) + 1
+    assert (prefixed.tokens[0].text, prefixed.tokens[0].logprob) == ("<|endoftext|>", 0.0)
+    assert prefixed.tokens[1].text == "The" and prefixed.tokens[1].logprob < 0
+    assert prefixed.text == "<|endoftext|>" + prompt
+    # "🎉" is split into byte tokens, named as OpenAI names them; their bytes add up to the text's.
+    assert any(t.text.startswith("bytes:\\x") for t in plain.tokens)
+    assert sum(count_token_bytes(t.text) for t in plain.tokens) == len(prompt.encode("utf-8"))
 
 
 @pytest.mark.slow
