@@ -88,8 +88,9 @@ class PersonNamePerturbation(Perturbation):
     categories select the names in all of them."""
 
     prob: float = 1.0
-    source_class: dict[str, str] = field(default_factory=lambda: {"race": "white_american"})
-    target_class: dict[str, str] = field(default_factory=lambda: {"race": "black_american"})
+    # hash=False: a dict cannot be hashed; equality still compares them.
+    source_class: dict[str, str] = field(default_factory=lambda: {"race": "white_american"}, hash=False)
+    target_class: dict[str, str] = field(default_factory=lambda: {"race": "black_american"}, hash=False)
     person_name_type: str = "first_name"
     preserve_gender: bool = True
     _names: _Names | None = field(default=None, init=False, repr=False, compare=False)

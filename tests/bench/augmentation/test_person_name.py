@@ -115,3 +115,9 @@ def test_an_unknown_class_names_the_known_ones(data_dir: Path) -> None:
         ValueError, match=r"argument 'target_class' must be categories of the list .*race=black_american"
     ):
         person_name(data_dir, target_class={"race": "martian"})
+
+
+def test_equal_specs_build_equal_hashable_perturbations() -> None:
+    one, two = (create_perturbation(PerturbationSpec(name="person_name")) for _ in range(2))
+    assert one == two and hash(one) == hash(two)
+    assert one.args["source_class"] == {"race": "white_american"}
