@@ -58,6 +58,19 @@ def test_data_augmentation_preset() -> None:
     assert run_spec.data_augmenter_spec.perturbation_specs
 
 
+def test_data_augmentation_presets_name_their_runs_as_helm_does() -> None:
+    # HELM's run expander names a run after the preset's run-name part; misspelling_sweep makes four runs.
+    [extra_space] = expand_run_entry("simple1:model=simple/model1,data_augmentation=extra_space")
+    assert extra_space.name == "simple1:model=simple_model1,data_augmentation=extra_space2"
+    sweep = expand_run_entry("simple1:model=simple/model1,data_augmentation=misspelling_sweep")
+    assert [r.name.rsplit("=", 1)[1] for r in sweep] == [
+        "misspelling0", "misspelling0.05", "misspelling0.2", "misspelling0.5"
+    ]  # fmt: skip
+    assert [r.data_augmenter_spec.perturbation_specs[0].args for r in sweep] == [  # type: ignore[union-attr]
+        {"prob": 0}, {"prob": 0.05}, {"prob": 0.2}, {"prob": 0.5}
+    ]  # fmt: skip
+
+
 def test_repeated_entries_give_each_model_once() -> None:
     run_specs = expand_run_entries(
         ["simple1:model=simple/model1", "simple1:model=local/smollm2-135m", "simple1:model=simple/model1"]
