@@ -14,6 +14,7 @@ from bench._instance import PerturbationDescription
 from bench._stat import MetricName, Stat
 from bench.adaptation import RequestState
 from bench.metrics import Metric, MetricContext
+from bench.runner._failures import with_failures_as_zero
 
 SliceKey = tuple[str, str | None, PerturbationDescription | None]
 Figures = tuple[int, float, float, float | None, float | None]
@@ -110,10 +111,12 @@ class StatsAccumulator:
         return self
 
     def finalize(self, metrics: Sequence[Metric], context: MetricContext) -> list[Stat]:
-        """Every slice's Stats plus the metrics' derived Stats, named with their slice."""
+        """Every slice's Stats plus the metrics' derived Stats and accuracy with failures counted as wrong
+        (`<name>_all`, see bench.runner._failures), named with their slice."""
         out: list[Stat] = []
         for (split, sub_split, perturbation), stats in sorted(self.slices.items(), key=_slice_order):
             derived = [stat for metric in metrics for stat in metric.derive(stats, context)]
+            derived += with_failures_as_zero(stats)
             for stat in [*stats.values(), *derived]:
                 name = MetricName(name=stat.name.name, split=split, sub_split=sub_split, perturbation=perturbation)
                 out.append(stat.copy_with(name))
