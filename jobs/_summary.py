@@ -43,7 +43,7 @@ def figure_line(stat: Stat, stats: Sequence[Stat]) -> str:
     line = line[:-1] + f"; {failed} failed)" if failed else line
     counted = _same_slice(stats, stat, stat.name.name + ALL_SUFFIX)
     if failed and counted is not None and counted.count:
-        line += f"\n  {counted.name.name}={counted.uncertainty_str()} (failed count as 0)"
+        line += f"\n  {counted.name.name}={counted.uncertainty_str()[:-1]}, failed as 0)"
     return line
 
 

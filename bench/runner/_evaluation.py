@@ -14,7 +14,7 @@ from bench._instance import PerturbationDescription
 from bench._stat import MetricName, Stat
 from bench.adaptation import RequestState
 from bench.metrics import Metric, MetricContext
-from bench.runner._failures import with_failures_as_zero
+from bench.runner._failures import is_accuracy_metric, with_failures_as_zero
 
 SliceKey = tuple[str, str | None, PerturbationDescription | None]
 Figures = tuple[int, float, float, float | None, float | None]
@@ -114,9 +114,10 @@ class StatsAccumulator:
         """Every slice's Stats plus the metrics' derived Stats and accuracy with failures counted as wrong
         (`<name>_all`, see bench.runner._failures), named with their slice."""
         out: list[Stat] = []
+        accuracy = {name for stats in self.slices.values() for name in stats if is_accuracy_metric(name)}
         for (split, sub_split, perturbation), stats in sorted(self.slices.items(), key=_slice_order):
             derived = [stat for metric in metrics for stat in metric.derive(stats, context)]
-            derived += with_failures_as_zero(stats)
+            derived += with_failures_as_zero(stats, accuracy)
             for stat in [*stats.values(), *derived]:
                 name = MetricName(name=stat.name.name, split=split, sub_split=sub_split, perturbation=perturbation)
                 out.append(stat.copy_with(name))

@@ -21,7 +21,7 @@ instance, a failed one counting 0, derived exactly from the merged Stats (so it 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from bench._request import RequestResult
@@ -152,8 +152,13 @@ def _ceil_fraction(fraction: float) -> str:
     return f"{thousandths / 1000:g}"
 
 
-def with_failures_as_zero(stats: Mapping[str, Stat]) -> list[Stat]:
+def with_failures_as_zero(stats: Mapping[str, Stat], names: Iterable[str] = ()) -> list[Stat]:
     """`<name>_all` for each accuracy-type Stat of one slice: failed instances added as values 0.
+
+    Args:
+        stats: the slice's merged Stats by name.
+        names: more accuracy-type names to cover (those of the run's other slices): a slice where every
+            instance failed has no `exact_match` of its own, yet its `exact_match_all` is 0 over them.
 
     Failed instances are the slice's `request_failed` sum (one per failed instance and train trial), so
     `<name>_all` has count = answered + failed, the same sum and sum of squares, and min lowered to 0 when
@@ -164,12 +169,18 @@ def with_failures_as_zero(stats: Mapping[str, Stat]) -> list[Stat]:
         return []
     failed = round(failed_stat.sum)
     out = []
-    for name, stat in stats.items():
-        if not is_accuracy_metric(name) or not stat.count:
-            continue
+    for name in sorted({*(n for n in stats if is_accuracy_metric(n)), *names}, key=_first_seen(stats)):
         derived = Stat(name=MetricName(name=name + ALL_SUFFIX))
-        derived.merge(stat)
+        if name in stats:
+            derived.merge(stats[name])
         if failed:
             derived.merge_figures(failed, 0.0, 0.0, 0.0, 0.0)
-        out.append(derived)
+        if derived.count:
+            out.append(derived)
     return out
+
+
+def _first_seen(stats: Mapping[str, Stat]) -> Callable[[str], tuple[int, str]]:
+    """Sort key: the slice's own names in their order, then the others by name."""
+    order = {name: index for index, name in enumerate(stats)}
+    return lambda name: (order.get(name, len(order)), name)

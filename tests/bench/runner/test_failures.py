@@ -170,3 +170,10 @@ def test_fatal_failures_are_not_resent_and_an_allowed_fraction_completes(spec: R
     assert service.sent == []  # nothing to retry: the fatal failures are kept as they are
     assert again.incomplete is None and again.num_failed_requests == first.num_failed_requests
     assert again.output_dir is not None and (again.output_dir / STATS_FILE).exists()
+
+
+def test_a_slice_where_every_instance_failed_scores_0_over_them() -> None:
+    # the run's other slices have exact_match; this one has only failures, so no exact_match of its own
+    stats = {"request_failed": Stat.of("request_failed", 1, 1)}
+    [derived] = with_failures_as_zero(stats, ["exact_match"])
+    assert (derived.name.name, derived.count, derived.sum, derived.min, derived.max) == ("exact_match_all", 2, 0, 0, 0)
