@@ -15,6 +15,7 @@ from bench._instance import PerturbationDescription
 from bench._stat import MetricName, Stat
 from bench.adaptation import RequestState
 from bench.metrics import SAMPLE_PREFIX, Metric, MetricContext, parse_sample_name, sorted_samples
+from bench.runner._failures import is_accuracy_metric, with_failures_as_zero
 
 SliceKey = tuple[str, str | None, PerturbationDescription | None]
 Figures = tuple[int, float, float, float | None, float | None]
@@ -127,17 +128,20 @@ class StatsAccumulator:
         return self
 
     def finalize(self, metrics: Sequence[Metric], context: MetricContext) -> list[Stat]:
-        """Every slice's Stats plus the metrics' derived Stats, named with their slice.
+        """Every slice's Stats plus the metrics' derived Stats and accuracy with failures counted as wrong
+        (`<name>_all`, see bench.runner._failures), named with their slice.
 
         Samples reach `derive_samples` sorted (`sorted_samples`): the same figures whatever the order of adds
         and merges.
         """
         out: list[Stat] = []
+        accuracy = {name for stats in self.slices.values() for name in stats if is_accuracy_metric(name)}
         for (split, sub_split, perturbation), stats in sorted(self.slices.items(), key=_slice_order):
             key = (split, sub_split, perturbation)
             samples = {kind: sorted_samples(values) for kind, values in self.samples.get(key, {}).items()}
             derived = [stat for metric in metrics for stat in metric.derive(stats, context)]
             derived += [stat for metric in metrics for stat in metric.derive_samples(samples, context)]
+            derived += with_failures_as_zero(stats, accuracy)
             for stat in [*stats.values(), *derived]:
                 name = MetricName(name=stat.name.name, split=split, sub_split=sub_split, perturbation=perturbation)
                 out.append(stat.copy_with(name))
