@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from bench import Request, RequestResult
 from bench.models import CLIENTS, ModelClient, ModelDeployment
-from bench.tokenizers import get_tokenizer
+from serve._budget import max_cost, prompt_tokens
 from serve._cache import cache_key
 from serve._config import ServingConfig
 from serve._errors import ProviderError, RateLimitedError
@@ -97,8 +97,13 @@ class ProviderService:
             self._clients[model] = factory(deployment)
         return self._clients[model]
 
-    async def make_requests(self, requests: Sequence[Request]) -> list[Answer]:
+    async def make_requests(self, requests: Sequence[Request], *, cached_only: bool = False) -> list[Answer]:
         """One answer per request, in order; provider failures are unsuccessful results.
+
+        Args:
+            cached_only: answer from the cache only, never calling the provider (for an account whose quota
+                cannot pay for a call: cached answers are free); a request not in the cache gets an
+                unsuccessful, uncached result.
 
         Raises:
             CredentialMissingError, ConfigError: when a model's client cannot be built.
@@ -113,6 +118,11 @@ class ProviderService:
                 results[index] = self.client_for(request.model).make_request(request)
             else:
                 keys[index] = key
+        if cached_only:
+            stored = await self.cache.call("lookup_many", list(keys.values())) if keys else []
+            for index, result in zip(keys, stored):
+                results[index] = result or RequestResult.failure("not in the cache", retriable=False)
+            return [self._answer(requests[i], results[i], None) for i in range(len(requests))]
         claims = await self.cache.call("claim_many", list(keys.values())) if keys else []
         leads: list[int] = []
         follows: list[int] = []
@@ -196,17 +206,11 @@ class ProviderService:
 
     def _budget(self, request: Request) -> int:
         """Tokens a request may use at most (prompt plus every completion), for the tokens-per-minute limit."""
-        return self._prompt_tokens(request) + request.max_tokens * request.num_completions
-
-    def _prompt_tokens(self, request: Request) -> int:
-        tokenizer = get_tokenizer(self.deployments[request.model].tokenizer)
-        if request.messages is not None:
-            return sum(tokenizer.count_tokens(m.content) for m in request.messages)
-        return tokenizer.count_tokens(request.prompt)
+        return max_cost(request, self.deployments[request.model])
 
     def _answer(self, request: Request, result: RequestResult, retry_after: float | None) -> Answer:
         if not result.success:
             return Answer(result=result, retry_after=retry_after)
         completion = sum(len(c.tokens) for c in result.completions)
-        prompt = 0 if request.echo_prompt else self._prompt_tokens(request)
+        prompt = 0 if request.echo_prompt else prompt_tokens(request, self.deployments[request.model])
         return Answer(result=result, prompt_tokens=prompt, completion_tokens=completion)
