@@ -61,3 +61,35 @@ def test_the_upstream_never_sees_more_than_the_limit_in_any_window_retries_inclu
     # the burst is 30% of the limit, not a window's worth: in 0.2 s at most 3, plus what a 0.5 s late arrival
     # can add at 3 per second (a bucket that started full would have let all 10 go at once)
     assert most_in_any_window(arrivals, WINDOW / 10) <= 5
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_an_upstream_429_with_retry_after_pauses_every_replica(
+    proxy_config: ProxyAppConfig, fake_openai: FakeOpenAI
+) -> None:
+    deployments = {"openai/fake": proxy_config.served()["openai"]["openai/fake"]}
+    servings = {"openai/fake": ServingConfig(requests_per_minute=600, max_queue_wait_seconds=0)}
+    clock = Clock()  # the limiter's time stands still unless the test moves it
+    cache = LocalRemote(SharedCache(proxy_config.cache_folder(), "openai"))
+    limits = LocalRemote(RateLimiters("openai", servings, clock=clock))
+    first, second = (ProviderService(deployments, servings, cache, limits) for _ in range(2))
+    first.client_for("openai/fake").retrier.sleep = lambda seconds: None  # type: ignore[attr-defined]
+    fake_openai.fail_next(Fault(status=429, retry_after="30"))
+
+    (refused,) = asyncio.run(first.make_requests([Request(model="openai/fake", prompt="one", max_tokens=1)]))
+    # the limiter was paused for 30 s, longer than the queue wait: the retry was not sent
+    assert not refused.result.success and len(fake_openai.requests) == 1
+    (held,) = asyncio.run(second.make_requests([Request(model="openai/fake", prompt="two", max_tokens=1)]))
+    assert not held.result.success and "requests per minute" in (held.result.error or "")
+    assert held.retry_after is not None and held.retry_after >= 30  # the other replica waits too
+    assert len(fake_openai.requests) == 1
+    clock.now += 31
+    (sent,) = asyncio.run(second.make_requests([Request(model="openai/fake", prompt="two", max_tokens=1)]))
+    assert sent.result.success and len(fake_openai.requests) == 2
