@@ -14,12 +14,15 @@ SIMPLE = {"model": "simple/model1", "prompt": "the cat sat", "max_tokens": 2, "t
 
 def test_a_negative_quota_is_a_400_naming_the_field_and_the_proxy_restarts(live_proxy: LiveProxy) -> None:
     admin = {"Authorization": f"Bearer {live_proxy.admin_key}"}
-    user = httpx.post(live_proxy.url + "/api/account", json={"account": {"description": "u"}}, headers=admin)
+    user = httpx.post(
+        live_proxy.url + "/api/account", json={"account": {"description": "u"}}, headers=admin, timeout=60
+    )
     user_key = user.json()["api_key"]
     refused = httpx.put(
         live_proxy.url + "/api/account",
         json={"account": {"api_key": user_key, "quotas": {"simple": {"daily": -5}}}},
         headers=admin,
+        timeout=60,
     )
     assert refused.status_code == 400
     error = refused.json()["error"]
@@ -33,5 +36,6 @@ def test_a_negative_quota_is_a_400_naming_the_field_and_the_proxy_restarts(live_
             f"http://127.0.0.1:{restarted.port}/api/request",
             json={"request": SIMPLE},
             headers={"Authorization": f"Bearer {user_key}"},
+            timeout=120,
         )
     assert answer.status_code == 200 and answer.json()["success"]

@@ -30,6 +30,7 @@ def user_with_quota(proxy: LiveProxy, tokens: int) -> str:
         proxy.url + "/api/account",
         json={"account": {"description": "limited", "quotas": {"openai": {"daily": tokens}}}},
         headers={"Authorization": f"Bearer {proxy.admin_key}"},
+        timeout=60,
     )
     key: str = created.json()["api_key"]
     return key
@@ -37,7 +38,7 @@ def user_with_quota(proxy: LiveProxy, tokens: int) -> str:
 
 def send_all(proxy: LiveProxy, key: str, bodies: list[dict[str, Any]]) -> list[httpx.Response]:
     """Every request at once, one thread each (the HTTP server sees them concurrently)."""
-    with httpx.Client(timeout=60) as client, ThreadPoolExecutor(len(bodies)) as pool:
+    with httpx.Client(timeout=120) as client, ThreadPoolExecutor(len(bodies)) as pool:
         return list(
             pool.map(
                 lambda body: client.post(
