@@ -175,7 +175,7 @@ class ProxyService:
     ) -> QuotaExceededError | None:
         """Reserve each group's cost (filling `reservations`); the refusal of the first group that cannot pay.
 
-        A key remembered as unlimited on a group (see `_check_quota`) reserves nothing there; the first
+        A key remembered as unlimited on a group (see `_remember_unlimited`) reserves nothing there; the first
         accounts call authenticates the key.
         """
         for group, cost in sorted(costs.items()):

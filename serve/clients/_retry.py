@@ -75,7 +75,7 @@ class Retrier:
                 return attempt_once()
             except ProviderError as error:
                 if pacer is not None and error.provider_status == 429 and error.retry_after:
-                    pacer.pause(error.retry_after)
+                    _pause(pacer, error)
                 if not error.retriable or attempt >= self.config.max_attempts:
                     raise
                 wait = max(self.backoff(attempt), error.retry_after or 0.0)
@@ -96,7 +96,19 @@ class Retrier:
             turn = pacer.turn()
         except RateLimitedError:
             raise error from None
+        except Exception as failure:  # the limiter could not be asked (its actor died): no turn, no retry
+            logger.warning("%s: no turn of the rate limit for a retry (%s)", error.model, type(failure).__name__)
+            raise error from None
         if self.clock() + turn >= deadline:
             raise error
         if turn > 0:
             self.sleep(turn)
+
+
+def _pause(pacer: Pacer, error: ProviderError) -> None:
+    """Pause the limiter for the provider's Retry-After; a limiter that cannot be asked is logged, not fatal
+    (the retry that follows asks it for a turn, and is not made without one)."""
+    try:
+        pacer.pause(error.retry_after or 0.0)
+    except Exception as failure:
+        logger.warning("%s: the rate limiter could not be paused (%s)", error.model, type(failure).__name__)
