@@ -7,7 +7,7 @@ The Ray Serve app itself is `serve._app.build_app(ProxyAppConfig(...))` (importe
 `bench.models.InProcessService` can call hosted models directly; importing `serve` alone changes nothing.
 """
 
-from serve._accounts import ACCOUNTS_FILE, Account, Accounts, Usage, current_periods, new_api_key
+from serve._accounts import ACCOUNTS_FILE, Account, Accounts, Usage, current_periods, hash_key, new_api_key
 from serve._cache import CacheStats, ResultCache, cache_key
 from serve._caching_client import CachingClient
 from serve._config import (
@@ -24,6 +24,7 @@ from serve._errors import (
     AccountNotFoundError,
     AuthenticationError,
     CredentialMissingError,
+    InvalidAccountError,
     PermissionDeniedError,
     ProviderError,
     ProxyError,
@@ -38,6 +39,7 @@ from serve._proxy_service import ProxyService
 from serve._rate_limit import ProviderRateLimiter, TokenBucket
 from serve._remote import ActorRemote, LocalRemote, Remote
 from serve._shared_cache import SharedCache, SharedCacheStats
+from serve._state_files import private_file, private_folder
 from serve._wiring import APP_NAME, ProxyAppConfig, local_service
 from serve.clients import register_clients
 
@@ -55,6 +57,7 @@ __all__ = [
     "CacheStats",
     "CachingClient",
     "CredentialMissingError",
+    "InvalidAccountError",
     "LocalRemote",
     "PermissionDeniedError",
     "ProviderError",
@@ -77,9 +80,12 @@ __all__ = [
     "Usage",
     "cache_key",
     "current_periods",
+    "hash_key",
     "load_serving_configs",
     "local_service",
     "new_api_key",
+    "private_file",
+    "private_folder",
     "proxy_env_path",
     "quota_group",
     "redact",

@@ -65,10 +65,10 @@ class ProviderDeployment:
         runner = self._run_batched if batching is not None else run_in_thread
         self.service = ProviderService(deployments, servings, cache, limits, runner)
 
-    async def make_requests(self, requests: list[Request]) -> tuple[bool, Any]:
+    async def make_requests(self, requests: list[Request], cached_only: bool = False) -> tuple[bool, Any]:
         """(True, answers) or (False, the error): errors travel as values."""
         try:
-            return True, await self.service.make_requests(requests)
+            return True, await self.service.make_requests(requests, cached_only=cached_only)
         except Exception as error:
             return False, error
 
@@ -93,8 +93,8 @@ def _provider_call(handle: DeploymentHandle) -> ProviderCall:
     # Serve's gRPC data plane, as for benchmark-run's tasks; the method's handle made once, not per call
     make_requests = handle.options(method_name="make_requests", _by_reference=False)
 
-    async def call(requests: Sequence[Request]) -> list[Answer]:
-        ok, value = await make_requests.remote(list(requests))
+    async def call(requests: Sequence[Request], *, cached_only: bool = False) -> list[Answer]:
+        ok, value = await make_requests.remote(list(requests), cached_only)
         if not ok:
             raise value
         answers: list[Answer] = value
@@ -112,7 +112,7 @@ class Ingress:
         _load_plugins()
         app = ProxyAppConfig.model_validate(config)
         accounts = named_actor(actor_name("accounts", "all", app.base_path), Accounts, app.base_path)
-        calls = {provider: _provider_call(handle) for provider, handle in providers.items()}
+        calls: dict[str, ProviderCall] = {provider: _provider_call(handle) for provider, handle in providers.items()}
         self.service = ProxyService(app.all_deployments(), app.servings(), accounts, calls, _toxicity(app.base_path))
         self.benchmarks = app.benchmarks_folder()
 

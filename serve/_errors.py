@@ -5,6 +5,7 @@
           |-- AuthenticationError    401: the API key is missing or matches no account (the key is never shown)
           |-- PermissionDeniedError  403: a non-admin asked for an admin action or another account
           |-- AccountNotFoundError   404: an admin named an account that does not exist
+          |-- InvalidAccountError    400: a change would make an account invalid (field, value and rule)
           |-- QuotaExceededError     429: the account's quota for a model group would be overspent
           |-- RateLimitedError       429: the provider's rate limit queue is full (carries retry_after)
           |-- CredentialMissingError 503: the provider's credential is not configured (names the key;
@@ -93,6 +94,16 @@ class AccountNotFoundError(ProxyError):
 
     def __init__(self) -> None:
         super().__init__("no account has that API key")
+
+
+class InvalidAccountError(ProxyError):
+    """A change to an account breaks a rule of the accounts file (a negative quota, an unknown granularity)."""
+
+    http_status = 400
+    error_type = "invalid_request_error"
+
+    def __init__(self, problems: str) -> None:
+        super().__init__(f"invalid account change, nothing was changed: {problems}")
 
 
 class QuotaExceededError(ProxyError):

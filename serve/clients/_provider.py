@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from abc import abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,7 +20,7 @@ from bench import ConfigError, Credentials, Request, RequestResult, load_credent
 from bench.models import ModelClient, ModelDeployment
 from serve._config import ServingConfig, proxy_env_path, serving_config
 from serve._errors import CredentialMissingError, ProviderError, redact
-from serve.clients._retry import Retrier
+from serve.clients._retry import Pacer, Retrier
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
 
@@ -74,6 +75,7 @@ class ProviderClient(ModelClient):
         self.serving = serving if serving is not None else serving_config(deployment)
         self.retrier = retrier if retrier is not None else Retrier(self.serving.retry)
         self.timeout = self.retrier.config.request_timeout_seconds  # of one attempt
+        self.pacing: Callable[[Request], Pacer] | None = None  # the rate limiter retries ask (set by the proxy)
         self._secrets: list[str] = []
 
     @abstractmethod
@@ -97,7 +99,8 @@ class ProviderClient(ModelClient):
         started = time.perf_counter()
         try:
             body = self.provider_request(request)
-            result = self.retrier.call(lambda: self.send(request, body))
+            pacer = self.pacing(request) if self.pacing is not None else None
+            result = self.retrier.call(lambda: self.send(request, body), pacer)
         except ProviderError as error:
             return RequestResult.failure(redact(str(error), self._secrets), retriable=error.retriable)
         return result.model_copy(

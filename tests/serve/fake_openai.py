@@ -10,7 +10,7 @@ The model is deterministic, so tests can check every value by hand:
 `latency` (seconds) delays every answer, as a hosted model's would be (the benchmarks use 0.1 s).
 Faults are queued with `fail_next(...)`: a status (429 with Retry-After, 500, 400 with a message), a
 delay, or a dropped connection; each request takes the next queued fault, then the server answers normally.
-Every request is recorded (path, JSON body, Authorization header) in `requests`.
+Every request is recorded (path, JSON body, Authorization header, arrival time) in `requests`.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ class Recorded:
     path: str
     body: dict[str, Any]
     authorization: str | None
+    at: float = 0.0  # time.monotonic() when the request arrived (rate limits are checked on these)
 
 
 Route = Callable[[dict[str, Any]], dict[str, Any]]
@@ -120,7 +121,8 @@ class FakeServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with server._lock:
-                    server.requests.append(Recorded(self.path, body, self.headers.get("Authorization")))
+                    arrived = Recorded(self.path, body, self.headers.get("Authorization"), time.monotonic())
+                    server.requests.append(arrived)
                 if server.latency:
                     time.sleep(server.latency)
                 fault = server._next_fault()
