@@ -4,26 +4,33 @@ A request is authenticated (401 before anything else), its model looked up (unkn
 this proxy: 503), the account's quotas of the model's group checked, the request sent to its provider's
 service, and the tokens of uncached successes charged. A charge that would overspend a quota refuses the answer
 (429); the result stays cached, and since cached answers are free, asking again returns it.
+
+`stream_request` does the same for one request answered as a stream (deltas, then the `Answer`): checked
+before the provider is asked, charged by the answer's real usage once it is complete (before its last
+chunks go out, so an overspent quota still refuses it), and the provider's stream closed when the caller
+stops reading.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import Any
 
 from bench import ModelUnavailableError, Request, RequestResult, UnknownModelError
-from bench.models import ModelDeployment
+from bench.models import ModelDeployment, completion_deltas
 from bench.tokenizers import get_tokenizer
 from serve._accounts import Account, Granularity
 from serve._config import ServingConfig, quota_group
 from serve._errors import RateLimitedError
-from serve._provider_service import Answer
+from serve._provider_service import Answer, StreamItem
 from serve._remote import Remote
 
 ProviderCall = Callable[[list[Request]], Awaitable[list[Answer]]]
+ProviderStream = Callable[[Request], AsyncGenerator[StreamItem, None]]
 
 VERSION = "1"
 MAX_REMEMBERED = 10_000  # (key, group) pairs remembered as unlimited; forgotten all at once beyond that
@@ -40,12 +47,15 @@ class ProxyService:
         providers: dict[str, ProviderCall],
         toxicity: Any = None,
         unlimited_ttl: float = 5.0,
+        streams: dict[str, ProviderStream] | None = None,
     ) -> None:
         """Args:
         deployments: every model the proxy knows; servings: their serving settings.
         accounts: the shared `Accounts`. providers: provider name -> its service's `make_requests`.
         toxicity: a `ToxicityService` for /api/toxicity, or None (answers 503).
         unlimited_ttl: seconds a key with no quota on a model group skips the check before a request.
+        streams: provider name -> its service's `stream_request` (a provider without one answers whole,
+            then its answer is streamed).
         """
         self.deployments = deployments
         self.servings = servings
@@ -53,6 +63,7 @@ class ProxyService:
         self.providers = providers
         self.toxicity = toxicity
         self.unlimited_ttl = unlimited_ttl
+        self.streams = streams or {}
         self._unlimited: dict[tuple[str, str], float] = {}  # (key, group) -> until when no check is needed
 
     # --- information and accounts ----------------------------------------------------------------------------
@@ -156,6 +167,48 @@ class ProxyService:
         charges: dict[str, int] = defaultdict(int)
         for index, answer in answers.items():
             charges[groups[requests[index].model]] += answer.charged_tokens
+        await self._charge(api_key, charges)
+        return [answers[i] for i in range(len(requests))]
+
+    async def stream_request(self, api_key: str, request: Request) -> AsyncGenerator[StreamItem, None]:
+        """One request's text as its provider produces it (`TextDelta`s), then its `Answer`; quota checked
+        before, the answer's real usage charged after it is complete.
+
+        Raises:
+            AuthenticationError, UnknownModelError, ModelUnavailableError, QuotaExceededError (before any
+            item); RateLimitedError (instead of the answer).
+        """
+        try:
+            group = self._group(request.model)
+        except (UnknownModelError, ModelUnavailableError):
+            await self.authenticate(api_key)  # as in make_answers: a wrong key hears 401 first
+            raise
+        await self._check_quota(api_key, group)
+        provider = self.deployments[request.model].provider
+        stream = self.streams.get(provider, self._answered_whole(provider))
+        async with contextlib.aclosing(stream(request)) as items:
+            async for item in items:
+                if isinstance(item, Answer):
+                    if item.retry_after is not None:
+                        raise RateLimitedError(
+                            provider=provider, retry_after=item.retry_after, limit=_limit_of(item.result)
+                        )
+                    await self._charge(api_key, {group: item.charged_tokens})
+                yield item
+
+    def _answered_whole(self, provider: str) -> ProviderStream:
+        """A stream of the provider's whole answer, for a provider that cannot stream."""
+
+        async def stream(request: Request) -> AsyncGenerator[StreamItem, None]:
+            (answer,) = await self.providers[provider]([request])
+            for delta in completion_deltas(answer.result):
+                yield delta
+            yield answer
+
+        return stream
+
+    async def _charge(self, api_key: str, charges: dict[str, int]) -> None:
+        """Charge each quota group its tokens (refused, with QuotaExceededError, past a quota)."""
         for group, tokens in sorted(charges.items()):
             if not tokens:
                 continue
@@ -164,7 +217,6 @@ class ProxyService:
                 await self.accounts.send("record_usage", api_key, group, tokens)
             else:
                 await self.accounts.call("charge", api_key, group, tokens)
-        return [answers[i] for i in range(len(requests))]
 
     async def make_request(self, api_key: str, request: Request) -> Answer:
         """One request's answer.
