@@ -20,7 +20,7 @@ import uuid
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bench import ChatMessage, GeneratedOutput, Request
 from bench.models import TextDelta
@@ -94,13 +94,39 @@ class CompletionBody(_Body):
         ]
 
 
+class TextPart(BaseModel):
+    """One part of a message's content given as a list (`[{"type": "text", "text": ...}]`): text only, since
+    no model here reads images, audio or files."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["text"]
+    text: str
+
+
 class ChatMessageBody(BaseModel):
-    """One chat message (text content only)."""
+    """One chat message: its content as a string or as a list of text parts (joined by newlines, as
+    OpenAI-compatible servers such as vLLM join them)."""
 
     model_config = ConfigDict(extra="ignore")
 
     role: Literal["system", "user", "assistant", "developer"]
-    content: str
+    content: str | list[TextPart]
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _text_parts_only(cls, value: Any) -> Any:
+        """One clear error for a part that is not text (instead of one per branch of the union)."""
+        if isinstance(value, list):
+            for number, part in enumerate(value):
+                kind = part.get("type") if isinstance(part, dict) else type(part).__name__
+                if kind != "text":
+                    raise ValueError(f"part {number} has type {kind!r}: only text parts are supported")
+        return value
+
+    def text(self) -> str:
+        """The content as one string."""
+        return self.content if isinstance(self.content, str) else "\n".join(p.text for p in self.content)
 
 
 class ChatBody(_Body):
@@ -115,7 +141,7 @@ class ChatBody(_Body):
     def request(self) -> Request:
         """The `Request` (developer messages count as system messages)."""
         messages = tuple(
-            ChatMessage(role="system" if m.role == "developer" else m.role, content=m.content) for m in self.messages
+            ChatMessage(role="system" if m.role == "developer" else m.role, content=m.text()) for m in self.messages
         )
         limit = self.max_completion_tokens if self.max_completion_tokens is not None else self.max_tokens
         return Request(

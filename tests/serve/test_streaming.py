@@ -112,3 +112,18 @@ def test_quotas_apply_to_streams(live_proxy: LiveProxy) -> None:
         else:  # 1 token left, 6 used: the charge at the end refuses the answer after its text: an error event
             with pytest.raises(openai.APIError, match="total quota of model group 'simple' exceeded"):
                 list(sdk.completions.create(prompt="a b c d", **fields))
+
+
+def test_chat_content_as_a_list_of_text_parts(live_proxy: LiveProxy) -> None:
+    parts = [{"type": "text", "text": "Capital of"}, {"type": "text", "text": "France?"}]
+    answer = client(live_proxy).chat.completions.create(
+        model="simple/model1", messages=[{"role": "user", "content": parts}], max_tokens=2, temperature=0
+    )
+    assert answer.choices[0].message.content == " France?"  # the simple model repeats the last word
+    image = [{"type": "image_url", "image_url": {"url": "http://example.invalid/cat.png"}}]
+    with pytest.raises(openai.APIStatusError, match=r"'messages\.0\.content'.*part 0 has type 'image_url'") as refused:
+        client(live_proxy).chat.completions.create(
+            model="simple/model1",
+            messages=[{"role": "user", "content": image}],  # type: ignore[list-item]
+        )
+    assert refused.value.status_code in (400, 422)  # 422 today; OpenAI's 400 once /v1's statuses are aligned

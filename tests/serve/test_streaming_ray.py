@@ -14,8 +14,7 @@ import openai
 import pytest
 import yaml
 
-from serve import Accounts, ProxyAppConfig
-from serve._provider_service import StreamStats
+from serve import Accounts, ProxyAppConfig, StreamStats
 from tests.serve.conftest import write_deployments
 from tests.serve.fake_openai import FakeOpenAI
 
