@@ -127,3 +127,13 @@ def test_chat_content_as_a_list_of_text_parts(live_proxy: LiveProxy) -> None:
             messages=[{"role": "user", "content": image}],  # type: ignore[list-item]
         )
     assert refused.value.status_code in (400, 422)  # 422 today; OpenAI's 400 once /v1's statuses are aligned
+
+
+def test_the_rate_limit_applies_to_streams(live_proxy: LiveProxy) -> None:
+    sdk = client(live_proxy)
+    for i in range(2):  # openai/limited allows 2 requests a minute and no waiting
+        assert list(sdk.completions.create(model="openai/limited", prompt=f"p{i}", max_tokens=1, stream=True))
+    with pytest.raises(openai.RateLimitError) as refused:
+        sdk.completions.create(model="openai/limited", prompt="p2", max_tokens=1, stream=True)
+    assert int(refused.value.response.headers["retry-after"]) > 0
+    assert len(live_proxy.fake.requests) == 2
