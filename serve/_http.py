@@ -8,6 +8,8 @@ Every error is JSON in OpenAI's shape `{"error": {"message", "type", "param", "c
 key, 403 not allowed, 404 unknown model, 422 invalid request (which field, why), 429 quota or rate
 limit (with Retry-After), 502/504 provider trouble, 503 model unavailable here. The key is checked first:
 a caller with a wrong key hears 401 whatever else is wrong, and learns nothing about models or fields.
+With `stream: true`, /v1 answers server-sent events as the provider produces the text (`_event_stream`):
+the response starts with the first chunk, so every error up to then is still an ordinary error answer.
 
 The pages are public, as the original proxy's static pages were: the web UI asks for a key itself,
 /benchmarks/ serves the static sites `benchmark-present` writes, and /docs lists the routes from the
