@@ -4,14 +4,17 @@ The same over Ray Serve, with the local model, is in test_streaming_ray.py."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
 import openai
 import pytest
 
-from tests.serve.conftest import LiveProxy
-from tests.serve.fake_openai import Fault
+from serve import Accounts, ProviderService, ProxyAppConfig, local_service
+from serve._http import build_http_app
+from tests.serve.conftest import LiveProxy, _Uvicorn
+from tests.serve.fake_openai import FakeOpenAI, Fault
 
 
 def client(proxy: LiveProxy, key: str | None = None) -> openai.OpenAI:
@@ -137,3 +140,24 @@ def test_the_rate_limit_applies_to_streams(live_proxy: LiveProxy) -> None:
         sdk.completions.create(model="openai/limited", prompt="p2", max_tokens=1, stream=True)
     assert int(refused.value.response.headers["retry-after"]) > 0
     assert len(live_proxy.fake.requests) == 2
+
+
+def test_a_client_that_disconnects_cancels_the_upstream_stream(
+    proxy_config: ProxyAppConfig, fake_openai: FakeOpenAI
+) -> None:
+    key = Accounts(proxy_config.base_path).ensure_admin()
+    service = local_service(proxy_config)
+    provider: ProviderService = service.streams["openai"].__self__  # type: ignore[attr-defined]
+    gate = fake_openai.hold_streams(chunk_delay=0.01)
+    with _Uvicorn(build_http_app(service)) as server:
+        sdk = openai.OpenAI(base_url=f"http://127.0.0.1:{server.port}/v1", api_key=str(key), max_retries=0)
+        stream = sdk.completions.create(model="openai/fake", prompt="Q", max_tokens=500, stream=True)
+        assert next(iter(stream)).choices[0].text == " Paris"
+        stream.close()
+        deadline = time.monotonic() + 60  # a liveness bound, not a measurement
+        while provider.stream_stats.cancelled == 0:
+            assert time.monotonic() < deadline, "the disconnect never reached the provider's stream"
+            time.sleep(0.05)
+        gate.set()  # the fake writes on into a connection the provider has closed
+        assert fake_openai.stream_ended.wait(60)
+    assert fake_openai.stream_outcomes == ["aborted"] and provider.stream_stats.completed == 0
