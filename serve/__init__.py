@@ -33,7 +33,7 @@ from serve._errors import (
     redact,
 )
 from serve._limiters import RateLimiters
-from serve._provider_service import Answer, ProviderService
+from serve._provider_service import Answer, ProviderService, StreamItem, StreamStats
 from serve._proxy_client import ProxyClient
 from serve._proxy_service import ProxyService
 from serve._rate_limit import ProviderRateLimiter, TokenBucket
@@ -76,6 +76,8 @@ __all__ = [
     "ServingConfig",
     "SharedCache",
     "SharedCacheStats",
+    "StreamItem",
+    "StreamStats",
     "TokenBucket",
     "Usage",
     "cache_key",

@@ -12,8 +12,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from ray import serve
@@ -25,8 +26,8 @@ from serve._accounts import Accounts
 from serve._config import quota_group
 from serve._errors import ProxyError
 from serve._limiters import RateLimiters
-from serve._provider_service import Answer, ProviderService, run_in_thread
-from serve._proxy_service import ProviderCall, ProxyService
+from serve._provider_service import Answer, ProviderService, StreamItem, StreamStats, run_in_thread
+from serve._proxy_service import ProviderCall, ProviderStream, ProxyService
 from serve._remote import actor_name, named_actor
 from serve._shared_cache import SharedCache
 from serve._wiring import ProxyAppConfig, provider_settings
@@ -72,6 +73,21 @@ class ProviderDeployment:
         except Exception as error:
             return False, error
 
+    async def stream_request(self, request: Request) -> AsyncGenerator[StreamItem | Exception, None]:
+        """For the ingress's streaming handle: deltas, then the answer; an error travels as the last item.
+        Serve cancels this generator when the ingress cancels its call (its client went away), which
+        stops the generation (see `ProviderService.stream_request`)."""
+        try:
+            async with contextlib.aclosing(self.service.stream_request(request)) as items:
+                async for item in items:
+                    yield item
+        except Exception as error:
+            yield error
+
+    def stream_stats(self) -> StreamStats:
+        """How this replica's streams ended so far (for operators and tests)."""
+        return self.service.stream_stats
+
     async def _run_batched(self, client: ModelClient, requests: list[Request]) -> list[RequestResult]:
         return list(await asyncio.gather(*(self._batch((client, r)) for r in requests)))
 
@@ -103,6 +119,27 @@ def _provider_call(handle: DeploymentHandle) -> ProviderCall:
     return call
 
 
+def _provider_stream(handle: DeploymentHandle) -> ProviderStream:
+    """A provider deployment's `stream_request` through a streaming handle; closing the returned stream before
+    its end cancels the call, and with it the replica's generation."""
+    stream_request = handle.options(method_name="stream_request", stream=True, _by_reference=False)
+
+    async def call(request: Request) -> AsyncGenerator[StreamItem, None]:
+        generator: Any = stream_request.remote(request)
+        finished = False
+        try:
+            async for item in generator:
+                if isinstance(item, Exception):
+                    raise item
+                yield item
+            finished = True
+        finally:
+            if not finished:
+                generator.cancel()
+
+    return call
+
+
 @serve.deployment
 @serve.ingress()
 class Ingress:
@@ -113,7 +150,10 @@ class Ingress:
         app = ProxyAppConfig.model_validate(config)
         accounts = named_actor(actor_name("accounts", "all", app.base_path), Accounts, app.base_path)
         calls: dict[str, ProviderCall] = {provider: _provider_call(handle) for provider, handle in providers.items()}
-        self.service = ProxyService(app.all_deployments(), app.servings(), accounts, calls, _toxicity(app.base_path))
+        streams = {provider: _provider_stream(handle) for provider, handle in providers.items()}
+        self.service = ProxyService(
+            app.all_deployments(), app.servings(), accounts, calls, _toxicity(app.base_path), streams=streams
+        )
         self.benchmarks = app.benchmarks_folder()
 
     async def handle_requests(self, api_key: str, requests: list[Request]) -> tuple[bool, Any]:

@@ -8,6 +8,8 @@ Every error is JSON in OpenAI's shape `{"error": {"message", "type", "param", "c
 key, 403 not allowed, 404 unknown model, 422 invalid request (which field, why), 429 quota or rate
 limit (with Retry-After), 502/504 provider trouble, 503 model unavailable here. The key is checked first:
 a caller with a wrong key hears 401 whatever else is wrong, and learns nothing about models or fields.
+With `stream: true`, /v1 answers server-sent events as the provider produces the text (`_event_stream`):
+the response starts with the first chunk, so every error up to then is still an ordinary error answer.
 
 The pages are public, as the original proxy's static pages were: the web UI asks for a key itself,
 /benchmarks/ serves the static sites `benchmark-present` writes, and /docs lists the routes from the
@@ -16,8 +18,9 @@ OpenAPI description (FastAPI's own /docs loads Swagger UI from a CDN, which an o
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,7 +41,7 @@ from serve._openai_api import (
     completion_stream,
 )
 from serve._pages import BenchmarkSites, api_page
-from serve._provider_service import Answer
+from serve._provider_service import Answer, StreamItem
 from serve._proxy_service import ProxyService
 from serve._wiring import DEFAULT_BENCHMARKS_PATH
 
@@ -100,6 +103,37 @@ def _succeeded(answer: Answer, model: str) -> Answer:
             result.error or "the provider failed", model=model, retriable=result.error_kind == "retriable", status=502
         )
     return answer
+
+
+async def _succeeding(items: AsyncGenerator[StreamItem, None], model: str) -> AsyncGenerator[StreamItem, None]:
+    """`items`, with a failed answer raised as `_succeeded` raises it; closes `items` when closed itself."""
+    async with contextlib.aclosing(items):
+        async for item in items:
+            yield _succeeded(item, model) if isinstance(item, Answer) else item
+
+
+async def _event_stream(events: AsyncGenerator[str, None]) -> StreamingResponse:
+    """The SSE response of `events`, started once the first event is ready: an error before it (401, 404,
+    429, a provider's failure, ...) is an ordinary error answer. An error after it ends the stream with an
+    OpenAI-shaped `data: {"error": ...}` event, which the `openai` library raises as an APIError. A client
+    that goes away cancels the response, which closes `events` and with them the provider's stream."""
+    try:
+        first = await anext(events)
+    except BaseException:
+        await events.aclose()
+        raise
+
+    async def stream() -> AsyncIterator[str]:
+        try:
+            yield first
+            async for event in events:
+                yield event
+        except Exception as error:
+            yield f"data: {bytes(error_response(error).body).decode()}\n\n"
+        finally:
+            await events.aclose()
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
 
 def _body(message: str, kind: str, code: int | str, param: str | None = None) -> dict[str, Any]:
@@ -306,9 +340,10 @@ def _add_openai_routes(app: FastAPI, service: ProxyService) -> None:
         key = _api_key(http)
         raw = await _json(http)
         body = await _parsed(service, key, lambda: CompletionBody.model_validate(raw))
-        answers = [_succeeded(await service.make_request(key, r), body.model) for r in body.requests()]
         if body.stream:
-            return StreamingResponse(completion_stream(body, answers), media_type="text/event-stream")
+            streams = [_succeeding(service.stream_request(key, r), body.model) for r in body.requests()]
+            return await _event_stream(completion_stream(body, streams))
+        answers = [_succeeded(await service.make_request(key, r), body.model) for r in body.requests()]
         return completion_response(body, answers)
 
     @app.post("/v1/chat/completions")
@@ -317,9 +352,10 @@ def _add_openai_routes(app: FastAPI, service: ProxyService) -> None:
         key = _api_key(http)
         raw = await _json(http)
         body = await _parsed(service, key, lambda: ChatBody.model_validate(raw))
-        answer = _succeeded(await service.make_request(key, body.request()), body.model)
         if body.stream:
-            return StreamingResponse(chat_stream(body, answer), media_type="text/event-stream")
+            stream = _succeeding(service.stream_request(key, body.request()), body.model)
+            return await _event_stream(chat_stream(body, stream))
+        answer = _succeeded(await service.make_request(key, body.request()), body.model)
         return chat_response(body, answer)
 
 

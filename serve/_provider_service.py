@@ -7,21 +7,30 @@ together, so the local model batches), store the results, then collect the resul
 computing. A hosted client's retries take their turns from the same shared limiter (`RatePacer`). Each
 answer carries its token counts so that the ingress can charge quotas (cached answers are not charged) and
 fill OpenAI's `usage`.
+
+`stream_request` answers one request as a stream: `TextDelta`s while the client produces them, then its
+`Answer`. The same cache (a hit, or another caller's result, is streamed from the cache; a streamed answer
+is stored once complete) and the same rate limit apply. The client runs in a thread; a consumer that stops
+reading (the generator is closed or cancelled) makes the client's next delta raise `StreamCancelled`, which
+stops the generation, and the cache key is released with a failure (never stored).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from bench import Request, RequestResult
-from bench.models import CLIENTS, ModelClient, ModelDeployment
+from bench.models import CLIENTS, ModelClient, ModelDeployment, StreamCancelled, TextDelta, completion_deltas
 from serve._budget import max_cost, prompt_tokens
 from serve._cache import cache_key
 from serve._config import ServingConfig
@@ -56,6 +65,20 @@ class Answer(BaseModel):
         return self.prompt_tokens + self.completion_tokens
 
 
+StreamItem = TextDelta | Answer
+"""What a stream yields: the completions' deltas, then one `Answer` (the whole result and its cost)."""
+
+
+@dataclass
+class StreamStats:
+    """Streams of this service since it started: how they ended, and the deltas their clients produced."""
+
+    started: int = 0
+    completed: int = 0
+    cancelled: int = 0
+    deltas: int = 0
+
+
 _POOL = ThreadPoolExecutor(max_workers=64, thread_name_prefix="provider")
 """Threads for blocking client calls. asyncio's default pool has min(32, CPUs + 4) threads: six on two cores,
 which would cap a replica at six requests in flight to a hosted API that is mostly waiting on the network."""
@@ -87,6 +110,7 @@ class ProviderService:
         self.cache = cache
         self.limiter = limiter
         self.runner = runner
+        self.stream_stats = StreamStats()
         self._clients: dict[str, ModelClient] = {}
         self._loop: asyncio.AbstractEventLoop | None = None  # where the limiter is called (retries' threads too)
 
@@ -149,6 +173,83 @@ class ProviderService:
             missing = [i for i in follows if results[i] is None]
             await self._lead(requests, missing, keys, results, retry_after)
         return [self._answer(requests[i], results[i], retry_after.get(i)) for i in range(len(requests))]
+
+    async def stream_request(self, request: Request) -> AsyncGenerator[StreamItem, None]:
+        """The request's text as it is produced (`TextDelta`s), then its `Answer`.
+
+        Raises:
+            CredentialMissingError, ConfigError: when the model's client cannot be built.
+        """
+        await self._build_clients({request.model})
+        key = self._key(request)
+        if key is None:  # a request the provider's API cannot express: its failure, uncached
+            yield self._answer(request, self.client_for(request.model).make_request(request), None)
+            return
+        ((kind, stored),) = await self.cache.call("claim_many", [key])
+        if kind == "follow":
+            (stored,) = await self.cache.call("follow_many", [key])
+        if stored is not None:  # streamed from the cache: a stored answer or another caller's
+            for delta in completion_deltas(stored):
+                yield delta
+            yield self._answer(request, stored, None)
+            return
+        result: RequestResult | None = None
+        retry_after: float | None = None
+        try:
+            refused = await self._acquire(request.model, [request])
+            if refused is not None:
+                result, retry_after = RequestResult.failure(str(refused), retriable=True), refused.retry_after
+            else:
+                async with contextlib.aclosing(self._stream_client(request)) as items:
+                    async for item in items:
+                        if isinstance(item, TextDelta):
+                            yield item
+                        else:
+                            result = item
+        finally:  # stored while the answer goes back; a cancelled stream releases its key with a failure
+            done = result or RequestResult.failure("the stream was cancelled before it finished", retriable=True)
+            await self.cache.send("finish", key, done)
+        yield self._answer(request, done, retry_after)
+
+    async def _stream_client(self, request: Request) -> AsyncGenerator[TextDelta | RequestResult, None]:
+        """The client's deltas as its thread produces them, then its result. Closing this generator (or
+        cancelling its consumer) makes the thread's next delta raise `StreamCancelled`."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[TextDelta | None] = asyncio.Queue()
+        stopped = threading.Event()
+        client = self.client_for(request.model)
+
+        def on_delta(delta: TextDelta) -> None:
+            if stopped.is_set():
+                raise StreamCancelled()
+            self.stream_stats.deltas += 1
+            loop.call_soon_threadsafe(queue.put_nowait, delta)
+
+        def work() -> RequestResult:
+            try:
+                return client.stream_request(request, on_delta)
+            finally:
+                loop.call_soon_threadsafe(queue.put_nowait, None)  # after every delta: the end of the stream
+
+        self.stream_stats.started += 1
+        future = loop.run_in_executor(_POOL, work)
+        finished = False
+        try:
+            while (delta := await queue.get()) is not None:
+                yield delta
+            finished = True
+        finally:
+            if not finished:
+                stopped.set()
+                self.stream_stats.cancelled += 1
+                future.add_done_callback(_ignore_outcome)
+        try:
+            result = await future
+        except Exception as error:  # clients answer failures as results; anything else is the proxy's failure
+            logger.exception("streaming %s failed", request.model)
+            result = RequestResult.failure(f"the proxy failed to answer: {type(error).__name__}", retriable=True)
+        self.stream_stats.completed += 1
+        yield result
 
     async def _build_clients(self, models: set[str]) -> None:
         """Build the clients not built yet in a thread: loading a local model takes seconds, and the replica's
@@ -223,6 +324,22 @@ class ProviderService:
         answers = await self.runner(self.client_for(model), [requests[i] for i in indices])
         results.update(zip(indices, answers))
 
+    async def _acquire(self, model: str, batch: list[Request]) -> RateLimitedError | None:
+        """Wait for the turns of `batch` (a stream's one request) in the model's rate limit; the limiter's
+        refusal when a turn is too far off."""
+        serving = self.servings[model]
+        if not (serving.requests_per_minute or serving.tokens_per_minute):  # no limiter to ask: one hop saved
+            return None
+        costs = [self._budget(r) if serving.tokens_per_minute else 0 for r in batch]
+        turns = await self.limiter.call("acquire_each", model, costs, serving.max_queue_wait_seconds)
+        refused = next((t for t in turns if isinstance(t, RateLimitedError)), None)
+        if refused is not None:
+            return refused
+        wait = max([0.0, *turns])
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return None
+
     async def pause(self, model: str, seconds: float) -> None:
         """Hold back every replica's requests of `model` for `seconds` (the provider said so)."""
         await self.limiter.call("pause", model, seconds)
@@ -292,3 +409,9 @@ class RatePacer:
             call.close()
             raise RuntimeError("the provider service's event loop is not running: no rate limiter to ask")
         return asyncio.run_coroutine_threadsafe(call, loop).result(PACER_TIMEOUT_SECONDS)
+
+
+def _ignore_outcome(future: asyncio.Future[RequestResult]) -> None:
+    """Retrieve a cancelled stream's outcome (its `StreamCancelled`), so that asyncio does not log it."""
+    if not future.cancelled():
+        future.exception()

@@ -6,24 +6,29 @@ plus `max_tokens` for every completion: `serve._budget`), the request sent to it
 the reservation settled with the tokens of uncached successes (a failure or a cached answer: 0). A
 reservation the quota cannot hold refuses the request (429) before any upstream call, unless every request
 of the call is in the cache: cached answers are free, so an account that has used its quota still gets them.
+
+`stream_request` does the same for one request answered as a stream (deltas, then the `Answer`): reserved
+before the provider is asked, settled by the answer's real usage once the stream ends (a stream the caller
+stops reading settles with nothing used, and the provider's stream is closed).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from bench import ModelUnavailableError, Request, RequestResult, UnknownModelError
-from bench.models import ModelDeployment
+from bench.models import ModelDeployment, completion_deltas
 from bench.tokenizers import get_tokenizer
 from serve._accounts import Account, Granularity
 from serve._budget import max_cost
 from serve._config import ServingConfig, quota_group
 from serve._errors import QuotaExceededError, RateLimitedError
-from serve._provider_service import Answer
+from serve._provider_service import Answer, StreamItem
 from serve._remote import Remote
 
 
@@ -32,6 +37,9 @@ class ProviderCall(Protocol):
 
     def __call__(self, requests: list[Request], *, cached_only: bool = False) -> Awaitable[list[Answer]]: ...
 
+
+ProviderStream = Callable[[Request], AsyncGenerator[StreamItem, None]]
+"""A provider service's `stream_request`."""
 
 VERSION = "1"
 MAX_REMEMBERED = 10_000  # (key, group) pairs remembered as unlimited; forgotten all at once beyond that
@@ -48,12 +56,15 @@ class ProxyService:
         providers: dict[str, ProviderCall],
         toxicity: Any = None,
         unlimited_ttl: float = 5.0,
+        streams: dict[str, ProviderStream] | None = None,
     ) -> None:
         """Args:
         deployments: every model the proxy knows; servings: their serving settings.
         accounts: the shared `Accounts`. providers: provider name -> its service's `make_requests`.
         toxicity: a `ToxicityService` for /api/toxicity, or None (answers 503).
         unlimited_ttl: seconds a key with no quota on a model group skips the check before a request.
+        streams: provider name -> its service's `stream_request` (a provider without one answers whole,
+            then its answer is streamed).
         """
         self.deployments = deployments
         self.servings = servings
@@ -61,6 +72,7 @@ class ProxyService:
         self.providers = providers
         self.toxicity = toxicity
         self.unlimited_ttl = unlimited_ttl
+        self.streams = streams or {}
         self._unlimited: dict[tuple[str, str], float] = {}  # (key, group) -> until when no check is needed
 
     # --- information and accounts ----------------------------------------------------------------------------
@@ -209,6 +221,53 @@ class ProxyService:
         for indices, batch in zip(by_provider.values(), batches):
             answers.update(zip(indices, batch))
         return [answers[i] for i in range(len(requests))]
+
+    async def stream_request(self, api_key: str, request: Request) -> AsyncGenerator[StreamItem, None]:
+        """One request's text as its provider produces it (`TextDelta`s), then its `Answer`; its most cost
+        reserved before, settled by the answer's real usage once the stream ends.
+
+        Raises:
+            AuthenticationError, UnknownModelError, ModelUnavailableError, QuotaExceededError (before any
+            item); RateLimitedError (instead of the answer).
+        """
+        try:
+            group = self._group(request.model)
+        except (UnknownModelError, ModelUnavailableError):
+            await self.authenticate(api_key)  # as in make_answers: a wrong key hears 401 first
+            raise
+        reservations: dict[str, str | None] = {}
+        answer: Answer | None = None
+        try:
+            refused = await self._reserve(
+                api_key, {group: max_cost(request, self.deployments[request.model])}, reservations
+            )
+            if refused is not None:
+                raise refused
+            provider = self.deployments[request.model].provider
+            stream = self.streams.get(provider, self._answered_whole(provider))
+            async with contextlib.aclosing(stream(request)) as items:
+                async for item in items:
+                    if isinstance(item, Answer):
+                        if item.retry_after is not None:
+                            raise RateLimitedError(
+                                provider=provider, retry_after=item.retry_after, limit=_limit_of(item.result)
+                            )
+                        answer = item
+                    yield item
+        finally:
+            used = [answer] if answer is not None else None
+            await self._settle(api_key, {request.model: group}, [request], used, reservations)
+
+    def _answered_whole(self, provider: str) -> ProviderStream:
+        """A stream of the provider's whole answer, for a provider that cannot stream."""
+
+        async def stream(request: Request) -> AsyncGenerator[StreamItem, None]:
+            (answer,) = await self.providers[provider]([request])
+            for delta in completion_deltas(answer.result):
+                yield delta
+            yield answer
+
+        return stream
 
     async def _settle(
         self,

@@ -22,7 +22,7 @@ from serve._accounts import Accounts
 from serve._config import AutoscalingConfig, BatchingConfig, ServingConfig, load_serving_configs
 from serve._limiters import RateLimiters
 from serve._provider_service import ProviderService
-from serve._proxy_service import ProxyService
+from serve._proxy_service import ProviderStream, ProxyService
 from serve._remote import LocalRemote
 from serve._shared_cache import SharedCache
 
@@ -111,6 +111,7 @@ def local_service(config: ProxyAppConfig, toxicity: Any = None) -> ProxyService:
     """The whole proxy in this process: the same services as on Ray, their shared objects called directly."""
     servings = config.servings()
     providers = {}
+    streams: dict[str, ProviderStream] = {}
     for provider, deployments in config.served().items():
         mine = {name: servings[name] for name in deployments}
         service = ProviderService(
@@ -120,5 +121,13 @@ def local_service(config: ProxyAppConfig, toxicity: Any = None) -> ProxyService:
             LocalRemote(RateLimiters(provider, mine)),
         )
         providers[provider] = service.make_requests
+        streams[provider] = service.stream_request
     accounts = LocalRemote(Accounts(config.base_path))
-    return ProxyService(config.all_deployments(), servings, accounts, providers, toxicity)  # type: ignore[arg-type]
+    return ProxyService(
+        config.all_deployments(),
+        servings,
+        accounts,
+        providers,  # type: ignore[arg-type]
+        toxicity,
+        streams=streams,
+    )

@@ -4,6 +4,9 @@ A provider client turns a `Request` into the provider's own request (`provider_r
 that is also the cache key, with the request's `random`), sends it with retries (`Retrier`), and turns
 the answer into a `RequestResult`. A provider's failure never raises: it comes back as an unsuccessful
 result whose error says what the provider said (secrets removed) and whether a retry may pass.
+
+Streaming (`stream_request`) retries the same way until the first text has been sent: after that a retry
+would repeat text the caller already has, so a failure ends the stream as a failure.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from bench import ConfigError, Credentials, Request, RequestResult, load_credentials
-from bench.models import ModelClient, ModelDeployment
+from bench.models import DeltaCallback, DeltaSink, ModelClient, ModelDeployment, completion_deltas
 from serve._config import ServingConfig, proxy_env_path, serving_config
 from serve._errors import CredentialMissingError, ProviderError, redact
 from serve.clients._retry import Pacer, Retrier
@@ -106,6 +109,49 @@ class ProviderClient(ModelClient):
         return result.model_copy(
             update={"request_time": time.perf_counter() - started, "request_datetime": int(time.time())}
         )
+
+    def send_stream(self, request: Request, provider_request: dict[str, Any], sink: DeltaSink) -> RequestResult:
+        """One attempt that sends text to `sink` as the provider produces it; by default the provider's whole
+        answer, then its tokens. Clients of providers that stream override it.
+
+        Raises:
+            ProviderError: for any failure (retriable or not).
+        """
+        result = self.send(request, provider_request)
+        for delta in completion_deltas(result):
+            sink.send(delta.index, delta.text)
+        return result
+
+    def stream_request(self, request: Request, on_delta: DeltaCallback) -> RequestResult:
+        """`make_request`, sending the text as it comes; retried only while nothing has been sent.
+
+        Raises:
+            StreamCancelled: when `on_delta` raises it (the caller went away).
+        """
+        started = time.perf_counter()
+        sink = DeltaSink(on_delta)
+
+        def attempt(body: dict[str, Any]) -> RequestResult:
+            try:
+                return self.send_stream(request, body, sink)
+            except ProviderError as error:
+                if sink.sent and error.retriable:
+                    raise self.fail(
+                        f"{error.message} (after part of the answer was streamed)",
+                        retriable=False,
+                        status=error.provider_status,
+                    ) from None
+                raise
+
+        try:
+            body = self.provider_request(request)
+            result = self.retrier.call(lambda: attempt(body))
+        except ProviderError as error:
+            return RequestResult.failure(redact(str(error), self._secrets), retriable=error.retriable)
+        timed = result.model_copy(
+            update={"request_time": time.perf_counter() - started, "request_datetime": int(time.time())}
+        )
+        return sink.finish(timed)
 
     def fail(
         self, message: str, *, retriable: bool, status: int | None = None, retry_after: float | None = None

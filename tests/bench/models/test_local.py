@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bench import ChatMessage, GeneratedOutput, ModelUnavailableError, Request
+from bench.models import StreamCancelled, TextDelta, get_deployment
 from bench.models import _smollm2 as smollm2
-from bench.models import get_deployment
 from bench.models._local import SCORING_TOKEN_BUDGET, LocalClient, _chunks, _Prompt, _seed
 from bench.tokenizers import count_token_bytes, get_tokenizer
 
@@ -152,3 +152,31 @@ def test_chat_and_too_long_prompt(local: LocalClient, monkeypatch: pytest.Monkey
     result = local.make_request(Request(model=MODEL, prompt="word " * 9000, max_tokens=1))
     assert not result.success and result.error_kind == "fatal"
     assert "exceeds the context window (8192 tokens)" in (result.error or "")
+
+
+@pytest.mark.slow
+def test_streams_token_by_token_and_equals_the_answer(local: LocalClient) -> None:
+    # a stop sequence ("Paris." would continue greedily) and two greedy completions sharing one row
+    fields = {"prompt": PROMPT, "max_tokens": 8, "temperature": 0, "num_completions": 2, "stop_sequences": (".",)}
+    sent: list[TextDelta] = []
+    streamed = local.stream_request(Request(model=MODEL, **fields), sent.append)
+    (answer, _) = ask(local, **fields)
+    assert streamed.success and streamed.completions[0] == answer
+    for index in (0, 1):
+        assert "".join(d.text for d in sent if d.index == index) == answer.text == " Paris"
+
+
+@pytest.mark.slow
+def test_a_cancelled_stream_stops_generating(local: LocalClient) -> None:
+    sent: list[TextDelta] = []
+
+    def on_delta(delta: TextDelta) -> None:
+        sent.append(delta)
+        if len(sent) == 3:
+            raise StreamCancelled()
+
+    request = Request(model=MODEL, prompt="Count: 1, 2, 3,", max_tokens=200, temperature=0)
+    with pytest.raises(StreamCancelled):
+        local.stream_request(request, on_delta)
+    assert len(sent) == 3  # no token after the consumer went away
+    assert local.make_request(request.model_copy(update={"max_tokens": 1})).success  # the model is free again
