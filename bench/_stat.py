@@ -1,11 +1,18 @@
-"""`Stat`: a mergeable summary of one metric (count, sum, sum of squares, min, max).
+"""`Stat`: a mergeable summary of one metric (count, sum, sum of squares, min, max), and its uncertainty.
 
 Partial results from different shards combine exactly with `merge`, so a driver never needs every value.
+The uncertainty of a mean over instances comes from the same figures, so it merges exactly too: the sample
+standard deviation (dividing by count - 1), the standard error of the mean (that over the square root of the
+count) and a 95% confidence interval, mean +- 1.96 standard errors: the normal (large-sample) interval, not
+Student's t. With few instances the normal interval is a little too narrow (at 10 instances t would widen it
+by 15%); it needs no table and is what most leaderboards report. HELM's own `stddev` and `variance` (which
+divide by the count) are kept unchanged beside them.
 """
 
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 from pydantic import BaseModel, ConfigDict
 
@@ -34,6 +41,12 @@ class MetricName(BaseModel):
 
 
 _FIGURES = frozenset({"count", "sum", "sum_squared", "min", "max"})
+
+CONFIDENCE = 0.95
+"""Level of the confidence intervals."""
+
+Z_95 = NormalDist().inv_cdf(0.5 + CONFIDENCE / 2)
+"""The normal quantile of a two-sided 95% interval: 1.959963984540054."""
 
 
 class Stat(BaseModel):
@@ -105,6 +118,43 @@ class Stat(BaseModel):
         """Population standard deviation: the square root of the variance."""
         variance = self.variance
         return None if variance is None else math.sqrt(variance)
+
+    @property
+    def sample_variance(self) -> float | None:
+        """Sample variance (divides by count - 1), clamped at 0 against rounding; None below two values."""
+        if self.count < 2:
+            return None
+        return max((self.sum_squared - self.sum * self.sum / self.count) / (self.count - 1), 0.0)
+
+    @property
+    def sample_stddev(self) -> float | None:
+        """Sample standard deviation: the square root of the sample variance; None below two values."""
+        variance = self.sample_variance
+        return None if variance is None else math.sqrt(variance)
+
+    @property
+    def stderr(self) -> float | None:
+        """Standard error of the mean: sample standard deviation over the square root of the count."""
+        stddev = self.sample_stddev
+        return None if stddev is None else stddev / math.sqrt(self.count)
+
+    @property
+    def ci95(self) -> tuple[float, float] | None:
+        """The normal 95% confidence interval of the mean, mean +- Z_95 * stderr; None below two values."""
+        stderr = self.stderr
+        if stderr is None:
+            return None
+        mean = self.sum / self.count
+        return mean - Z_95 * stderr, mean + Z_95 * stderr
+
+    def uncertainty_str(self) -> str:
+        """`mean +- stderr [low, high] (count)`: the mean with its standard error and 95% interval."""
+        if not self.count:
+            return "(0)"
+        interval = self.ci95
+        if interval is None:
+            return f"{self.mean:.3f} ({self.count})"
+        return f"{self.mean:.3f} \u00b1{self.stderr:.3f} [{interval[0]:.3f}, {interval[1]:.3f}] ({self.count})"
 
     def __str__(self) -> str:
         if not self.count:

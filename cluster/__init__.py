@@ -3,7 +3,8 @@
 `RayRunner` runs RunSpecs like bench's `Runner`, with execution and metrics sharded over Ray tasks and
 results written through a `Storage` (a local folder or `s3://bucket/prefix`); `StorageResults` reads them
 back for the presentation and `publish_site` uploads a site. Tasks get their model service from a picklable
-factory: `InProcessServiceFactory` today, a proxy DeploymentHandle later.
+factory: `ProxyHandleServiceFactory` (the proxy app's DeploymentHandle, the default), `ProxyHttpServiceFactory`
+(a proxy elsewhere, `--proxy-url`) or `InProcessServiceFactory` (`--direct`, the models in the task itself).
 """
 
 from cluster._errors import ClusterError, ResumeError, ShardFailedError, StorageError
@@ -23,7 +24,7 @@ from cluster._service import (
     service_for,
 )
 from cluster._sharding import Shard, ShardPlan, default_shard_size, fingerprint, plan_shards, split_by_plan
-from cluster._storage import Storage, is_transient, retry
+from cluster._storage import RetryPolicy, S3Settings, Storage, is_transient, retry
 from cluster._tasks import PLAN_FILE, SHARDS_DIR, ShardSummary, ShardTask, run_shard, shard_files
 
 __all__ = [
@@ -40,6 +41,8 @@ __all__ = [
     "PublishResult",
     "RayRunner",
     "ResumeError",
+    "RetryPolicy",
+    "S3Settings",
     "ServiceFactory",
     "Shard",
     "ShardFailedError",

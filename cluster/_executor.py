@@ -19,7 +19,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,11 +40,14 @@ from bench.runner import (
     REQUEST_STATES_SCHEMA,
     RUN_INFO_FILE,
     STATS_FILE,
+    FailureCounts,
+    FailurePolicy,
     ProgressFactory,
     RunResult,
     RunTimings,
     StatsAccumulator,
     fold_per_instance,
+    incomplete_marker,
     run_info,
     stat_from_json,
     to_jsonable,
@@ -100,6 +103,9 @@ class RayRunner:
         storage: a ready Storage instead of `output_path`.
         toxicity_factory: picklable; builds the toxicity service in each task's process (e.g.
             `functools.partial(build_toxicity_service, base_path)`); None: toxicity metrics report nothing.
+        failure_policy: how many failed requests a complete run may have (default: none). A run with more
+            writes no stats.json, so it stays resumable; a shard with requests that must be retried is never
+            reused, so a rerun runs only those shards (bench.runner._failures has the rule).
     """
 
     def __init__(
@@ -121,9 +127,11 @@ class RayRunner:
         runtime_env: dict[str, Any] | None = None,
         storage: Storage | None = None,
         toxicity_factory: ToxicityFactory | None = None,
+        failure_policy: FailurePolicy | None = None,
     ) -> None:
         self.service_factory = service_factory
         self.toxicity_factory = toxicity_factory
+        self.failure_policy = failure_policy or FailurePolicy()
         self.storage = storage or Storage(output_path)
         self.suite = suite
         self.force = force
@@ -208,18 +216,22 @@ class RayRunner:
         timings.metrics = time.perf_counter() - started
 
         started = time.perf_counter()
+        counts = _total_counts(summaries.values())
         result = ShardedRunResult(
             run_spec=run_spec,
             stats=stats,
             num_instances=sum(s.num_instances for s in summaries.values()),
-            num_requests=sum(s.num_requests for s in summaries.values()),
-            num_failed_requests=sum(s.num_failed_requests for s in summaries.values()),
+            num_requests=counts.num_requests,
+            num_failed_requests=counts.num_failed,
+            num_retriable_failed_requests=counts.num_retriable,
             output_dir=self._local_dir(run_dir),
             timings=timings,
             output_uri=self.storage.location(run_dir),
             shards_run=len(plan.shards) - reused,
             shards_reused=reused,
         )
+        if not self.failure_policy.is_complete(counts):
+            result.incomplete = self.failure_policy.incomplete_message(run_spec.name, counts)
         self._write_info_and_stats(run_dir, plan, summaries, result)
         timings.writing = time.perf_counter() - started
         return result
@@ -269,7 +281,8 @@ class RayRunner:
         return max(1, math.floor(cpus / self.task_cpus))
 
     def _reusable(self, run_dir: str, plan: ShardPlan) -> dict[str, ShardSummary]:
-        """Summaries of the plan's shards already in storage (one listing; stale summaries are ignored)."""
+        """Summaries of the plan's finished shards in storage (one listing): stale summaries are ignored, and
+        so are shards with requests that must be retried (they run again)."""
         folder = f"{run_dir}/{SHARDS_DIR}"
         present = set(self.storage.list(folder))
         found: dict[str, ShardSummary] = {}
@@ -278,7 +291,7 @@ class RayRunner:
             if not all(name in present for name in names):
                 continue
             summary = ShardSummary.model_validate(self.storage.read_json(f"{folder}/{names[2]}"))
-            if summary.matches(shard, plan.fingerprint):
+            if summary.matches(shard, plan.fingerprint) and summary.failure_counts().finished:
                 found[shard.shard_id] = summary
         return found
 
@@ -450,6 +463,9 @@ class RayRunner:
             shards_reused=result.shards_reused,
         )
         self.storage.write_json(f"{run_dir}/{RUN_INFO_FILE}", info)
+        if result.incomplete is not None:  # no completion marker: the run stays resumable, and says why
+            self.storage.write_json(f"{run_dir}/{ERROR_FILE}", incomplete_marker(result))
+            return
         # stats.json last: its presence marks the run as complete
         self.storage.write_json(f"{run_dir}/{STATS_FILE}", to_jsonable(result.stats))
         self.storage.delete(f"{run_dir}/{ERROR_FILE}")  # an earlier failure of this run is now history
@@ -465,6 +481,7 @@ class RayRunner:
             num_instances=info.get("num_instances", 0),
             num_requests=info.get("num_requests", 0),
             num_failed_requests=info.get("num_failed_requests", 0),
+            num_retriable_failed_requests=info.get("num_retriable_failed_requests", 0),
             output_dir=self._local_dir(run_dir),
             skipped=True,
             output_uri=self.storage.location(run_dir),
@@ -485,6 +502,14 @@ def _chunks(table: pa.Table) -> Iterator[pa.Table]:
     """A table's rows, in order, `FOLD_CHUNK_ROWS` at a time (slices share the table's memory)."""
     for offset in range(0, table.num_rows, FOLD_CHUNK_ROWS):
         yield table.slice(offset, FOLD_CHUNK_ROWS)
+
+
+def _total_counts(summaries: Iterable[ShardSummary]) -> FailureCounts:
+    """The run's failure counts: the sum of its shards'."""
+    counts = [summary.failure_counts() for summary in summaries]
+    return FailureCounts(
+        sum(c.num_requests for c in counts), sum(c.num_failed for c in counts), sum(c.num_retriable for c in counts)
+    )
 
 
 def _cause(error: ray.exceptions.RayTaskError) -> BaseException:

@@ -34,7 +34,7 @@ import pyarrow.fs as pafs
 
 from bench.presentation import FileInfo
 from cluster._errors import StorageError
-from cluster._storage import Storage, _check_bucket, _s3_client, retry
+from cluster._storage import Storage
 
 T = TypeVar("T")
 
@@ -59,8 +59,7 @@ class StorageResults:
         return f"{self.storage.root}/{path.strip('/')}" if path.strip("/") else self.storage.root
 
     def _retry(self, operation: str, path: str, action: Callable[[], T]) -> T:
-        s = self.storage
-        return retry(operation, s.location(path), action, attempts=s.attempts, backoff=s.backoff)
+        return self.storage.retry(operation, path, action)
 
     # --- ResultStorage ---------------------------------------------------------------------------------------
 
@@ -132,7 +131,7 @@ class StorageResults:
             StorageError: naming the bucket and the problem (missing, access denied, endpoint unreachable).
         """
         if self.storage.is_s3:
-            _check_bucket(self.storage.bucket, self.storage.uri)
+            self.storage.check_bucket()
 
 
 def _seconds(info: pafs.FileInfo) -> float:
@@ -158,22 +157,22 @@ def publish_site(site_dir: Path, uri: str) -> PublishResult:
     storage = Storage(uri)
     if not storage.is_s3:
         raise StorageError("publish to", uri, "publishing needs an s3:// URI; a local --site-dir is written directly")
-    _check_bucket(storage.bucket, storage.uri)
-    client = _s3_client()
+    storage.check_bucket()
+    client = storage.s3_client()
     prefix = f"{storage.prefix}/" if storage.prefix else ""
-    remote = _retry_on(storage, "list", "", lambda: _etags(client, storage.bucket, prefix))
+    remote = storage.retry("list", "", lambda: _etags(client, storage.bucket, prefix))
     local = {p.relative_to(site_dir).as_posix(): p for p in sorted(site_dir.rglob("*")) if p.is_file()}
     uploaded = 0
     for name, path in local.items():
         data = path.read_bytes()
         if remote.get(prefix + name) != hashlib.md5(data, usedforsecurity=False).hexdigest():
             put = functools.partial(client.put_object, Bucket=storage.bucket, Key=prefix + name, Body=data)
-            _retry_on(storage, "write", name, functools.partial(put, ContentType=_content_type(name)))
+            storage.retry("write", name, functools.partial(put, ContentType=_content_type(name)))
             uploaded += 1
     gone = sorted(set(remote) - {prefix + name for name in local})
     for start in range(0, len(gone), 1000):  # S3 deletes at most 1000 keys per call
         batch = {"Objects": [{"Key": key} for key in gone[start : start + 1000]], "Quiet": True}
-        _retry_on(storage, "delete", "", functools.partial(client.delete_objects, Bucket=storage.bucket, Delete=batch))
+        storage.retry("delete", "", functools.partial(client.delete_objects, Bucket=storage.bucket, Delete=batch))
     return PublishResult(uploaded=uploaded, unchanged=len(local) - uploaded, deleted=len(gone))
 
 
@@ -192,7 +191,3 @@ def _etags(client: Any, bucket: str, prefix: str) -> dict[str, str]:
         for item in page.get("Contents", []):
             etags[item["Key"]] = str(item.get("ETag", "")).strip('"')
     return etags
-
-
-def _retry_on(storage: Storage, operation: str, path: str, action: Callable[[], T]) -> T:
-    return retry(operation, storage.location(path), action, attempts=storage.attempts, backoff=storage.backoff)

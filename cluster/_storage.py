@@ -3,13 +3,16 @@
 Paths given to a Storage are relative to its root and use '/'. Writes are atomic where the filesystem
 allows: locally a file is written under a temporary name and renamed into place; on S3 an object appears
 whole when its upload completes. Transient failures (network, throttling, server errors) are retried with
-exponential backoff; permanent ones (missing bucket, denied access, a path that is a file) fail at once.
-Either way a failure ends as a `StorageError` naming the operation, the location and the cause.
+exponential backoff for up to a minute (`RetryPolicy`), so an S3 server that is away for half a minute
+costs a pause, not the run; permanent ones (missing bucket, denied access, a path that is a file) fail at
+once. Either way a failure ends as a `StorageError` naming the operation, the location and the cause.
 
 S3 settings come from the standard AWS sources, resolved by boto3 (environment variables, shared
 credentials and config files, profiles): credentials, region, and the endpoint of an S3-compatible server
-(`AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`). A Storage pickles without its filesystem and credentials:
-a Ray task rebuilds them from its own node's environment, so no secret travels with the task.
+(`AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`). They are resolved once, where the Storage is made (the
+driver), and travel with it when it is pickled into a Ray task (`S3Settings`; the secret never appears in a
+repr or a message): every node writes to the same endpoint with the same credentials, and a node without
+AWS variables cannot write to AWS by mistake. The filesystem and client are rebuilt in each process.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import pyarrow as pa
@@ -60,34 +64,56 @@ def is_transient(error: BaseException) -> bool:
     return not any(marker in str(error) for marker in _PERMANENT_MARKERS)
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long a storage operation rides out transient failures: backoff doubling up to a cap, within a budget.
+
+    The defaults outlast an S3 server that is away for 30 s (retries at 0.5, 1, 2, 4, 5, 5, ... s until 60 s
+    have passed), and then give up, so a storage that is gone for good ends the run instead of hanging it.
+    """
+
+    max_seconds: float = 60.0
+    """Give up once the next retry would start later than this many seconds after the first attempt."""
+    initial_backoff: float = 0.5
+    """Seconds before the first retry; doubles after each one."""
+    max_backoff: float = 5.0
+    """The longest wait between two attempts."""
+
+    def delay(self, retry_number: int) -> float:
+        """Seconds to wait before retry number `retry_number` (1-based)."""
+        return min(self.max_backoff, self.initial_backoff * 2 ** (retry_number - 1))
+
+
 def retry(
     operation: str,
     location: str,
     action: Callable[[], T],
     *,
-    attempts: int = 4,
-    backoff: float = 0.2,
+    policy: RetryPolicy = RetryPolicy(),  # frozen: one instance is shared safely
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> T:
-    """Run `action`, retrying transient failures with exponential backoff (backoff, 2*backoff, ...).
+    """Run `action`, retrying transient failures with backoff until the policy's time budget is spent.
 
     Raises:
-        StorageError: after the last attempt, or at once for a permanent failure; the cause is chained.
+        StorageError: once the budget is spent, or at once for a permanent failure; the cause is chained.
     """
-    for attempt in range(1, attempts + 1):
+    started = clock()
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             return action()
         except StorageError:
             raise
         except Exception as e:
-            transient = is_transient(e)
-            if not transient or attempt == attempts:
-                tried = f" (tried {attempt} times)" if attempt > 1 else ""
+            delay = policy.delay(attempt)
+            elapsed = clock() - started
+            if not is_transient(e) or elapsed + delay > policy.max_seconds:
+                tried = f" (tried {attempt} times over {elapsed:.0f} s)" if attempt > 1 else ""
                 raise StorageError(operation, location, f"{type(e).__name__}: {e}{tried}") from e
-            delay = backoff * 2 ** (attempt - 1)
             logger.warning("storage: %s %s failed (%s), retrying in %.1fs", operation, location, e, delay)
             sleep(delay)
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 class Storage:
@@ -95,22 +121,26 @@ class Storage:
 
     Args:
         uri: a local folder (created when needed) or `s3://bucket/prefix`.
-        attempts: tries per operation when failures are transient.
-        backoff: seconds before the first retry; doubles each time.
+        retry_policy: how long operations ride out transient failures.
+        s3_settings: endpoint, region and credentials for an S3 URI; resolved from this process's environment
+            when not given (the driver's, which then travel with the Storage to every task).
     """
 
-    def __init__(self, uri: str, *, attempts: int = 4, backoff: float = 0.2) -> None:
+    def __init__(
+        self, uri: str, *, retry_policy: RetryPolicy | None = None, s3_settings: S3Settings | None = None
+    ) -> None:
         s3 = uri.startswith(S3_SCHEME)
         self.uri = S3_SCHEME + uri[len(S3_SCHEME) :].strip("/") if s3 else os.path.abspath(uri)
-        self.attempts = attempts
-        self.backoff = backoff
+        self.retry_policy = retry_policy or RetryPolicy()
         self._fs: pafs.FileSystem | None = None
         self._client: Any = None
+        self.s3_settings: S3Settings | None = None
         if self.is_s3:
             self.bucket, _, self.prefix = self.uri[len(S3_SCHEME) :].partition("/")
             if not self.bucket:
                 raise StorageError("use", uri, "an S3 URI needs a bucket: s3://bucket/prefix")
             self.root = f"{self.bucket}/{self.prefix}".rstrip("/")
+            self.s3_settings = s3_settings or S3Settings.from_environment()
         else:
             self.bucket, self.prefix, self.root = "", "", self.uri
 
@@ -123,7 +153,7 @@ class Storage:
         return f"Storage({self.uri!r})"
 
     def __getstate__(self) -> dict[str, Any]:
-        # the filesystem (and the credentials in it) is rebuilt where the Storage is unpickled
+        # the filesystem and client are rebuilt where the Storage is unpickled, from the driver's s3_settings
         return {**self.__dict__, "_fs": None, "_client": None}
 
     def location(self, path: str = "") -> str:
@@ -134,20 +164,26 @@ class Storage:
     def fs(self) -> pafs.FileSystem:
         """The pyarrow filesystem, built on first use from this process's environment."""
         if self._fs is None:
-            self._fs = _s3_filesystem() if self.is_s3 else pafs.LocalFileSystem()
+            self._fs = self._settings().filesystem() if self.is_s3 else pafs.LocalFileSystem()
         return self._fs
+
+    def _settings(self) -> S3Settings:
+        if self.s3_settings is None:  # pragma: no cover - set for every S3 URI in __init__
+            raise StorageError("use", self.uri, "not an S3 URI")
+        return self.s3_settings
 
     def _full(self, path: str) -> str:
         return f"{self.root}/{path}" if path else self.root
 
-    def _retry(self, operation: str, path: str, action: Callable[[], T]) -> T:
-        return retry(operation, self.location(path), action, attempts=self.attempts, backoff=self.backoff)
+    def retry(self, operation: str, path: str, action: Callable[[], T]) -> T:
+        """`action()`, with transient failures retried by this storage's policy (see `retry`)."""
+        return retry(operation, self.location(path), action, policy=self.retry_policy)
 
     # --- reading and writing -------------------------------------------------------------------------------
 
     def write_bytes(self, path: str, data: bytes) -> None:
         """Write `data` to `path` atomically (replacing it), retrying transient failures."""
-        self._retry("write", path, lambda: self._write_once(path, data))
+        self.retry("write", path, lambda: self._write_once(path, data))
 
     def _write_once(self, path: str, data: bytes) -> None:
         full = self._full(path)
@@ -174,7 +210,7 @@ class Storage:
             with self.fs.open_input_stream(self._full(path)) as f:
                 return bytes(f.read())
 
-        return self._retry("read", path, read)
+        return self.retry("read", path, read)
 
     def write_json(self, path: str, data: Any) -> None:
         """Write JSON data (already plain: dicts, lists, numbers, strings) indented, atomically."""
@@ -216,7 +252,7 @@ class Storage:
         locally it goes to a temporary file renamed into place. `visitor`, if given, is called at the start
         of each attempt and returns a function that sees every part's table in order (so a retry starts over).
         """
-        return self._retry("write", path, lambda: self._concat_once(path, parts, schema, visitor))
+        return self.retry("write", path, lambda: self._concat_once(path, parts, schema, visitor))
 
     def _concat_once(
         self,
@@ -252,7 +288,7 @@ class Storage:
 
     def exists(self, path: str) -> bool:
         """Whether a file exists at `path`."""
-        info = self._retry("look up", path, lambda: self.fs.get_file_info(self._full(path)))
+        info = self.retry("look up", path, lambda: self.fs.get_file_info(self._full(path)))
         return bool(info.type == pafs.FileType.File)
 
     def list(self, folder: str) -> list[str]:
@@ -262,7 +298,7 @@ class Storage:
             selector = pafs.FileSelector(self._full(folder), allow_not_found=True, recursive=False)
             return sorted(i.base_name for i in self.fs.get_file_info(selector) if i.type == pafs.FileType.File)
 
-        return self._retry("list", folder, listing)
+        return self.retry("list", folder, listing)
 
     def delete(self, path: str) -> None:
         """Delete the file at `path` if it exists."""
@@ -271,12 +307,12 @@ class Storage:
             if self.is_s3:
                 # boto3, not pyarrow: pyarrow then writes a 'folder/' marker object, which servers that map
                 # keys to files (rclone) store as a file named like the folder, breaking later writes under it
-                self._s3_client().delete_object(Bucket=self.bucket, Key=self._full(path).split("/", 1)[1])
+                self.s3_client().delete_object(Bucket=self.bucket, Key=self._full(path).split("/", 1)[1])
                 return
             with contextlib.suppress(FileNotFoundError):
                 self.fs.delete_file(self._full(path))
 
-        self._retry("delete", path, delete)
+        self.retry("delete", path, delete)
 
     def delete_dir(self, folder: str) -> None:
         """Delete `folder` and everything under it, if it exists."""
@@ -289,19 +325,28 @@ class Storage:
             if info.type == pafs.FileType.Directory:
                 self.fs.delete_dir(self._full(folder))
 
-        self._retry("delete", folder, delete)
+        self.retry("delete", folder, delete)
 
     def _delete_s3_prefix(self, prefix: str) -> None:
-        client = self._s3_client()
+        client = self.s3_client()
         for page in client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
             keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
             if keys:
                 client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True})
 
-    def _s3_client(self) -> Any:
+    def s3_client(self) -> Any:
+        """A boto3 client for this storage's endpoint, region and credentials (built once per process)."""
         if self._client is None:
-            self._client = _s3_client()
+            self._client = self._settings().client()
         return self._client
+
+    def check_bucket(self) -> None:
+        """head_bucket with a message for each usual mistake (no secret is ever part of them).
+
+        Raises:
+            StorageError: a missing bucket, no or wrong credentials, an unreachable endpoint.
+        """
+        _check_bucket(self.s3_client(), self.bucket, self.uri, self._settings().endpoint)
 
     def local_path(self) -> str | None:
         """The root as a local folder, or None on S3."""
@@ -319,7 +364,7 @@ class Storage:
             StorageError: saying what is wrong.
         """
         if self.is_s3:
-            _check_bucket(self.bucket, self.uri)
+            self.check_bucket()
         probe = WRITE_CHECK_FILE
         self.write_bytes(probe, b"ok\n")
         if self.read_bytes(probe) != b"ok\n":
@@ -335,6 +380,61 @@ def s3_endpoint() -> str | None:
     return os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
 
 
+@dataclass(frozen=True)
+class S3Settings:
+    """Where and as whom S3 is reached: resolved once (on the driver) and carried to every task with the Storage."""
+
+    endpoint: str | None
+    """An S3-compatible server's URL, or None for AWS itself."""
+    region: str
+    """The region requests are signed for."""
+    access_key: str | None = field(default=None, repr=False)
+    """None: no credentials were found (anonymous; the bucket check says so)."""
+    secret_key: str | None = field(default=None, repr=False)
+    session_token: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_environment(cls) -> S3Settings:
+        """The settings boto3 resolves here: environment variables, shared files, profiles."""
+        session = _boto_session()
+        credentials = session.get_credentials()
+        frozen = credentials.get_frozen_credentials() if credentials is not None else None
+        return cls(
+            endpoint=s3_endpoint(),
+            region=session.region_name or "us-east-1",
+            access_key=frozen.access_key if frozen else None,
+            secret_key=frozen.secret_key if frozen else None,
+            session_token=(frozen.token or None) if frozen else None,
+        )
+
+    def filesystem(self) -> pafs.S3FileSystem:
+        """A pyarrow S3 filesystem with these settings."""
+        if self.endpoint:
+            # S3-compatible servers (rclone, MinIO, ...) may reject the checksum trailers newer SDKs send on
+            # multipart uploads (HTTP 411); checksums only when required keeps every server working.
+            os.environ.setdefault("AWS_REQUEST_CHECKSUM_CALCULATION", "WHEN_REQUIRED")
+        kwargs: dict[str, Any] = {"region": self.region}
+        if self.endpoint:
+            kwargs["endpoint_override"] = self.endpoint
+        if self.access_key is not None:
+            kwargs.update(access_key=self.access_key, secret_key=self.secret_key)
+            if self.session_token:
+                kwargs["session_token"] = self.session_token
+        return pafs.S3FileSystem(**kwargs)
+
+    def client(self) -> Any:
+        """A boto3 S3 client with these settings."""
+        session = _boto_session()
+        return session.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name=self.region,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            aws_session_token=self.session_token,
+        )
+
+
 def _boto_session() -> Any:
     try:
         import boto3
@@ -343,39 +443,11 @@ def _boto_session() -> Any:
     return boto3.session.Session()
 
 
-def _s3_filesystem() -> pafs.S3FileSystem:
-    """A pyarrow S3 filesystem with the credentials, region and endpoint boto3 resolves from the environment."""
-    session = _boto_session()
-    endpoint = s3_endpoint()
-    if endpoint:
-        # S3-compatible servers (rclone, MinIO, ...) may reject the checksum trailers newer SDKs send on
-        # multipart uploads (HTTP 411); checksums only when required keeps every server working.
-        os.environ.setdefault("AWS_REQUEST_CHECKSUM_CALCULATION", "WHEN_REQUIRED")
-    kwargs: dict[str, Any] = {"region": session.region_name or "us-east-1"}
-    if endpoint:
-        kwargs["endpoint_override"] = endpoint
-    credentials = session.get_credentials()
-    if credentials is not None:
-        frozen = credentials.get_frozen_credentials()
-        kwargs.update(access_key=frozen.access_key, secret_key=frozen.secret_key)
-        if frozen.token:
-            kwargs["session_token"] = frozen.token
-    return pafs.S3FileSystem(**kwargs)
-
-
-def _s3_client() -> Any:
-    """A boto3 S3 client for the same endpoint and region as the pyarrow filesystem."""
-    session = _boto_session()
-    return session.client("s3", endpoint_url=s3_endpoint(), region_name=session.region_name or "us-east-1")
-
-
-def _check_bucket(bucket: str, uri: str) -> None:
+def _check_bucket(client: Any, bucket: str, uri: str, endpoint: str | None) -> None:
     """head_bucket with messages for the usual mistakes (no secret is ever part of them)."""
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-    endpoint = s3_endpoint()
     where = f" at {endpoint}" if endpoint else ""
-    client = _s3_client()
     try:
         client.head_bucket(Bucket=bucket)
     except NoCredentialsError as e:

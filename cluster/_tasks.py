@@ -16,7 +16,6 @@ import pickle
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import ray
 from pydantic import BaseModel, ConfigDict
@@ -28,6 +27,7 @@ from bench.metrics import ToxicityService
 from bench.run_specs import RunSpec
 from bench.runner import (
     Executor,
+    FailureCounts,
     StatsAccumulator,
     adapt,
     create_metrics,
@@ -36,6 +36,7 @@ from bench.runner import (
     request_states_table,
     score_instances,
 )
+from cluster._counters import record_counters
 from cluster._service import ServiceFactory, service_for
 from cluster._sharding import Shard
 from cluster._storage import Storage
@@ -78,6 +79,8 @@ class ShardSummary(BaseModel):
     num_instances: int
     num_requests: int
     num_failed_requests: int
+    num_retriable_failed_requests: int = 0
+    """Failed requests a rerun must send again: a shard with any is not finished (bench.runner.FailureCounts)."""
     num_cached: int
     num_tokens: int
     slices: list[SliceStats]
@@ -89,6 +92,10 @@ class ShardSummary(BaseModel):
             key = (piece.split, piece.sub_split, piece.perturbation)
             accumulator.slices[key] = {stat.name.name: stat for stat in piece.stats}
         return accumulator
+
+    def failure_counts(self) -> FailureCounts:
+        """The shard's requests, failed requests and retriable failed requests."""
+        return FailureCounts(self.num_requests, self.num_failed_requests, self.num_retriable_failed_requests)
 
     def matches(self, shard: Shard, fingerprint: str) -> bool:
         """Whether this stored summary is the result of `shard` of the run with `fingerprint`."""
@@ -175,6 +182,7 @@ def _summary(
     task: ShardTask, executed: list[RequestState], num_instances: int, accumulator: StatsAccumulator
 ) -> ShardSummary:
     results = [s.result for s in executed if s.result is not None]
+    counts = FailureCounts.of(s.result for s in executed)
     return ShardSummary(
         shard_id=task.shard.shard_id,
         start=task.shard.start,
@@ -182,7 +190,8 @@ def _summary(
         fingerprint=task.fingerprint,
         num_instances=num_instances,
         num_requests=len(executed),
-        num_failed_requests=sum(1 for r in results if not r.success),
+        num_failed_requests=counts.num_failed,
+        num_retriable_failed_requests=counts.num_retriable,
         num_cached=sum(1 for r in results if r.cached),
         num_tokens=sum(len(c.tokens) for r in results for c in r.completions),
         slices=[
@@ -192,36 +201,14 @@ def _summary(
     )
 
 
-# --- counters (Prometheus, through Ray's metrics agent) -----------------------------------------------------
-
-_counters: dict[str, Any] = {}
-_counters_lock = threading.Lock()
-
-COUNTERS = {
-    "mercury_requests_done": "Requests executed by shard tasks",
-    "mercury_cache_hits": "Requests answered from the proxy's cache",
-    "mercury_request_errors": "Requests whose result is a failure (provider errors)",
-    "mercury_completion_tokens": "Completion tokens received",
-}
-
-
 def _record_counters(run_name: str, summary: ShardSummary) -> None:
-    """Add a finished shard's counts to the cluster-wide counters (a retried shard counts again)."""
-    if not ray.is_initialized():
-        return
-    from ray.util.metrics import Counter
-
-    with _counters_lock:
-        if not _counters:
-            for name, description in COUNTERS.items():
-                _counters[name] = Counter(name, description=description, tag_keys=("run",))
-    tags = {"run": run_name}
-    values = {
-        "mercury_requests_done": summary.num_requests,
-        "mercury_cache_hits": summary.num_cached,
-        "mercury_request_errors": summary.num_failed_requests,
-        "mercury_completion_tokens": summary.num_tokens,
-    }
-    for name, value in values.items():
-        if value:
-            _counters[name].inc(value, tags=tags)
+    """Add a finished shard's counts to the run's counters on the dashboard (see `cluster._counters`)."""
+    record_counters(
+        run_name,
+        {
+            "mercury_requests_done": summary.num_requests,
+            "mercury_cache_hits": summary.num_cached,
+            "mercury_request_errors": summary.num_failed_requests,
+            "mercury_completion_tokens": summary.num_tokens,
+        },
+    )

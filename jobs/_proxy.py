@@ -32,6 +32,7 @@ from serve import (
     ProxyAppConfig,
     ProxyClient,
     ProxyError,
+    private_folder,
     quota_group,
     serving_config,
 )
@@ -76,14 +77,16 @@ def ensure_benchmark_account(base_path: Path) -> str:
         key = key_file.read_text(encoding="utf-8").strip()
         if key:
             return key
-    account = Accounts(base_path).create_local_account(ACCOUNT_DESCRIPTION)
-    base_path.mkdir(parents=True, exist_ok=True)
+    created = Accounts(base_path).create_local_account(ACCOUNT_DESCRIPTION).api_key
+    assert created is not None  # the answer that creates an account holds its key
+    key = created
+    private_folder(base_path)
     descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-        file.write(account.api_key + "\n")
+        file.write(key + "\n")
     os.chmod(key_file, 0o600)
     logger.info("created the benchmark account in %s; its key is in %s", base_path, key_file)
-    return account.api_key
+    return key
 
 
 # --- the handle path -------------------------------------------------------------------------------------------

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bench import MetricName, Stat
 from bench.models import get_deployment
-from bench.runner import RunResult
+from bench.runner import ALL_SUFFIX, FAILED_STAT, RunResult
 
 HEADLINE_METRICS = (
     "exact_match",
@@ -33,6 +34,25 @@ def headline_stats(stats: Sequence[Stat], limit: int = 4) -> list[Stat]:
     return [by_name[name] for name in HEADLINE_METRICS if name in by_name][:limit]
 
 
+def figure_line(stat: Stat, stats: Sequence[Stat]) -> str:
+    """`name=mean ±stderr [95% interval] (count; N failed)`, and beside an accuracy figure whose slice has failed
+    instances, the same figure with them counted as wrong (`name_all`)."""
+    failed_stat = _same_slice(stats, stat, FAILED_STAT)
+    failed = round(failed_stat.sum) if failed_stat is not None else 0
+    line = f"{stat.name.name}={stat.uncertainty_str()}"
+    line = line[:-1] + f"; {failed} failed)" if failed else line
+    counted = _same_slice(stats, stat, stat.name.name + ALL_SUFFIX)
+    if failed and counted is not None and counted.count:
+        line += f"\n  {counted.name.name}={counted.uncertainty_str()[:-1]}, failed as 0)"
+    return line
+
+
+def _same_slice(stats: Sequence[Stat], like: Stat, name: str) -> Stat | None:
+    """The Stat called `name` on the same split, sub-split and perturbation as `like`."""
+    wanted = like.name.model_copy(update={"name": name})
+    return next((s for s in stats if s.name == wanted), None)
+
+
 def perturbation_lines(stats: Sequence[Stat], metric: str) -> list[str]:
     """`metric` on each perturbation's copies (evaluation split), e.g. `  typos: 0.412`, worst first."""
     headline = headline_stats(stats, limit=1)
@@ -53,16 +73,18 @@ def print_run_summary(results: Sequence[RunResult], console: Console) -> None:
     table.add_column("run", overflow="fold", ratio=3)
     for column in ("instances", "requests", "failed"):
         table.add_column(column, justify="right")
-    table.add_column("metrics (test split)", ratio=2)
+    table.add_column("metrics (test split): mean ±stderr [95% CI] (instances)", ratio=3)
     table.add_column("seconds", justify="right")
     for result in results:
         if result.error is not None:
             table.add_row(result.run_spec.name, "-", "-", "-", f"[red]failed:[/red] {result.error}", "-")
             continue
         headline = headline_stats(result.stats)
-        lines = [f"{s.name.name}={s.mean:.3f}" for s in headline]
+        lines = [escape(figure_line(s, result.stats)) for s in headline]
         if headline:
-            lines += perturbation_lines(result.stats, headline[0].name.name)
+            lines += [escape(line) for line in perturbation_lines(result.stats, headline[0].name.name)]
+        if result.incomplete is not None:
+            lines.append("[red]incomplete: too many failed requests, no stats.json (see below)[/red]")
         metrics = "\n".join(lines)
         seconds = "cached" if result.skipped else f"{result.timings.total:.1f}"
         failed = f"[red]{result.num_failed_requests}[/red]" if result.num_failed_requests else "0"

@@ -7,7 +7,7 @@ The Ray Serve app itself is `serve._app.build_app(ProxyAppConfig(...))` (importe
 `bench.models.InProcessService` can call hosted models directly; importing `serve` alone changes nothing.
 """
 
-from serve._accounts import ACCOUNTS_FILE, Account, Accounts, Usage, current_periods, new_api_key
+from serve._accounts import ACCOUNTS_FILE, Account, Accounts, Usage, current_periods, hash_key, new_api_key
 from serve._cache import CacheStats, ResultCache, cache_key
 from serve._caching_client import CachingClient
 from serve._config import (
@@ -24,6 +24,7 @@ from serve._errors import (
     AccountNotFoundError,
     AuthenticationError,
     CredentialMissingError,
+    InvalidAccountError,
     InvalidRequestError,
     LimitExceededError,
     PermissionDeniedError,
@@ -37,12 +38,13 @@ from serve._errors import (
 )
 from serve._limiters import RateLimiters
 from serve._limits import RequestLimits
-from serve._provider_service import Answer, ProviderService
+from serve._provider_service import Answer, ProviderService, StreamItem, StreamStats
 from serve._proxy_client import ProxyClient
 from serve._proxy_service import ProxyService
 from serve._rate_limit import ProviderRateLimiter, TokenBucket
 from serve._remote import ActorRemote, LocalRemote, Remote
 from serve._shared_cache import SharedCache, SharedCacheStats
+from serve._state_files import private_file, private_folder
 from serve._wiring import APP_NAME, ProxyAppConfig, local_service
 from serve.clients import register_clients
 
@@ -60,6 +62,7 @@ __all__ = [
     "CacheStats",
     "CachingClient",
     "CredentialMissingError",
+    "InvalidAccountError",
     "InvalidRequestError",
     "LimitExceededError",
     "LocalRemote",
@@ -83,13 +86,18 @@ __all__ = [
     "ServingConfig",
     "SharedCache",
     "SharedCacheStats",
+    "StreamItem",
+    "StreamStats",
     "TokenBucket",
     "Usage",
     "cache_key",
     "current_periods",
+    "hash_key",
     "load_serving_configs",
     "local_service",
     "new_api_key",
+    "private_file",
+    "private_folder",
     "proxy_env_path",
     "quota_group",
     "redact",

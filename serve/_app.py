@@ -12,9 +12,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from ray import serve
@@ -28,8 +29,8 @@ from serve._accounts import Accounts
 from serve._config import quota_group
 from serve._errors import ProxyError
 from serve._limiters import RateLimiters
-from serve._provider_service import Answer, ProviderService, run_in_thread
-from serve._proxy_service import ProviderCall, ProxyService
+from serve._provider_service import Answer, ProviderService, StreamItem, StreamStats, run_in_thread
+from serve._proxy_service import ProviderCall, ProviderStream, ProxyService
 from serve._remote import actor_name, named_actor
 from serve._shared_cache import SharedCache
 from serve._wiring import ProxyAppConfig, provider_settings
@@ -76,12 +77,27 @@ class ProviderDeployment:
         runner = self._run_batched if batching is not None else run_in_thread
         self.service = ProviderService(deployments, servings, cache, limits, runner)
 
-    async def make_requests(self, requests: list[Request]) -> tuple[bool, Any]:
+    async def make_requests(self, requests: list[Request], cached_only: bool = False) -> tuple[bool, Any]:
         """(True, answers) or (False, the error): errors travel as values."""
         try:
-            return True, await self.service.make_requests(requests)
+            return True, await self.service.make_requests(requests, cached_only=cached_only)
         except Exception as error:
             return False, error
+
+    async def stream_request(self, request: Request) -> AsyncGenerator[StreamItem | Exception, None]:
+        """For the ingress's streaming handle: deltas, then the answer; an error travels as the last item.
+        Serve cancels this generator when the ingress cancels its call (its client went away), which
+        stops the generation (see `ProviderService.stream_request`)."""
+        try:
+            async with contextlib.aclosing(self.service.stream_request(request)) as items:
+                async for item in items:
+                    yield item
+        except Exception as error:
+            yield error
+
+    def stream_stats(self) -> StreamStats:
+        """How this replica's streams ended so far (for operators and tests)."""
+        return self.service.stream_stats
 
     async def _run_batched(self, client: ModelClient, requests: list[Request]) -> list[RequestResult]:
         return list(await asyncio.gather(*(self._batch((client, r)) for r in requests)))
@@ -104,9 +120,9 @@ def _provider_call(handle: DeploymentHandle) -> ProviderCall:
     # Serve's gRPC data plane, as for benchmark-run's tasks; the method's handle made once, not per call
     make_requests = handle.options(method_name="make_requests", _by_reference=False)
 
-    async def call(requests: Sequence[Request]) -> list[Answer]:
+    async def call(requests: Sequence[Request], *, cached_only: bool = False) -> list[Answer]:
         try:
-            ok, value = await make_requests.remote(list(requests))
+            ok, value = await make_requests.remote(list(requests), cached_only)
         except (RayError, RayServeException) as error:
             # the replica died or Serve could not place the call: the model is unavailable for now, not a bug
             logger.warning("provider call failed in Ray: %s", type(error).__name__, exc_info=error)
@@ -115,6 +131,27 @@ def _provider_call(handle: DeploymentHandle) -> ProviderCall:
             raise value
         answers: list[Answer] = value
         return answers
+
+    return call
+
+
+def _provider_stream(handle: DeploymentHandle) -> ProviderStream:
+    """A provider deployment's `stream_request` through a streaming handle; closing the returned stream before
+    its end cancels the call, and with it the replica's generation."""
+    stream_request = handle.options(method_name="stream_request", stream=True, _by_reference=False)
+
+    async def call(request: Request) -> AsyncGenerator[StreamItem, None]:
+        generator: Any = stream_request.remote(request)
+        finished = False
+        try:
+            async for item in generator:
+                if isinstance(item, Exception):
+                    raise item
+                yield item
+            finished = True
+        finally:
+            if not finished:
+                generator.cancel()
 
     return call
 
@@ -128,9 +165,16 @@ class Ingress:
         _load_plugins()
         app = ProxyAppConfig.model_validate(config)
         accounts = named_actor(actor_name("accounts", "all", app.base_path), Accounts, app.base_path)
-        calls = {provider: _provider_call(handle) for provider, handle in providers.items()}
+        calls: dict[str, ProviderCall] = {provider: _provider_call(handle) for provider, handle in providers.items()}
+        streams = {provider: _provider_stream(handle) for provider, handle in providers.items()}
         self.service = ProxyService(
-            app.all_deployments(), app.servings(), accounts, calls, _toxicity(app.base_path), limits=app.limits
+            app.all_deployments(),
+            app.servings(),
+            accounts,
+            calls,
+            _toxicity(app.base_path),
+            streams=streams,
+            limits=app.limits,
         )
         self.benchmarks = app.benchmarks_folder()
 
@@ -161,8 +205,8 @@ class Ingress:
 
 
 def _transportable(error: Exception) -> Exception:
-    """`error` as it can cross a handle: ProxyErrors pickle by state; others become a ProxyError with their
-    message (bench's errors take constructor arguments that pickling does not keep)."""
+    """`error` as it can cross a handle: a ProxyError as it is; any other error becomes a ProxyError with its
+    message and the HTTP status its kind maps to, so the ingress answers it without knowing bench's error types."""
     if isinstance(error, ProxyError):
         return error
     status = 404 if isinstance(error, UnknownModelError) else 503 if isinstance(error, ModelUnavailableError) else 500

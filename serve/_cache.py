@@ -6,8 +6,9 @@ different `random` asks for a fresh sample. Only successful results are stored: 
 
 Concurrency: within a process, concurrent identical requests make one upstream call (the first caller
 computes, the others wait on its future and get its result marked cached). Across processes SQLite's WAL
-mode and a busy timeout keep the file consistent; the later Ray actor that owns a provider's cache makes
-de-duplication global. A hit returns the original `request_time` and `request_datetime` with `cached: true`.
+mode and a busy timeout keep the file consistent; on Ray one actor per provider owns the cache
+(`serve._shared_cache.SharedCache`), which makes de-duplication global across that provider's replicas.
+A hit returns the original `request_time` and `request_datetime` with `cached: true`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from bench import RequestResult
+from serve._state_files import private_file
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -47,9 +49,9 @@ class ResultCache:
     """Successful `RequestResult`s of one provider, persisted in SQLite; thread-safe."""
 
     def __init__(self, folder: Path | str, provider: str) -> None:
-        """Open (creating if needed) `<folder>/<provider>.sqlite`."""
-        self.path = Path(folder) / f"{provider}.sqlite"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Open (creating if needed) `<folder>/<provider>.sqlite`: the folder 0700, the file 0600 (SQLite gives its
+        -wal and -shm files the database's mode), since it holds every caller's prompts and answers."""
+        self.path = private_file(Path(folder) / f"{provider}.sqlite")
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         self._db.execute("PRAGMA journal_mode=WAL")

@@ -75,6 +75,18 @@ class ServingConfig(_Strict):
     max_queue_wait_seconds: float = Field(
         default=30.0, ge=0, description="longest a request waits for the rate limit before a 429"
     )
+    burst_fraction: float = Field(
+        default=0.1,
+        gt=0,
+        le=1,
+        description="share of each per-minute limit that may go at once (at least 1); the rest is spread so "
+        "that no trailing minute exceeds the limit",
+    )
+    rate_limit_margin_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="delay between a request's turn and its arrival at the provider that the limits allow for",
+    )
     batching: BatchingConfig | None = Field(default=None, description="dynamic batching (local models)")
     retry: RetryConfig = Field(default_factory=RetryConfig, description="retries of provider failures")
     quota_group: str | None = Field(

@@ -6,7 +6,8 @@
           |-- PermissionDeniedError  403: a non-admin asked for an admin action or another account
           |-- AccountNotFoundError   404: an admin named an account that does not exist
           |-- InvalidRequestError    400: the request is malformed or breaks a rule (names the field)
-          |    `-- LimitExceededError 400: a value is over one of the proxy's limits (names field and limit)
+          |    |-- LimitExceededError 400: a value is over one of the proxy's limits (names field and limit)
+          |    `-- InvalidAccountError 400: a change would make an account invalid (field, value and rule)
           |-- RequestTooLargeError   413: the body is larger than the proxy accepts
           |-- QuotaExceededError     429: the account's quota for a model group would be overspent
           |-- RateLimitedError       429: the provider's rate limit queue is full (carries retry_after)
@@ -155,6 +156,13 @@ class RequestTooLargeError(ProxyError):
         self.limit = limit
         shown = "" if size is None else f" ({size} bytes)"
         super().__init__(f"the request body{shown} is over the limit of {limit} bytes (limits.max_body_bytes)")
+
+
+class InvalidAccountError(InvalidRequestError):
+    """A change to an account breaks a rule of the accounts file (a negative quota, an unknown granularity)."""
+
+    def __init__(self, problems: str) -> None:
+        super().__init__(f"invalid account change, nothing was changed: {problems}")
 
 
 class QuotaExceededError(ProxyError):

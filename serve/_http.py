@@ -12,6 +12,8 @@ method, 413 body too large, 429 quota or rate limit (with Retry-After, also an u
 traceback in the log under that id. The key is checked first: a caller with a wrong key hears 401 whatever else
 is wrong, and learns nothing about models or fields (unless the body holding the key cannot be read).
 Every response carries the security headers of serve._security.
+With `stream: true`, /v1 answers server-sent events as the provider produces the text (`_event_stream`):
+the response starts with the first chunk, so every error up to then is still an ordinary error answer.
 
 The pages are public, as the original proxy's static pages were: the web UI asks for a key itself,
 /benchmarks/ serves the static sites `benchmark-present` writes, and /docs lists the routes from the
@@ -21,9 +23,10 @@ OpenAPI description (FastAPI's own /docs loads Swagger UI from a CDN, which an o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -53,7 +56,7 @@ from serve._openai_api import (
     completion_stream,
 )
 from serve._pages import BenchmarkSites, api_page
-from serve._provider_service import Answer
+from serve._provider_service import Answer, StreamItem
 from serve._proxy_service import ProxyService
 from serve._security import SecurityHeaders
 from serve._wiring import DEFAULT_BENCHMARKS_PATH
@@ -151,6 +154,37 @@ def _succeeded(answer: Answer) -> Answer:
     if not answer.result.success:
         raise failure_error(answer.result)
     return answer
+
+
+async def _succeeding(items: AsyncGenerator[StreamItem, None]) -> AsyncGenerator[StreamItem, None]:
+    """`items`, with a failed answer raised as `_succeeded` raises it; closes `items` when closed itself."""
+    async with contextlib.aclosing(items):
+        async for item in items:
+            yield _succeeded(item) if isinstance(item, Answer) else item
+
+
+async def _event_stream(events: AsyncGenerator[str, None]) -> StreamingResponse:
+    """The SSE response of `events`, started once the first event is ready: an error before it (401, 404,
+    429, a provider's failure, ...) is an ordinary error answer. An error after it ends the stream with an
+    OpenAI-shaped `data: {"error": ...}` event, which the `openai` library raises as an APIError. A client
+    that goes away cancels the response, which closes `events` and with them the provider's stream."""
+    try:
+        first = await anext(events)
+    except BaseException:
+        await events.aclose()
+        raise
+
+    async def stream() -> AsyncIterator[str]:
+        try:
+            yield first
+            async for event in events:
+                yield event
+        except Exception as error:
+            yield f"data: {bytes(error_response(error).body).decode()}\n\n"
+        finally:
+            await events.aclose()
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
 
 def _body(message: str, kind: str, code: int | str, param: str | None = None) -> dict[str, Any]:
@@ -375,9 +409,10 @@ def _add_openai_routes(app: FastAPI, service: ProxyService) -> None:
         key = _api_key(http)
         raw = await _json(http)
         body = await _parsed(service, key, lambda: CompletionBody.model_validate(raw))
-        answers = [_succeeded(await _unless_disconnected(http, service.make_request(key, r))) for r in body.requests()]
         if body.stream:
-            return StreamingResponse(completion_stream(body, answers), media_type="text/event-stream")
+            streams = [_succeeding(service.stream_request(key, r)) for r in body.requests()]
+            return await _event_stream(completion_stream(body, streams))
+        answers = [_succeeded(await _unless_disconnected(http, service.make_request(key, r))) for r in body.requests()]
         return completion_response(body, answers)
 
     @app.post("/v1/chat/completions")
@@ -386,9 +421,10 @@ def _add_openai_routes(app: FastAPI, service: ProxyService) -> None:
         key = _api_key(http)
         raw = await _json(http)
         body = await _parsed(service, key, lambda: ChatBody.model_validate(raw))
-        answer = _succeeded(await _unless_disconnected(http, service.make_request(key, body.request())))
         if body.stream:
-            return StreamingResponse(chat_stream(body, answer), media_type="text/event-stream")
+            stream = _succeeding(service.stream_request(key, body.request()))
+            return await _event_stream(chat_stream(body, stream))
+        answer = _succeeded(await _unless_disconnected(http, service.make_request(key, body.request())))
         return chat_response(body, answer)
 
 

@@ -2,23 +2,38 @@
 
 Bodies are checked by pydantic (a bad field: 400 naming it); parameters the proxy has no use for
 (`user`, `logit_bias`, ...) are accepted and ignored, as OpenAI-compatible servers usually do. `seed`
-becomes the request's `random`, so a different seed asks for a different sample. Streams are cut from
-the finished result (one chunk per token, or the whole text when there are no tokens): the providers
-answer whole completions, so the first chunk comes when the completion is done.
+becomes the request's `random`, so a different seed asks for a different sample.
+
+Streams (`stream: true`) are server-sent events in OpenAI's format, made from the proxy's own stream of
+`TextDelta`s and `Answer`s: a chunk per delta as the provider produces it (the local model: after each
+token), each choice's finish reason once its answer is complete, then, with
+`stream_options: {"include_usage": true}`, a last chunk with `choices: []` and the usage (every other chunk
+then carries `"usage": null`, as OpenAI's do), and `data: [DONE]`. Streamed chunks carry no logprobs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bench import ChatMessage, GeneratedOutput, Request
-from serve._provider_service import Answer
+from bench.models import TextDelta
+from bench.tokenizers import token_raw_bytes
+from serve._provider_service import Answer, StreamItem
+
+
+class StreamOptions(BaseModel):
+    """OpenAI's `stream_options`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    include_usage: bool = Field(default=False, description="end the stream with a chunk holding the usage")
 
 
 class _Body(BaseModel):
@@ -33,6 +48,15 @@ class _Body(BaseModel):
     frequency_penalty: float = 0.0
     seed: int | None = None
     stream: bool = False
+    stream_options: StreamOptions | None = None
+
+    def _stream_base(self, kind: str, object_name: str) -> dict[str, Any]:
+        """The fields every chunk of this request's stream shares."""
+        base: dict[str, Any] = {"id": f"{kind}-{uuid.uuid4().hex}", "object": object_name, "created": int(time.time())}
+        base["model"] = self.model
+        if self.stream_options is not None and self.stream_options.include_usage:
+            base["usage"] = None
+        return base
 
     def _common(self) -> dict[str, Any]:
         stops = [self.stop] if isinstance(self.stop, str) else list(self.stop or [])
@@ -72,26 +96,38 @@ class CompletionBody(_Body):
 
 
 class TextPart(BaseModel):
-    """One part of a message's content given as a list, as OpenAI's newer clients send it (text parts only)."""
+    """One part of a message's content given as a list (`[{"type": "text", "text": ...}]`): text only, since
+    no model here reads images, audio or files."""
 
     model_config = ConfigDict(extra="ignore")
 
-    type: Literal["text"] = Field(description="only 'text': the models served here read text")
+    type: Literal["text"]
     text: str
 
 
 class ChatMessageBody(BaseModel):
-    """One chat message: its content a string or a list of text parts (joined)."""
+    """One chat message: its content as a string or as a list of text parts (joined by newlines, as
+    OpenAI-compatible servers such as vLLM join them)."""
 
     model_config = ConfigDict(extra="ignore")
 
     role: Literal["system", "user", "assistant", "developer"]
     content: str | list[TextPart]
 
-    @property
+    @field_validator("content", mode="before")
+    @classmethod
+    def _text_parts_only(cls, value: Any) -> Any:
+        """One clear error for a part that is not text (instead of one per branch of the union)."""
+        if isinstance(value, list):
+            for number, part in enumerate(value):
+                kind = part.get("type") if isinstance(part, dict) else type(part).__name__
+                if kind != "text":
+                    raise ValueError(f"part {number} has type {kind!r}: only text parts are supported")
+        return value
+
     def text(self) -> str:
         """The content as one string."""
-        return self.content if isinstance(self.content, str) else "".join(part.text for part in self.content)
+        return self.content if isinstance(self.content, str) else "\n".join(p.text for p in self.content)
 
 
 class ChatBody(_Body):
@@ -106,7 +142,7 @@ class ChatBody(_Body):
     def request(self) -> Request:
         """The `Request` (developer messages count as system messages)."""
         messages = tuple(
-            ChatMessage(role="system" if m.role == "developer" else m.role, content=m.text) for m in self.messages
+            ChatMessage(role="system" if m.role == "developer" else m.role, content=m.text()) for m in self.messages
         )
         limit = self.max_completion_tokens if self.max_completion_tokens is not None else self.max_tokens
         return Request(
@@ -128,10 +164,11 @@ def _usage(answers: list[Answer]) -> dict[str, int]:
 
 
 def _completion_logprobs(output: GeneratedOutput) -> dict[str, Any]:
-    offsets, at = [], 0
+    # Character offsets; a `bytes:\\xNN` token (part of a character) starts where its character starts.
+    offsets, spelled = [], b""
     for token in output.tokens:
-        offsets.append(at)
-        at += len(token.text)
+        offsets.append(len(spelled.decode("utf-8", errors="ignore")))
+        spelled += token_raw_bytes(token.text)
     return {
         "tokens": [t.text for t in output.tokens],
         "token_logprobs": [t.logprob for t in output.tokens],
@@ -169,7 +206,7 @@ def _chat_logprobs(output: GeneratedOutput, top: int) -> dict[str, Any]:
             {
                 "token": t.text,
                 "logprob": t.logprob,
-                "bytes": list(t.text.encode()),
+                "bytes": list(token_raw_bytes(t.text)),
                 "top_logprobs": [
                     {"token": k, "logprob": v, "bytes": list(k.encode())} for k, v in list(t.top_logprobs.items())[:top]
                 ],
@@ -200,39 +237,67 @@ def chat_response(body: ChatBody, answer: Answer) -> dict[str, Any]:
     }
 
 
-def _pieces(output: GeneratedOutput) -> list[str]:
-    """The text in stream-sized pieces: the tokens' texts when they spell the text, else the whole text."""
-    texts = [t.text for t in output.tokens]
-    return texts if "".join(texts) == output.text and texts else [output.text]
-
-
 def _sse(payload: dict[str, Any] | str) -> str:
     return f"data: {payload if isinstance(payload, str) else json.dumps(payload)}\n\n"
 
 
-def completion_stream(body: CompletionBody, answers: list[Answer]) -> Iterator[str]:
-    """Server-sent events of a completion: text pieces per choice, a last chunk with its finish reason."""
-    base = {"id": f"cmpl-{uuid.uuid4().hex}", "object": "text_completion", "created": int(time.time())}
-    base["model"] = body.model
-    outputs = [o for a in answers for o in a.result.completions]
-    for index, output in enumerate(outputs):
-        for piece in _pieces(output):
-            choice = {"index": index, "text": piece, "logprobs": None, "finish_reason": None}
-            yield _sse({**base, "choices": [choice]})
-        yield _sse(
-            {**base, "choices": [{"index": index, "text": "", "logprobs": None, "finish_reason": _finish(output)}]}
-        )
+def _usage_chunk(base: dict[str, Any], answers: list[Answer]) -> list[str]:
+    """The last chunk when the usage was asked for (`usage` is in the base only then)."""
+    return [_sse({**base, "choices": [], "usage": _usage(answers)})] if "usage" in base else []
+
+
+async def completion_stream(
+    body: CompletionBody, streams: Sequence[AsyncGenerator[StreamItem, None]]
+) -> AsyncGenerator[str, None]:
+    """Server-sent events of a completion: the prompts' streams one after the other (choice index: the
+    prompt's position times n, plus the completion's), a last chunk per choice with its finish reason."""
+    base = body._stream_base("cmpl", "text_completion")
+    answers: list[Answer] = []
+    for number, stream in enumerate(streams):
+        offset = number * body.n
+        async with contextlib.aclosing(stream):  # closing this stream closes the provider's
+            async for item in stream:
+                if isinstance(item, TextDelta):
+                    choice = {"index": offset + item.index, "text": item.text, "logprobs": None, "finish_reason": None}
+                    yield _sse({**base, "choices": [choice]})
+                    continue
+                answers.append(item)
+                for index, output in enumerate(item.result.completions):
+                    finish = {"index": offset + index, "text": "", "logprobs": None, "finish_reason": _finish(output)}
+                    yield _sse({**base, "choices": [finish]})
+    for event in _usage_chunk(base, answers):
+        yield event
     yield _sse("[DONE]")
 
 
-def chat_stream(body: ChatBody, answer: Answer) -> Iterator[str]:
-    """Server-sent events of a chat completion: the role, content pieces, then the finish reason."""
-    base = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion.chunk", "created": int(time.time())}
-    base["model"] = body.model
-    for index, output in enumerate(answer.result.completions):
-        first = {"index": index, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}
-        yield _sse({**base, "choices": [first]})
-        for piece in _pieces(output):
-            yield _sse({**base, "choices": [{"index": index, "delta": {"content": piece}, "finish_reason": None}]})
-        yield _sse({**base, "choices": [{"index": index, "delta": {}, "finish_reason": _finish(output)}]})
+async def chat_stream(body: ChatBody, stream: AsyncGenerator[StreamItem, None]) -> AsyncGenerator[str, None]:
+    """Server-sent events of a chat completion: per choice the role (with its first text), content pieces,
+    then the finish reason."""
+    base = body._stream_base("chatcmpl", "chat.completion.chunk")
+    started: set[int] = set()
+    answers: list[Answer] = []
+
+    def chunk(index: int, delta: dict[str, Any], finish: str | None = None) -> str:
+        return _sse({**base, "choices": [{"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}]})
+
+    def role(index: int) -> list[str]:
+        if index in started:
+            return []
+        started.add(index)
+        return [chunk(index, {"role": "assistant", "content": ""})]
+
+    async with contextlib.aclosing(stream):  # closing this stream closes the provider's
+        async for item in stream:
+            if isinstance(item, TextDelta):
+                for event in role(item.index):
+                    yield event
+                yield chunk(item.index, {"content": item.text})
+                continue
+            answers.append(item)
+            for index, output in enumerate(item.result.completions):
+                for event in role(index):
+                    yield event
+                yield chunk(index, {}, _finish(output))
+    for event in _usage_chunk(base, answers):
+        yield event
     yield _sse("[DONE]")

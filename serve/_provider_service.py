@@ -1,33 +1,46 @@
 """`ProviderService`: answers one provider's requests through its shared cache and rate limiter.
 
-For a batch of requests: claim every cache key at once (hits come back at once), reserve the rate limit
-for the requests this replica leads (one reservation per model, waiting its turn up to the model's
-`max_queue_wait_seconds`), send them to the model's client (grouped per model, so the local model batches),
-store the results, then collect the results other replicas were computing. Each answer carries its token
-counts so that the ingress can charge quotas (cached answers are not charged) and fill OpenAI's `usage`.
+For a batch of requests: claim every cache key at once (hits come back at once), take a turn of the rate
+limit for each request this replica leads (one limiter call per model; each request waits for its own turn,
+up to the model's `max_queue_wait_seconds`), send them to the model's client (the requests whose turn is now
+together, so the local model batches), store the results, then collect the results other replicas were
+computing. A hosted client's retries take their turns from the same shared limiter (`RatePacer`). Each
+answer carries its token counts so that the ingress can charge quotas (cached answers are not charged) and
+fill OpenAI's `usage`.
+
+`stream_request` answers one request as a stream: `TextDelta`s while the client produces them, then its
+`Answer`. The same cache (a hit, or another caller's result, is streamed from the cache; a streamed answer
+is stored once complete) and the same rate limit apply. The client runs in a thread; a consumer that stops
+reading (the generator is closed or cancelled) makes the client's next delta raise `StreamCancelled`, which
+stops the generation, and the cache key is released with a failure (never stored).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
+import threading
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from bench import Request, RequestResult
-from bench.models import CLIENTS, ModelClient, ModelDeployment
-from bench.tokenizers import get_tokenizer
+from bench.models import CLIENTS, ModelClient, ModelDeployment, StreamCancelled, TextDelta, completion_deltas
+from serve._budget import max_cost, prompt_tokens
 from serve._cache import cache_key
 from serve._cancellation import run_cancellable
 from serve._config import ServingConfig
 from serve._errors import ProviderError, RateLimitedError
 from serve._remote import Remote
 from serve.clients import ProviderClient, ai21_client, openai_client
+
+PACER_TIMEOUT_SECONDS = 60.0  # a retry's call to the limiter; the limiter answers at once, or has died
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +65,20 @@ class Answer(BaseModel):
         if self.result.cached or not self.result.success:
             return 0
         return self.prompt_tokens + self.completion_tokens
+
+
+StreamItem = TextDelta | Answer
+"""What a stream yields: the completions' deltas, then one `Answer` (the whole result and its cost)."""
+
+
+@dataclass
+class StreamStats:
+    """Streams of this service since it started: how they ended, and the deltas their clients produced."""
+
+    started: int = 0
+    completed: int = 0
+    cancelled: int = 0
+    deltas: int = 0
 
 
 _POOL = ThreadPoolExecutor(max_workers=64, thread_name_prefix="provider")
@@ -84,7 +111,9 @@ class ProviderService:
         self.cache = cache
         self.limiter = limiter
         self.runner = runner
+        self.stream_stats = StreamStats()
         self._clients: dict[str, ModelClient] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None  # where the limiter is called (retries' threads too)
 
     def client_for(self, model: str) -> ModelClient:
         """The model's client, built on first use.
@@ -95,15 +124,25 @@ class ProviderService:
         if model not in self._clients:
             deployment = self.deployments[model]
             factory = PROXY_CLIENTS.get(deployment.client) or CLIENTS.get(deployment.client)
-            self._clients[model] = factory(deployment)
+            client = factory(deployment)
+            serving = self.servings[model]
+            if isinstance(client, ProviderClient) and (serving.requests_per_minute or serving.tokens_per_minute):
+                client.pacing = lambda request: RatePacer(self, request)
+            self._clients[model] = client
         return self._clients[model]
 
-    async def make_requests(self, requests: Sequence[Request]) -> list[Answer]:
+    async def make_requests(self, requests: Sequence[Request], *, cached_only: bool = False) -> list[Answer]:
         """One answer per request, in order; provider failures are unsuccessful results.
+
+        Args:
+            cached_only: answer from the cache only, never calling the provider (for an account whose quota
+                cannot pay for a call: cached answers are free); a request not in the cache gets an
+                unsuccessful, uncached result.
 
         Raises:
             CredentialMissingError, ConfigError: when a model's client cannot be built.
         """
+        self._loop = asyncio.get_running_loop()
         await self._build_clients({request.model for request in requests})
         results: dict[int, RequestResult] = {}
         retry_after: dict[int, float] = {}
@@ -114,6 +153,11 @@ class ProviderService:
                 results[index] = self.client_for(request.model).make_request(request)
             else:
                 keys[index] = key
+        if cached_only:
+            stored = await self.cache.call("lookup_many", list(keys.values())) if keys else []
+            for index, result in zip(keys, stored):
+                results[index] = result or RequestResult.failure("not in the cache", retriable=False)
+            return [self._answer(requests[i], results[i], None) for i in range(len(requests))]
         claims = await self.cache.call("claim_many", list(keys.values())) if keys else []
         leads: list[int] = []
         follows: list[int] = []
@@ -130,6 +174,83 @@ class ProviderService:
             missing = [i for i in follows if results[i] is None]
             await self._lead(requests, missing, keys, results, retry_after)
         return [self._answer(requests[i], results[i], retry_after.get(i)) for i in range(len(requests))]
+
+    async def stream_request(self, request: Request) -> AsyncGenerator[StreamItem, None]:
+        """The request's text as it is produced (`TextDelta`s), then its `Answer`.
+
+        Raises:
+            CredentialMissingError, ConfigError: when the model's client cannot be built.
+        """
+        await self._build_clients({request.model})
+        key = self._key(request)
+        if key is None:  # a request the provider's API cannot express: its failure, uncached
+            yield self._answer(request, self.client_for(request.model).make_request(request), None)
+            return
+        ((kind, stored),) = await self.cache.call("claim_many", [key])
+        if kind == "follow":
+            (stored,) = await self.cache.call("follow_many", [key])
+        if stored is not None:  # streamed from the cache: a stored answer or another caller's
+            for delta in completion_deltas(stored):
+                yield delta
+            yield self._answer(request, stored, None)
+            return
+        result: RequestResult | None = None
+        retry_after: float | None = None
+        try:
+            refused = await self._acquire(request.model, [request])
+            if refused is not None:
+                result, retry_after = RequestResult.failure(str(refused), retriable=True), refused.retry_after
+            else:
+                async with contextlib.aclosing(self._stream_client(request)) as items:
+                    async for item in items:
+                        if isinstance(item, TextDelta):
+                            yield item
+                        else:
+                            result = item
+        finally:  # stored while the answer goes back; a cancelled stream releases its key with a failure
+            done = result or RequestResult.failure("the stream was cancelled before it finished", retriable=True)
+            await self.cache.send("finish", key, done)
+        yield self._answer(request, done, retry_after)
+
+    async def _stream_client(self, request: Request) -> AsyncGenerator[TextDelta | RequestResult, None]:
+        """The client's deltas as its thread produces them, then its result. Closing this generator (or
+        cancelling its consumer) makes the thread's next delta raise `StreamCancelled`."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[TextDelta | None] = asyncio.Queue()
+        stopped = threading.Event()
+        client = self.client_for(request.model)
+
+        def on_delta(delta: TextDelta) -> None:
+            if stopped.is_set():
+                raise StreamCancelled()
+            self.stream_stats.deltas += 1
+            loop.call_soon_threadsafe(queue.put_nowait, delta)
+
+        def work() -> RequestResult:
+            try:
+                return client.stream_request(request, on_delta)
+            finally:
+                loop.call_soon_threadsafe(queue.put_nowait, None)  # after every delta: the end of the stream
+
+        self.stream_stats.started += 1
+        future = loop.run_in_executor(_POOL, work)
+        finished = False
+        try:
+            while (delta := await queue.get()) is not None:
+                yield delta
+            finished = True
+        finally:
+            if not finished:
+                stopped.set()
+                self.stream_stats.cancelled += 1
+                future.add_done_callback(_ignore_outcome)
+        try:
+            result = await future
+        except Exception as error:  # clients answer failures as results; anything else is the proxy's failure
+            logger.exception("streaming %s failed", request.model)
+            result = RequestResult.failure(f"the proxy failed to answer: {type(error).__name__}", retriable=True)
+        self.stream_stats.completed += 1
+        yield result
 
     async def _build_clients(self, models: set[str]) -> None:
         """Build the clients not built yet in a thread: loading a local model takes seconds, and the replica's
@@ -167,21 +288,76 @@ class ProviderService:
         results: dict[int, RequestResult],
         retry_after: dict[int, float],
     ) -> None:
-        batch = [requests[i] for i in indices]
         serving = self.servings[model]
-        if serving.requests_per_minute or serving.tokens_per_minute:  # else no limiter to ask: one hop saved
-            tokens = sum(self._budget(r) for r in batch) if serving.tokens_per_minute else 0
-            try:
-                wait = await self.limiter.call("acquire", model, len(batch), tokens, serving.max_queue_wait_seconds)
-            except RateLimitedError as error:
-                for index in indices:
-                    results[index] = RequestResult.failure(str(error), retriable=True)
-                    retry_after[index] = error.retry_after
-                return
-            if wait > 0:
-                await asyncio.sleep(wait)
-        answers = await self.runner(self.client_for(model), batch)
+        if not (serving.requests_per_minute or serving.tokens_per_minute):  # no limiter to ask: one hop saved
+            await self._run_now(model, indices, requests, results)
+            return
+        costs = [self._budget(requests[i]) if serving.tokens_per_minute else 0 for i in indices]
+        turns = await self.limiter.call("acquire_each", model, costs, serving.max_queue_wait_seconds)
+        now: list[int] = []
+        later: list[tuple[int, float]] = []
+        for index, turn in zip(indices, turns):
+            if isinstance(turn, RateLimitedError):
+                results[index] = RequestResult.failure(str(turn), retriable=True)
+                retry_after[index] = turn.retry_after
+            elif turn > 0:
+                later.append((index, turn))
+            else:
+                now.append(index)
+        await asyncio.gather(
+            self._run_now(model, now, requests, results),
+            *(self._run_now(model, [index], requests, results, after=turn) for index, turn in later),
+        )
+
+    async def _run_now(
+        self,
+        model: str,
+        indices: list[int],
+        requests: Sequence[Request],
+        results: dict[int, RequestResult],
+        after: float = 0.0,
+    ) -> None:
+        """Send the requests at `indices` to the model's client together, `after` seconds from now."""
+        if not indices:
+            return
+        if after > 0:
+            await asyncio.sleep(after)
+        answers = await self.runner(self.client_for(model), [requests[i] for i in indices])
         results.update(zip(indices, answers))
+
+    async def _acquire(self, model: str, batch: list[Request]) -> RateLimitedError | None:
+        """Wait for the turns of `batch` (a stream's one request) in the model's rate limit; the limiter's
+        refusal when a turn is too far off."""
+        serving = self.servings[model]
+        if not (serving.requests_per_minute or serving.tokens_per_minute):  # no limiter to ask: one hop saved
+            return None
+        costs = [self._budget(r) if serving.tokens_per_minute else 0 for r in batch]
+        turns = await self.limiter.call("acquire_each", model, costs, serving.max_queue_wait_seconds)
+        refused = next((t for t in turns if isinstance(t, RateLimitedError)), None)
+        if refused is not None:
+            return refused
+        wait = max([0.0, *turns])
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return None
+
+    async def pause(self, model: str, seconds: float) -> None:
+        """Hold back every replica's requests of `model` for `seconds` (the provider said so)."""
+        await self.limiter.call("pause", model, seconds)
+
+    async def turn(self, request: Request) -> float:
+        """One more turn of the rate limit for `request` (a retry); the seconds to wait for it.
+
+        Raises:
+            RateLimitedError: when it would wait past the model's `max_queue_wait_seconds`.
+        """
+        serving = self.servings[request.model]
+        cost = self._budget(request) if serving.tokens_per_minute else 0
+        (turn,) = await self.limiter.call("acquire_each", request.model, [cost], serving.max_queue_wait_seconds)
+        if isinstance(turn, RateLimitedError):
+            raise turn
+        wait: float = turn
+        return wait
 
     def _key(self, request: Request) -> str | None:
         """The cache key: what the provider would be sent (its own request for hosted models), plus `random`."""
@@ -197,17 +373,46 @@ class ProviderService:
 
     def _budget(self, request: Request) -> int:
         """Tokens a request may use at most (prompt plus every completion), for the tokens-per-minute limit."""
-        return self._prompt_tokens(request) + request.max_tokens * request.num_completions
-
-    def _prompt_tokens(self, request: Request) -> int:
-        tokenizer = get_tokenizer(self.deployments[request.model].tokenizer)
-        if request.messages is not None:
-            return sum(tokenizer.count_tokens(m.content) for m in request.messages)
-        return tokenizer.count_tokens(request.prompt)
+        return max_cost(request, self.deployments[request.model])
 
     def _answer(self, request: Request, result: RequestResult, retry_after: float | None) -> Answer:
         if not result.success:
             return Answer(result=result, retry_after=retry_after)
         completion = sum(len(c.tokens) for c in result.completions)
-        prompt = 0 if request.echo_prompt else self._prompt_tokens(request)
+        prompt = 0 if request.echo_prompt else prompt_tokens(request, self.deployments[request.model])
         return Answer(result=result, prompt_tokens=prompt, completion_tokens=completion)
+
+
+class RatePacer:
+    """A retry's view of the shared rate limiter (a `serve.clients.Pacer`): the client's thread calls the
+    limiter through the service's event loop and waits for the answer."""
+
+    def __init__(self, service: ProviderService, request: Request) -> None:
+        self.service = service
+        self.request = request
+
+    def pause(self, seconds: float) -> None:
+        """Pause the model's limiter for every replica."""
+        self._wait(self.service.pause(self.request.model, seconds))
+
+    def turn(self) -> float:
+        """Reserve the retry's turn; the seconds until it.
+
+        Raises:
+            RateLimitedError: when the turn is too far off.
+        """
+        wait: float = self._wait(self.service.turn(self.request))
+        return wait
+
+    def _wait(self, call: Any) -> Any:
+        loop = self.service._loop
+        if loop is None or not loop.is_running():
+            call.close()
+            raise RuntimeError("the provider service's event loop is not running: no rate limiter to ask")
+        return asyncio.run_coroutine_threadsafe(call, loop).result(PACER_TIMEOUT_SECONDS)
+
+
+def _ignore_outcome(future: asyncio.Future[RequestResult]) -> None:
+    """Retrieve a cancelled stream's outcome (its `StreamCancelled`), so that asyncio does not log it."""
+    if not future.cancelled():
+        future.exception()

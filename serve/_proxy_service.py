@@ -1,30 +1,46 @@
 """`ProxyService`: what the ingress does for every API (REST, OpenAI-compatible, web UI), without HTTP.
 
 A request is authenticated (401 before anything else), its model looked up (unknown: 404; not served by
-this proxy: 503), the account's quotas of the model's group checked, the request sent to its provider's
-service, and the tokens of uncached successes charged. A charge that would overspend a quota refuses the answer
-(429); the result stays cached, and since cached answers are free, asking again returns it.
+this proxy: 503), the most it can cost reserved on the account's quotas of the model's group (prompt tokens
+plus `max_tokens` for every completion: `serve._budget`), the request sent to its provider's service, and
+the reservation settled with the tokens of uncached successes (a failure or a cached answer: 0). A
+reservation the quota cannot hold refuses the request (429) before any upstream call, unless every request
+of the call is in the cache: cached answers are free, so an account that has used its quota still gets them.
+
+`stream_request` does the same for one request answered as a stream (deltas, then the `Answer`): reserved
+before the provider is asked, settled by the answer's real usage once the stream ends (a stream the caller
+stops reading settles with nothing used, and the provider's stream is closed).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from typing import Any, Protocol
 
 from bench import ModelUnavailableError, Request, RequestResult, UnknownModelError
-from bench.models import ModelDeployment
+from bench.models import ModelDeployment, completion_deltas
 from bench.tokenizers import get_tokenizer
 from serve._accounts import Account, Granularity
+from serve._budget import max_cost
 from serve._config import ServingConfig, quota_group
-from serve._errors import InvalidRequestError, RateLimitedError
+from serve._errors import InvalidRequestError, QuotaExceededError, RateLimitedError
 from serve._limits import RequestLimits, check_count, check_request, check_token_ids
-from serve._provider_service import Answer
+from serve._provider_service import Answer, StreamItem
 from serve._remote import Remote
 
-ProviderCall = Callable[[list[Request]], Awaitable[list[Answer]]]
+
+class ProviderCall(Protocol):
+    """A provider service's `make_requests` (in this process, or through its deployment's handle)."""
+
+    def __call__(self, requests: list[Request], *, cached_only: bool = False) -> Awaitable[list[Answer]]: ...
+
+
+ProviderStream = Callable[[Request], AsyncGenerator[StreamItem, None]]
+"""A provider service's `stream_request`."""
 
 VERSION = "1"
 MAX_REMEMBERED = 10_000  # (key, group) pairs remembered as unlimited; forgotten all at once beyond that
@@ -42,6 +58,7 @@ class ProxyService:
         toxicity: Any = None,
         unlimited_ttl: float = 5.0,
         limits: RequestLimits | None = None,
+        streams: dict[str, ProviderStream] | None = None,
     ) -> None:
         """Args:
         deployments: every model the proxy knows; servings: their serving settings.
@@ -49,6 +66,8 @@ class ProxyService:
         toxicity: a `ToxicityService` for /api/toxicity, or None (answers 503).
         unlimited_ttl: seconds a key with no quota on a model group skips the check before a request.
         limits: what every request is checked against before any work (default: `RequestLimits()`).
+        streams: provider name -> its service's `stream_request` (a provider without one answers whole,
+            then its answer is streamed).
         """
         self.limits = limits if limits is not None else RequestLimits()
         self.deployments = deployments
@@ -57,6 +76,7 @@ class ProxyService:
         self.providers = providers
         self.toxicity = toxicity
         self.unlimited_ttl = unlimited_ttl
+        self.streams = streams or {}
         self._unlimited: dict[tuple[str, str], float] = {}  # (key, group) -> until when no check is needed
 
     # --- information and accounts ----------------------------------------------------------------------------
@@ -107,13 +127,15 @@ class ProxyService:
         return account
 
     async def update_account(self, api_key: str, target: str | None, **changes: Any) -> Account:
-        """Change an account (see `Accounts.update_account`)."""
+        """Change an account (see `Accounts.update_account`); a new quota applies to this replica's next request."""
         account: Account = await self.accounts.call("update_account", api_key, target, **changes)
+        self._unlimited.clear()
         return account
 
     async def rotate_key(self, api_key: str, target: str | None = None) -> Account:
         """A new key for the caller's account (or, for admins, another's)."""
         account: Account = await self.accounts.call("rotate_key", api_key, target)
+        self._unlimited.clear()
         return account
 
     # --- requests ------------------------------------------------------------------------------------------
@@ -132,7 +154,7 @@ class ProxyService:
         return deployment
 
     async def make_answers(self, api_key: str, requests: Sequence[Request]) -> list[Answer]:
-        """Answers to the requests of one caller, in order; quotas checked before and charged after.
+        """Answers to the requests of one caller, in order; quotas reserved before and settled after.
 
         Raises:
             AuthenticationError, UnknownModelError, ModelUnavailableError, QuotaExceededError.
@@ -147,28 +169,62 @@ class ProxyService:
         if not groups:
             await self.authenticate(api_key)
         await self._check_limits(api_key, requests)
-        for group in sorted(set(groups.values())):
-            await self._check_quota(api_key, group)
+        costs: dict[str, int] = defaultdict(int)
+        for request in requests:
+            costs[groups[request.model]] += max_cost(request, self.deployments[request.model])
+        reservations: dict[str, str | None] = {}  # group -> reservation id (None: no quota, usage recorded)
+        answers: list[Answer] | None = None
+        try:
+            refused = await self._reserve(api_key, costs, reservations)
+            if refused is not None:
+                cached = await self._dispatch(requests, cached_only=True)
+                if not all(answer.result.cached for answer in cached):
+                    raise refused
+                return cached  # free: nothing to charge
+            answers = await self._dispatch(requests)
+        finally:
+            await self._settle(api_key, groups, requests, answers, reservations)
+        assert answers is not None
+        return answers
+
+    async def _reserve(
+        self, api_key: str, costs: dict[str, int], reservations: dict[str, str | None]
+    ) -> QuotaExceededError | None:
+        """Reserve each group's cost (filling `reservations`); the refusal of the first group that cannot pay.
+
+        A key remembered as unlimited on a group (see `_remember_unlimited`) reserves nothing there; the first
+        accounts call authenticates the key.
+        """
+        for group, cost in sorted(costs.items()):
+            if self._known_unlimited(api_key, group):
+                reservations[group] = None
+                continue
+            try:
+                reservation = await self.accounts.call("reserve", api_key, group, cost)
+            except QuotaExceededError as error:
+                self._unlimited.pop((api_key, group), None)
+                return error
+            reservations[group] = reservation
+            if reservation is None:
+                self._remember_unlimited(api_key, group)
+            else:
+                self._unlimited.pop((api_key, group), None)
+        return None
+
+    async def _dispatch(self, requests: Sequence[Request], *, cached_only: bool = False) -> list[Answer]:
+        """The requests sent to their providers' services at once, answers in order."""
         by_provider: dict[str, list[int]] = defaultdict(list)
         for index, request in enumerate(requests):
             by_provider[self.deployments[request.model].provider].append(index)
         batches = await asyncio.gather(
-            *(self.providers[p]([requests[i] for i in indices]) for p, indices in by_provider.items())
+            *(
+                self.providers[p]([requests[i] for i in indices], cached_only=cached_only)
+                for p, indices in by_provider.items()
+            )
         )
         answers: dict[int, Answer] = {}
         for indices, batch in zip(by_provider.values(), batches):
             answers.update(zip(indices, batch))
-        charges: dict[str, int] = defaultdict(int)
-        for index, answer in answers.items():
-            charges[groups[requests[index].model]] += answer.charged_tokens
-        for group, tokens in sorted(charges.items()):
-            if not tokens:
-                continue
-            if self._known_unlimited(api_key, group):
-                # no quota to refuse the answer over: the usage is counted while the answer goes back
-                await self.accounts.send("record_usage", api_key, group, tokens)
-            else:
-                await self.accounts.call("charge", api_key, group, tokens)
         return [answers[i] for i in range(len(requests))]
 
     async def _check_limits(self, api_key: str, requests: Sequence[Request]) -> None:
@@ -185,6 +241,75 @@ class ProxyService:
         except InvalidRequestError:
             await self.authenticate(api_key)
             raise
+
+    async def stream_request(self, api_key: str, request: Request) -> AsyncGenerator[StreamItem, None]:
+        """One request's text as its provider produces it (`TextDelta`s), then its `Answer`; its most cost
+        reserved before, settled by the answer's real usage once the stream ends.
+
+        Raises:
+            AuthenticationError, UnknownModelError, ModelUnavailableError, LimitExceededError,
+            QuotaExceededError (before any item); RateLimitedError (instead of the answer).
+        """
+        try:
+            group = self._group(request.model)
+        except (UnknownModelError, ModelUnavailableError):
+            await self.authenticate(api_key)  # as in make_answers: a wrong key hears 401 first
+            raise
+        await self._check_limits(api_key, [request])
+        reservations: dict[str, str | None] = {}
+        answer: Answer | None = None
+        try:
+            refused = await self._reserve(
+                api_key, {group: max_cost(request, self.deployments[request.model])}, reservations
+            )
+            if refused is not None:
+                raise refused
+            provider = self.deployments[request.model].provider
+            stream = self.streams.get(provider, self._answered_whole(provider))
+            async with contextlib.aclosing(stream(request)) as items:
+                async for item in items:
+                    if isinstance(item, Answer):
+                        if item.retry_after is not None:
+                            raise RateLimitedError(
+                                provider=provider, retry_after=item.retry_after, limit=_limit_of(item.result)
+                            )
+                        answer = item
+                    yield item
+        finally:
+            used = [answer] if answer is not None else None
+            await self._settle(api_key, {request.model: group}, [request], used, reservations)
+
+    def _answered_whole(self, provider: str) -> ProviderStream:
+        """A stream of the provider's whole answer, for a provider that cannot stream."""
+
+        async def stream(request: Request) -> AsyncGenerator[StreamItem, None]:
+            (answer,) = await self.providers[provider]([request])
+            for delta in completion_deltas(answer.result):
+                yield delta
+            yield answer
+
+        return stream
+
+    async def _settle(
+        self,
+        api_key: str,
+        groups: dict[str, str],
+        requests: Sequence[Request],
+        answers: list[Answer] | None,
+        reservations: dict[str, str | None],
+    ) -> None:
+        """Charge what the answers used (nothing when there are none: a refusal or a failure releases the
+        reservations). Sent without the answer waiting: the accounts never refuse a settlement, and this
+        replica's later calls reach the accounts after it."""
+        used: dict[str, int] = defaultdict(int)
+        for request, answer in zip(requests, answers or []):
+            used[groups[request.model]] += answer.charged_tokens
+        for group, reservation in sorted(reservations.items()):
+            if reservation is not None:
+                await self.accounts.send("settle", reservation, api_key, group, used[group])
+            elif used[group]:
+                # no quota to refuse the answer over: the usage is counted while the answer goes back
+                await self.accounts.send("record_usage", api_key, group, used[group])
 
     async def make_request(self, api_key: str, request: Request) -> Answer:
         """One request's answer.
@@ -203,16 +328,12 @@ class ProxyService:
         """Results only (the batch endpoint and the Python client)."""
         return [a.result for a in await self.make_answers(api_key, requests)]
 
-    async def _check_quota(self, api_key: str, group: str) -> None:
-        """Authenticate and check the group's quota, unless this key was seen with no quota on the group
-        within `unlimited_ttl` seconds: then its usage is recorded after the answer (without the answer
-        waiting) and that is the only accounts call. A quota, or a key's rotation, set by an admin takes
-        effect within that time; the usage is counted in full either way."""
-        if self._known_unlimited(api_key, group):
-            return
-        if await self.accounts.call("check_quota", api_key, group):
-            self._unlimited.pop((api_key, group), None)
-            return
+    def _remember_unlimited(self, api_key: str, group: str) -> None:
+        """Remember for `unlimited_ttl` seconds that this key has no quota on the group: until then its
+        requests reserve nothing, their usage is recorded after the answer (without the answer waiting), and
+        that is their only accounts call. The cost of this fast path: a quota, or a key's rotation, set by an
+        admin on another ingress replica takes effect within that time (the usage is counted in full either
+        way); a change made through this replica takes effect at once (`update_account`, `rotate_key`)."""
         if len(self._unlimited) >= MAX_REMEMBERED:
             self._unlimited.clear()
         self._unlimited[(api_key, group)] = time.monotonic() + self.unlimited_ttl

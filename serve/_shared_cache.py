@@ -59,6 +59,12 @@ class SharedCache:
                 claims.append(("lead", None))
         return claims
 
+    def lookup_many(self, keys: list[str]) -> list[RequestResult | None]:
+        """The stored result of each key (cached: true), or None; claims nothing (no one is asked to compute)."""
+        found = [self.cache.get(key) for key in keys]
+        self.hits += sum(result is not None for result in found)
+        return found
+
     def finish(self, key: str, result: RequestResult) -> None:
         """Store a leader's result (successes only) and hand it to its followers."""
         self.cache.put(key, result)

@@ -23,7 +23,7 @@ from serve._config import AutoscalingConfig, BatchingConfig, ServingConfig, load
 from serve._limiters import RateLimiters
 from serve._limits import RequestLimits
 from serve._provider_service import ProviderService
-from serve._proxy_service import ProxyService
+from serve._proxy_service import ProviderStream, ProxyService
 from serve._remote import LocalRemote
 from serve._shared_cache import SharedCache
 
@@ -115,6 +115,7 @@ def local_service(config: ProxyAppConfig, toxicity: Any = None) -> ProxyService:
     """The whole proxy in this process: the same services as on Ray, their shared objects called directly."""
     servings = config.servings()
     providers = {}
+    streams: dict[str, ProviderStream] = {}
     for provider, deployments in config.served().items():
         mine = {name: servings[name] for name in deployments}
         service = ProviderService(
@@ -124,6 +125,7 @@ def local_service(config: ProxyAppConfig, toxicity: Any = None) -> ProxyService:
             LocalRemote(RateLimiters(provider, mine)),
         )
         providers[provider] = service.make_requests
+        streams[provider] = service.stream_request
     accounts = LocalRemote(Accounts(config.base_path))
     return ProxyService(
         config.all_deployments(),
@@ -132,4 +134,5 @@ def local_service(config: ProxyAppConfig, toxicity: Any = None) -> ProxyService:
         providers,  # type: ignore[arg-type]
         toxicity,
         limits=config.limits,
+        streams=streams,
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 ADAPT_GENERATION = "generation"
 ADAPT_MULTIPLE_CHOICE_JOINT = "multiple_choice_joint"
@@ -46,3 +47,20 @@ class AdapterSpec(BaseModel):
     max_tokens: int = Field(default=100, ge=0)
     stop_sequences: tuple[str, ...] = Field(default=("\n",))
     random: str | None = Field(default=None, description="request salt")
+    output_mapping_pattern: str | None = Field(
+        default=None,
+        description="joint multiple choice: regex searched in the stripped answer before the letter lookup "
+        "(its group 1 if it has one, else the whole match; no match names no choice), HELM's field; "
+        r"e.g. '\(?([A-Z])\b' also reads '(B)' and 'B. Paris' as B",
+    )
+
+    @field_validator("output_mapping_pattern")
+    @classmethod
+    def _pattern_compiles(cls, pattern: str | None) -> str | None:
+        """A pattern that is not a regular expression fails when the spec is built, not mid-run."""
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"output_mapping_pattern={pattern!r} must be a regular expression: {error}") from error
+        return pattern

@@ -1,11 +1,14 @@
 """The language_modeling adapter: score every token of a document with sliding windows.
 
 The document (the instance's input; references are ignored) is tokenized with the adapter's tokenizer and
-cut into windows of at most W = context_window - 1 tokens. One position is left free so that a client can
-put a beginning-of-sequence token before the window and get a logprob for its first token too (HELM does
-this with its prefix token).
+cut into windows of at most W = context_window - 1 tokens. One position is left for the tokenizer's
+`prefix_token` ("<|endoftext|>"), which starts the first window's prompt, as in HELM: the model reads the
+document's first token after a start-of-text token, so that token is scored like any other instead of
+getting the 0.0 an API gives the first token of a prompt (which made perplexity optimistic, most on short
+documents). Clients read the prefix as that one special token, never as text.
 
-- The first window holds tokens [0, min(W, n)) and scores all of them (num_conditioning_tokens = 0).
+- The first window is the prefix then tokens [0, min(W, n)); it scores all of those document tokens
+  (num_conditioning_tokens = 1: the prefix; 0 for a tokenizer without one).
 - Each next window scores at most S = max(1, W // 2) new tokens (the stride) and conditions on as many
   of the tokens before them as fit: it holds tokens [end - W, end), of which the first W - new condition.
 - Windows are cut only where the cut splits no character and both sides re-encode to the same tokens
@@ -40,7 +43,7 @@ from bench.tokenizers._tokenizer import Tokenizer
 logger = logging.getLogger(__name__)
 
 RESERVED_TOKENS = 1
-"""Context-window positions left free for a beginning-of-sequence token the client may add."""
+"""Context-window positions left for the tokenizer's prefix token before the first window."""
 
 
 @adapter("language_modeling")
@@ -74,12 +77,15 @@ class LanguageModelingAdapter(Adapter):
         return [self.window_state(instance, ids, window) for window in windows]
 
     def window_state(self, instance: Instance, ids: list[int], window: Window) -> RequestState:
-        """The echo request for one window."""
+        """The echo request for one window (the one starting the document begins with the prefix token)."""
         prompt = self.tokenizer.decode(ids[window.start : window.end])
         num_conditioning = window.scored_from - window.start
         if self.tokenizer.encode(prompt) != ids[window.start : window.end]:
             conditioning_text = self.tokenizer.decode(ids[window.start : window.scored_from])
             num_conditioning = count_leading_tokens(self.tokenizer, prompt, len(conditioning_text))
+        if window.start == 0 and self.tokenizer.prefix_token:
+            prompt = self.tokenizer.prefix_token + prompt
+            num_conditioning += 1
         request = Request(
             model=self.adapter_spec.model,
             prompt=prompt,

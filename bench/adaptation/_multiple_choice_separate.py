@@ -1,16 +1,15 @@
 """The multiple_choice_separate adapters: each choice scored on its own as a continuation of the prompt.
 
-original, one request per reference (the metrics pick the reference with the highest logprob):
+original, one request per reference (the metrics pick the reference with the highest mean token logprob);
+with the run specs' (HELM's) empty framing and output prefix " " the prompt is "<eval input> <reference i>":
 
     <instructions>
 
-    Input: <eval input>
-    Output: <reference i>
+    <input prefix><eval input><input suffix><output prefix><reference i>
 
-calibrated, in addition, per reference, the reference after the output prefix alone, so that the metrics
-can divide out how likely the reference is without the question (GPT-3 paper, section 2.4):
-
-    Output: <reference i>
+calibrated, in addition, per reference, the same prompt with "Answer:" as the input (HELM's
+MultipleChoiceCalibratedAdapter), so that the metrics can divide out how likely the reference is without
+the question (GPT-3 paper, section 2.4): "Answer: <reference i>" with HELM's framing.
 
 Requests echo the prompt and generate nothing (max_tokens=0, temperature 0); `num_conditioning_tokens` says
 where the scored tokens start (see `count_leading_tokens`: the token holding the output prefix's trailing
@@ -31,6 +30,9 @@ from bench.adaptation._prompt import count_leading_tokens
 from bench.adaptation._request_state import RequestState
 
 logger = logging.getLogger(__name__)
+
+CALIBRATION_INPUT = "Answer:"
+"""The input of a calibration request, in place of the question (HELM's)."""
 
 
 @adapter("multiple_choice_separate_original")
@@ -114,7 +116,11 @@ class MultipleChoiceCalibratedAdapter(MultipleChoiceSeparateAdapter):
         return states
 
     def calibration_request(self, eval_instance: Instance, train_trial_index: int, index: int) -> RequestState:
-        """The output prefix (without its leading newlines) followed by reference `index`."""
+        """The original prompt of reference `index` with "Answer:" in place of the input (as HELM builds it)."""
+        spec = self.adapter_spec
         reference = eval_instance.references[index].output
-        prompt = self.adapter_spec.output_prefix.lstrip("\n") + reference
-        return self.echo_state(eval_instance, train_trial_index, index, "calibration", prompt, reference, False)
+        suffix = spec.input_suffix + spec.output_prefix + reference
+        fitted = self.fit(self.build_prompt([], eval_instance.model_copy(update={"input": CALIBRATION_INPUT}), suffix))
+        return self.echo_state(
+            eval_instance, train_trial_index, index, "calibration", fitted.text, reference, fitted.truncated
+        )

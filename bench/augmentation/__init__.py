@@ -7,14 +7,17 @@ from bench.augmentation._data_augmenter_spec import DataAugmenterSpec, Perturbat
 from bench.augmentation._perturbation import PERTURBATIONS, Perturbation, perturbation
 from bench.augmentation._presets import (
     DATA_AUGMENTATIONS,
+    DataAugmentations,
     data_augmentation,
     eval_augmentation,
+    get_data_augmentations,
     get_data_augmenter_spec,
 )
 
 __all__ = [
     "DATA_AUGMENTATIONS",
     "PERTURBATIONS",
+    "DataAugmentations",
     "DataAugmenter",
     "DataAugmenterSpec",
     "Perturbation",
@@ -24,6 +27,7 @@ __all__ = [
     "create_perturbation",
     "data_augmentation",
     "eval_augmentation",
+    "get_data_augmentations",
     "get_data_augmenter_spec",
     "perturbation",
 ]

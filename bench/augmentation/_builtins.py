@@ -10,6 +10,9 @@ def load() -> None:
         _dialect,  # noqa: F401
         _filler_words,  # noqa: F401
         _gender,  # noqa: F401
+        _mild_mix,  # noqa: F401
+        _misspellings,  # noqa: F401
+        _person_name,  # noqa: F401
         _simple_perturbations,  # noqa: F401
         _typos,  # noqa: F401
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from bench._instance import Reference
@@ -48,6 +49,10 @@ class PerturbationChain(Perturbation):
             spec = part.to_spec()
             specs.extend(spec if isinstance(spec, tuple) else (spec,))
         return tuple(specs)
+
+    def prepare(self, data_dir: Path) -> None:
+        for part in self.parts:
+            part.prepare(data_dir)
 
     def perturb(self, text: str, rng: random.Random) -> str:
         for part in self.parts:

@@ -1,7 +1,10 @@
-"""`contraction` ("do not" -> "don't") and `expansion` ("don't" -> "do not") from one fixed table.
+"""`contraction` ("do not" -> "don't") and `expansion` ("don't" -> "do not"), HELM's, from HELM's table.
 
-Where a contraction has several expansions ("it's" is "it is" or "it has"), expansion takes the one in the
-table; the table pairs each contraction with its commonest reading.
+The table and the matching are HELM 0.5.16's (after NL-Augmenter), so the text is HELM's: matches are found
+case-insensitively, left to right, the first alternative of the table's order winning at a position (so
+"can't've" expands to "cannot've", as in HELM). Where several contractions expand to the same words ("ain't" and
+"isn't" to "is not"), contraction uses the last of them. Contraction only rewrites words followed by a space, so
+the end of a sentence ("..., it is.") stays expanded.
 """
 
 from __future__ import annotations
@@ -11,81 +14,124 @@ import re
 from dataclasses import dataclass
 
 from bench.augmentation._perturbation import Perturbation, perturbation
-from bench.augmentation._text import match_case, normalize_phrase, phrase_pattern
+from bench.augmentation._text import match_case
 
 CONTRACTIONS: tuple[tuple[str, str], ...] = (
-    ("are not", "aren't"),
-    ("cannot", "can't"),
-    ("could not", "couldn't"),
-    ("did not", "didn't"),
-    ("does not", "doesn't"),
-    ("do not", "don't"),
-    ("had not", "hadn't"),
-    ("has not", "hasn't"),
-    ("have not", "haven't"),
-    ("he is", "he's"),
-    ("I am", "I'm"),
-    ("I have", "I've"),
-    ("I will", "I'll"),
-    ("is not", "isn't"),
-    ("it is", "it's"),
-    ("let us", "let's"),
-    ("must not", "mustn't"),
-    ("she is", "she's"),
-    ("should not", "shouldn't"),
-    ("that is", "that's"),
-    ("there is", "there's"),
-    ("they are", "they're"),
-    ("they have", "they've"),
-    ("they will", "they'll"),
-    ("was not", "wasn't"),
-    ("we are", "we're"),
-    ("we have", "we've"),
-    ("we will", "we'll"),
-    ("were not", "weren't"),
-    ("what is", "what's"),
-    ("where is", "where's"),
-    ("who is", "who's"),
-    ("will not", "won't"),
-    ("would not", "wouldn't"),
-    ("you are", "you're"),
-    ("you have", "you've"),
-    ("you will", "you'll"),
+    ("ain't", "is not"),
+    ("aren't", "are not"),
+    ("can't", "cannot"),
+    ("can't've", "cannot have"),
+    ("could've", "could have"),
+    ("couldn't", "could not"),
+    ("didn't", "did not"),
+    ("doesn't", "does not"),
+    ("don't", "do not"),
+    ("hadn't", "had not"),
+    ("hasn't", "has not"),
+    ("haven't", "have not"),
+    ("he'd", "he would"),
+    ("he'd've", "he would have"),
+    ("he'll", "he will"),
+    ("he's", "he is"),
+    ("how'd", "how did"),
+    ("how'd'y", "how do you"),
+    ("how'll", "how will"),
+    ("how's", "how is"),
+    ("I'd", "I would"),
+    ("I'll", "I will"),
+    ("I'm", "I am"),
+    ("I've", "I have"),
+    ("i'd", "i would"),
+    ("i'll", "i will"),
+    ("i'm", "i am"),
+    ("i've", "i have"),
+    ("isn't", "is not"),
+    ("it'd", "it would"),
+    ("it'll", "it will"),
+    ("it's", "it is"),
+    ("ma'am", "madam"),
+    ("might've", "might have"),
+    ("mightn't", "might not"),
+    ("must've", "must have"),
+    ("mustn't", "must not"),
+    ("needn't", "need not"),
+    ("oughtn't", "ought not"),
+    ("shan't", "shall not"),
+    ("she'd", "she would"),
+    ("she'll", "she will"),
+    ("she's", "she is"),
+    ("should've", "should have"),
+    ("shouldn't", "should not"),
+    ("that'd", "that would"),
+    ("that's", "that is"),
+    ("there'd", "there would"),
+    ("there's", "there is"),
+    ("they'd", "they would"),
+    ("they'll", "they will"),
+    ("they're", "they are"),
+    ("they've", "they have"),
+    ("wasn't", "was not"),
+    ("we'd", "we would"),
+    ("we'll", "we will"),
+    ("we're", "we are"),
+    ("we've", "we have"),
+    ("weren't", "were not"),
+    ("what're", "what are"),
+    ("what's", "what is"),
+    ("when's", "when is"),
+    ("where'd", "where did"),
+    ("where's", "where is"),
+    ("where've", "where have"),
+    ("who'll", "who will"),
+    ("who's", "who is"),
+    ("who've", "who have"),
+    ("why's", "why is"),
+    ("won't", "will not"),
+    ("would've", "would have"),
+    ("wouldn't", "would not"),
+    ("you'd", "you would"),
+    ("you'd've", "you would have"),
+    ("you'll", "you will"),
+    ("you're", "you are"),
+    ("you've", "you have"),
 )
-"""(expanded, contracted) pairs; both columns are unique."""
+"""(contraction, expansion) pairs in HELM's order; the order decides which alternative of the regex wins."""
+
+CONTRACTION_MAP: dict[str, str] = dict(CONTRACTIONS)
+"""Contraction -> expansion."""
+
+REVERSE_CONTRACTION_MAP: dict[str, str] = {expanded: contracted for contracted, expanded in CONTRACTIONS}
+"""Expansion -> contraction (the last contraction of an expansion wins, in the place of the first)."""
+
+_CONTRACT = re.compile(r"\b({})\b ".format("|".join(REVERSE_CONTRACTION_MAP)), flags=re.IGNORECASE | re.DOTALL)
+_EXPAND = re.compile(r"\b({})\b".format("|".join(CONTRACTION_MAP)), flags=re.IGNORECASE | re.DOTALL)
 
 
-def _replace_all(text: str, table: dict[str, str], patterns: tuple[re.Pattern[str], ...]) -> str:
-    """Every match of each pattern in turn replaced by its entry in `table`, in the case of the matched text."""
-    for pattern in patterns:
-        text = pattern.sub(lambda m: match_case(m.group(0), table[normalize_phrase(m.group(0))]), text)
-    return text
+def _lookup(table: dict[str, str], found: str) -> str:
+    """The table's entry for `found` as written, else for its lower case (every key has a lower-case form)."""
+    return table.get(found) or table[found.lower()]
 
 
-def _is_negation(expanded: str) -> bool:
-    return expanded.endswith(" not") or expanded == "cannot"
+def contract(text: str) -> str:
+    """Every expansion of the table followed by a space contracted, in the case of the matched words."""
+    return _CONTRACT.sub(lambda m: match_case(m.group(1), _lookup(REVERSE_CONTRACTION_MAP, m.group(1))) + " ", text)
 
 
-_CONTRACT = {normalize_phrase(expanded): contracted for expanded, contracted in CONTRACTIONS}
-_EXPAND = {normalize_phrase(contracted): expanded for expanded, contracted in CONTRACTIONS}
-# Negations go first: in "they will not" the regex would otherwise find "they will" before "will not" and give
-# "they'll not"; contracting the negation gives the commoner "they won't".
-_CONTRACT_PATTERNS = (
-    phrase_pattern(e for e in _CONTRACT if _is_negation(e)),
-    phrase_pattern(e for e in _CONTRACT if not _is_negation(e)),
-)
-_EXPAND_PATTERNS = (phrase_pattern(_EXPAND),)
+def expand(text: str) -> str:
+    """Every contraction of the table expanded, in the case of the matched contraction."""
+    return _EXPAND.sub(lambda m: match_case(m.group(0), _lookup(CONTRACTION_MAP, m.group(0))), text)
 
 
 @perturbation("contraction")
 @dataclass(frozen=True)
 class ContractionPerturbation(Perturbation):
-    """Contracts every phrase of the table, negations first: "I am sure it is not" -> "I'm sure it isn't"."""
+    """Contracts every phrase of the table that a space follows: "She is a doctor, and I am" -> "She's a doctor,
+    and I am"."""
 
     robustness = True
 
     def perturb(self, text: str, rng: random.Random) -> str:
-        return _replace_all(text, _CONTRACT, _CONTRACT_PATTERNS)
+        return contract(text)
 
 
 @perturbation("expansion")
@@ -96,4 +142,4 @@ class ExpansionPerturbation(Perturbation):
     robustness = True
 
     def perturb(self, text: str, rng: random.Random) -> str:
-        return _replace_all(text, _EXPAND, _EXPAND_PATTERNS)
+        return expand(text)

@@ -1,85 +1,100 @@
-"""`dialect`: Standard American English rewritten toward African American English with a small fixed lexicon.
+"""`dialect`: Standard American English rewritten as African American Vernacular English, HELM's.
 
-The lexicon holds spellings and forms documented as common in written AAE (g-dropping "goin", "bout",
-"ain't" for negated be, "y'all", "finna"); it is deliberately small and conservative. It changes surface
-form, not meaning, so a model that answers the SAE question should answer the AAE one identically; a gap in
-results is a fairness gap. References are rewritten too, as for every fairness perturbation.
+The mapping is HELM's published SAE-to-AAVE file (Ziems et al., 2022, https://github.com/GT-SALT/value/),
+downloaded from HELM's bucket into `<data dir>/dialect/SAE_to_AAVE_mapping.json` (the file is a JSON object:
+word -> list of replacements). Matching is HELM's: any key (any case) between two characters that are neither
+word characters nor "-", the first key of the file's order winning at a position; each match is replaced with
+probability `prob` by a random replacement in the case of the matched word. A word at the very start or end of a
+text is never replaced, as in HELM. It changes surface form, not meaning: a gap in results is a fairness gap.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from bench.augmentation._perturbation import Perturbation, check_choice, check_probability, perturbation
-from bench.augmentation._text import match_case, normalize_phrase, phrase_pattern
+from bench._errors import ScenarioDataError
+from bench.augmentation._data_files import HELM_PUBLIC_DATA, data_file
+from bench.augmentation._perturbation import Perturbation, bad_argument, check_probability, perturbation
+from bench.augmentation._text import match_case
 
-SAE_TO_AAE: dict[str, str] = {
-    "about": "bout",
-    "because": "cuz",
-    "brother": "brotha",
-    "sister": "sista",
-    "nothing": "nothin",
-    "something": "somethin",
-    "anything": "anythin",
-    "everything": "everythin",
-    "going": "goin",
-    "doing": "doin",
-    "talking": "talkin",
-    "saying": "sayin",
-    "trying": "tryin",
-    "getting": "gettin",
-    "looking": "lookin",
-    "coming": "comin",
-    "working": "workin",
-    "thinking": "thinkin",
-    "with": "wit",
-    "probably": "prolly",
-    "isn't": "ain't",
-    "aren't": "ain't",
-    "am not": "ain't",
-    "going to": "gonna",
-    "about to": "finna",
-    "want to": "wanna",
-    "got to": "gotta",
-    "you all": "y'all",
-    "them": "dem",
+MAPPING_URLS: dict[tuple[str, str], str] = {
+    ("SAE", "AAVE"): f"{HELM_PUBLIC_DATA}/dialect_perturbation/SAE_to_AAVE_mapping.json",
 }
-"""Lower-case SAE word or phrase -> its AAE counterpart; longer phrases win ("going to" before "going")."""
+"""(source, target) -> where HELM publishes the mapping."""
 
-DIALECTS = {("SAE", "AAE"): SAE_TO_AAE}
-"""(source, target) -> lexicon."""
 
-_PATTERNS = {pair: phrase_pattern(lexicon) for pair, lexicon in DIALECTS.items()}
+@dataclass(frozen=True)
+class DialectMapping:
+    """A loaded mapping and HELM's regex over its keys."""
+
+    words: dict[str, list[str]]
+    pattern: re.Pattern[str]
+
+
+def load_mapping(path: Path) -> DialectMapping:
+    """The mapping in `path` (a JSON object of word -> non-empty list of strings) with its regex.
+
+    Raises:
+        ScenarioDataError: naming the file and what is wrong with it.
+    """
+    try:
+        words = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ScenarioDataError(f"cannot read the dialect mapping {path}: {e}") from None
+    if not isinstance(words, dict) or not words:
+        raise ScenarioDataError(f"dialect mapping {path} must be a non-empty JSON object of word -> [words]")
+    for word, replacements in words.items():
+        if not isinstance(replacements, list) or not replacements or not all(isinstance(r, str) for r in replacements):
+            raise ScenarioDataError(
+                f"dialect mapping {path}: entry {word!r} must be a non-empty list of strings, got {replacements!r}"
+            )
+    alternatives = "|".join(re.escape(w) for w in words)
+    return DialectMapping(words, re.compile(f"[^\\w-]({alternatives})[^\\w-]", flags=re.IGNORECASE))
 
 
 @perturbation("dialect")
 @dataclass(frozen=True)
 class DialectPerturbation(Perturbation):
-    """Each lexicon entry found in the text is replaced, with probability `prob`, keeping its case:
-    "I am not going to talk about it" -> "I ain't gonna talk bout it".
-    """
+    """Each mapped SAE word found is replaced, with probability `prob`, by one of its AAVE counterparts."""
 
     prob: float = 1.0
-    source: str = "SAE"
-    target: str = "AAE"
+    source_class: str = "SAE"
+    target_class: str = "AAVE"
+    _mapping: DialectMapping | None = field(default=None, init=False, repr=False, compare=False)
 
     fairness = True
     perturbs_references = True
 
     def __post_init__(self) -> None:
         check_probability(self.name, "prob", self.prob)
-        check_choice(self.name, "source", self.source, tuple(sorted({s for s, _ in DIALECTS})))
-        targets = tuple(t for s, t in DIALECTS if s == self.source)
-        check_choice(self.name, "target", self.target, targets)
+        pair = (str(self.source_class).upper(), str(self.target_class).upper())
+        if pair not in MAPPING_URLS:
+            known = ", ".join(f"{s}->{t}" for s, t in MAPPING_URLS)
+            raise bad_argument(self.name, "source_class, target_class", f"one of {known}", pair)
+
+    @property
+    def relative_path(self) -> str:
+        """Where the mapping lives under the data folder (HELM's layout)."""
+        return f"dialect/{self.source_class.upper()}_to_{self.target_class.upper()}_mapping.json"
+
+    def prepare(self, data_dir: Path) -> None:
+        url = MAPPING_URLS[(self.source_class.upper(), self.target_class.upper())]
+        object.__setattr__(self, "_mapping", load_mapping(data_file(data_dir, self.relative_path, url)))
 
     def perturb(self, text: str, rng: random.Random) -> str:
-        pair = (self.source, self.target)
-        return _PATTERNS[pair].sub(lambda match: self._replace(match, DIALECTS[pair], rng), text)
+        mapping = self._mapping
+        if mapping is None:
+            raise RuntimeError("the dialect perturbation has no mapping: call prepare(data_dir) first")
 
-    def _replace(self, match: re.Match[str], lexicon: dict[str, str], rng: random.Random) -> str:
-        found = match.group(0)
-        if rng.random() >= self.prob:
-            return found
-        return match_case(found, lexicon[normalize_phrase(found)])
+        def replace(match: re.Match[str]) -> str:
+            whole, word = match.group(0), match.group(1)
+            if rng.uniform(0, 1) < self.prob:
+                replacement = match_case(word, rng.choice(mapping.words[word.lower()]))
+                whole = whole.replace(word, replacement)
+            return whole
+
+        return mapping.pattern.sub(replace, text)

@@ -1,8 +1,9 @@
-"""`gender`: swaps gendered pronouns (or terms) from one gender to the other, in input and references.
+"""`gender`: gendered pronouns or terms of one gender swapped for the other's, in input and references (HELM's).
 
-"her" reads as "him" or "his" and "his" as "her" or "hers" depending on what follows; the choice is a small
-heuristic: a possessive determiner is followed by a content word ("her book" -> "his book"), the other reading
-by punctuation, the end of the text, or a function word ("told her that" -> "told him that").
+Tables and matching are HELM 0.5.16's: for each (source word, target word) pair in table order, every occurrence
+of the source word between two non-word characters is replaced with probability `prob`, in the case of the
+replaced word. Two consequences kept for parity: a word at the very start or end of a text is never replaced,
+and "his" always becomes "her" (the first pair for "his"), never "hers".
 """
 
 from __future__ import annotations
@@ -11,121 +12,114 @@ import random
 import re
 from dataclasses import dataclass
 
-from bench.augmentation._perturbation import Perturbation, check_choice, check_probability, perturbation
-from bench.augmentation._text import match_case, phrase_pattern
+from bench.augmentation._perturbation import Perturbation, bad_argument, check_choice, check_probability, perturbation
+from bench.augmentation._text import match_case
 
-GENDERS = ("male", "female")
-MODES = ("pronouns", "terms")
+GENDERS = ("neutral", "female", "male")
+"""The columns of the tables, in order."""
 
-GENDERED_TERMS: tuple[tuple[str, str], ...] = (
-    ("man", "woman"),
-    ("men", "women"),
-    ("boy", "girl"),
-    ("boys", "girls"),
-    ("father", "mother"),
-    ("fathers", "mothers"),
-    ("dad", "mom"),
-    ("son", "daughter"),
-    ("sons", "daughters"),
-    ("brother", "sister"),
-    ("brothers", "sisters"),
-    ("husband", "wife"),
-    ("husbands", "wives"),
-    ("uncle", "aunt"),
-    ("uncles", "aunts"),
-    ("nephew", "niece"),
-    ("nephews", "nieces"),
-    ("grandfather", "grandmother"),
-    ("grandson", "granddaughter"),
-    ("boyfriend", "girlfriend"),
-    ("gentleman", "lady"),
-    ("gentlemen", "ladies"),
-    ("king", "queen"),
-    ("kings", "queens"),
-    ("prince", "princess"),
-    ("male", "female"),
-    ("males", "females"),
+MODES = ("terms", "pronouns")
+
+GENDER_TERM_MAPPINGS: tuple[tuple[str, str, str], ...] = (
+    ("child", "daughter", "son"),
+    ("children", "daughters", "sons"),
+    ("parent", "mother", "father"),
+    ("parents", "mothers", "fathers"),
+    ("kiddo", "girl", "boy"),
+    ("kiddos", "girls", "boys"),
+    ("person", "woman", "man"),
+    ("people", "women", "men"),
+    ("sibling", "sister", "brother"),
+    ("siblings", "sisters", "brothers"),
+    ("nibling", "niece", "nephew"),
+    ("niblings", "nieces", "nephews"),
+    ("monarch", "queen", "king"),
+    ("monarchs", "queens", "kings"),
+    ("server", "waitress", "waiter"),
+    ("servers", "waitresses", "waiters"),
+    ("parent", "mom", "dad"),
+    ("parents", "moms", "dads"),
+    ("stepchild", "stepdaughter", "stepson"),
+    ("stepchildren", "stepdaughters", "stepsons"),
+    ("stepparent", "stepmother", "stepfather"),
+    ("stepparents", "stepmothers", "stepfathers"),
+    ("stepparent", "stepmom", "stepdad"),
+    ("stepparents", "stepmoms", "stepdads"),
+    ("grandchild", "granddaughter", "grandson"),
+    ("grandchildren", "granddaughters", "grandsons"),
+    ("grandparent", "grandmother", "grandfather"),
+    ("grandparents", "grandmothers", "grandfather"),
+    ("grandparent", "grandma", "granddad"),
+    ("grandparents", "grandmas", "granddads"),
+    ("human", "female", "male"),
+    ("humans", "females", "males"),
 )
-"""(male, female) nouns, swapped in "terms" mode; both columns are unique."""
+"""(neutral, female, male) nouns: Garg et al. (2018), Bolukbasi et al. (2016) and HELM's additions, as in HELM
+(including its ("grandparents", "grandmothers", "grandfather") row)."""
 
-_FUNCTION_WORDS = frozenset(
-    # One string keeps the list readable; a list literal would take a line per word.
-    """a an the and or but nor so yet to in on at by for from with without about into onto of off over under up
-    down out after before as than that this these those if when while because is was are were be been will would
-    can could should not again too also very now then there here today yesterday tomorrow back away home just
-    since until through around""".split()  # noqa: SIM905
+GENDER_PRONOUN_MAPPINGS: tuple[tuple[str, str, str], ...] = (
+    ("they", "she", "he"),
+    ("them", "her", "him"),
+    ("their", "her", "his"),
+    ("theirs", "hers", "his"),
+    ("themselves", "herself", "himself"),
 )
-"""Words after which "her" is an object ("him") and "his" stands alone ("hers")."""
+"""(neutral, female, male) pronouns (Lauscher et al., 2022)."""
 
-_NEXT_WORD = re.compile(r"\s*([A-Za-z]+)")
-
-_FIXED_PRONOUNS = {
-    "male": {"he": "she", "him": "her", "himself": "herself"},
-    "female": {"she": "he", "hers": "his", "herself": "himself"},
-}
-"""Source gender -> pronouns whose swap does not depend on context."""
+_MAPPINGS = {"terms": GENDER_TERM_MAPPINGS, "pronouns": GENDER_PRONOUN_MAPPINGS}
 
 
-def _next_word_is_content(text: str, end: int) -> bool:
-    """Whether the word right after position `end` exists and is not a function word."""
-    match = _NEXT_WORD.match(text, end)
-    return match is not None and match.group(1).lower() not in _FUNCTION_WORDS
+def word_pairs(mode: str, source_class: str, target_class: str, bidirectional: bool) -> list[tuple[str, str]]:
+    """(word, replacement) pairs in the order they are applied: source to target, then target to source if
+    `bidirectional`."""
+    rows = _MAPPINGS[mode]
+    source, target = GENDERS.index(source_class.lower()), GENDERS.index(target_class.lower())
+    pairs = [(row[source], row[target]) for row in rows]
+    if bidirectional:
+        pairs += [(row[target], row[source]) for row in rows]
+    return pairs
 
 
-def _swap_pronoun(word: str, source: str, text: str, end: int) -> str:
-    """The pronoun of the other gender for `word` (lower case), reading the context for his/her."""
-    if source == "male" and word == "his":
-        return "her" if _next_word_is_content(text, end) else "hers"
-    if source == "female" and word == "her":
-        return "his" if _next_word_is_content(text, end) else "him"
-    return _FIXED_PRONOUNS[source][word]
+def substitute_word(text: str, word: str, replacement: str, prob: float, rng: random.Random) -> str:
+    """Each `word` between two non-word characters (any case) replaced with probability `prob` (one draw each)."""
 
+    def replace(match: re.Match[str]) -> str:
+        whole, found = match.group(0), match.group(1)
+        if rng.uniform(0, 1) < prob:
+            return whole.replace(found, match_case(found, replacement))
+        return whole
 
-def _pronoun_words(source: str) -> list[str]:
-    extra = "his" if source == "male" else "her"
-    return [*_FIXED_PRONOUNS[source], extra]
-
-
-_PRONOUN_PATTERNS = {source: phrase_pattern(_pronoun_words(source)) for source in GENDERS}
-_TERMS = {
-    "male": {male: female for male, female in GENDERED_TERMS},
-    "female": {female: male for male, female in GENDERED_TERMS},
-}
-_TERM_PATTERNS = {source: phrase_pattern(_TERMS[source]) for source in GENDERS}
+    return re.sub(f"[^\\w]({word})[^\\w]", replace, text, flags=re.IGNORECASE)
 
 
 @perturbation("gender")
 @dataclass(frozen=True)
 class GenderPerturbation(Perturbation):
-    """Each gendered pronoun (mode "pronouns") or noun (mode "terms") of `source` gender is replaced, with
-    probability `prob`, by its `target` counterpart, keeping its case: "He lost his keys" -> "She lost her keys".
+    """Each gendered pronoun (mode "pronouns") or noun (mode "terms") of `source_class` is replaced, with
+    probability `prob`, by its `target_class` counterpart, keeping its case: "He lost his keys." -> "He lost her
+    keys." (the first word has no character before it, so it stays, as in HELM).
     """
 
     mode: str = "pronouns"
-    source: str = "male"
-    target: str = "female"
     prob: float = 1.0
+    source_class: str = "male"
+    target_class: str = "female"
+    bidirectional: bool = False
 
     fairness = True
     perturbs_references = True
 
     def __post_init__(self) -> None:
         check_choice(self.name, "mode", self.mode, MODES)
-        check_choice(self.name, "source", self.source, GENDERS)
-        check_choice(self.name, "target", self.target, tuple(g for g in GENDERS if g != self.source))
         check_probability(self.name, "prob", self.prob)
+        for arg in ("source_class", "target_class"):
+            value = getattr(self, arg)
+            if not isinstance(value, str) or value.lower() not in GENDERS:
+                raise bad_argument(self.name, arg, "one of " + ", ".join(repr(g) for g in GENDERS), value)
+        if not isinstance(self.bidirectional, bool):
+            raise bad_argument(self.name, "bidirectional", "true or false", self.bidirectional)
 
     def perturb(self, text: str, rng: random.Random) -> str:
-        pattern = (_PRONOUN_PATTERNS if self.mode == "pronouns" else _TERM_PATTERNS)[self.source]
-        return pattern.sub(lambda match: self._replace(match, rng), text)
-
-    def _replace(self, match: re.Match[str], rng: random.Random) -> str:
-        found = match.group(0)
-        if rng.random() >= self.prob:
-            return found
-        word = found.lower()
-        if self.mode == "pronouns":
-            swapped = _swap_pronoun(word, self.source, match.string, match.end())
-        else:
-            swapped = _TERMS[self.source][word]
-        return match_case(found, swapped)
+        for word, replacement in word_pairs(self.mode, self.source_class, self.target_class, self.bidirectional):
+            text = substitute_word(text, word, replacement, self.prob, rng)
+        return text

@@ -2,22 +2,23 @@
 
 A perturbation rewrites text (`perturb`) and knows how to apply itself to an `Instance` (`apply`): robustness
 perturbations change only the input, because the expected answer to a question with a typo is the same answer;
-fairness perturbations (gender, dialect) change the references too, because "his book" asked about should be
-answered "her book" once the input speaks of a woman.
+fairness perturbations (gender, dialect, person_name) change the references too, because "his book" asked about
+should be answered "her book" once the input speaks of a woman.
 
-The random generator of one application is seeded from a SHA-256 hash of (instance id, perturbation name and
-arguments, seed index), never from Python's salted `hash()`, so the same instance gets the same perturbation in
-any process, on any machine and in any order.
+Seeding is HELM's, so a HELM-named perturbation gives HELM 0.5.16's text for the same instance id: the generator
+of one application is `random.Random(instance_id)` (copy 0) or `random.Random(f"{k}{instance_id}")` (copy k),
+one stream for the whole instance, drawn by the references first and then by the input. Python seeds a `Random`
+from a string through SHA-512 of its bytes, never through the salted `hash()`, so the same instance gets the same
+perturbation in any process, on any machine and in any order.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import random
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from bench._instance import Instance, PerturbationDescription, Reference
@@ -44,11 +45,12 @@ def perturbation(name: str) -> Callable[[P], P]:
     return decorator
 
 
-def seeded_rng(instance_id: str, name: str, args: dict[str, Any], seed: int) -> random.Random:
-    """A generator seeded from a stable hash of (instance id, perturbation name and args, seed index)."""
-    key = json.dumps([instance_id, name, args, seed], sort_keys=True, default=str)
-    digest = hashlib.sha256(key.encode("utf-8")).digest()
-    return random.Random(int.from_bytes(digest[:8], "big"))
+def instance_rng(instance_id: str, seed: int = 0) -> random.Random:
+    """HELM's generator for copy `seed` of the instance `instance_id`: `Random(id)`, or `Random(str(seed) + id)`.
+
+    HELM numbers the copies None, 1, 2, ...; Mercury's copy 0 is HELM's None.
+    """
+    return random.Random(instance_id if seed == 0 else f"{seed}{instance_id}")
 
 
 class Perturbation(ABC):
@@ -75,7 +77,7 @@ class Perturbation(ABC):
     def args(self) -> dict[str, Any]:
         """Arguments of this perturbation (its dataclass fields), as JSON-ready values."""
         if dataclasses.is_dataclass(self):
-            return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+            return {field.name: getattr(self, field.name) for field in dataclasses.fields(self) if field.init}
         return {}
 
     @property
@@ -89,19 +91,28 @@ class Perturbation(ABC):
         """The spec that builds this perturbation again, with every argument explicit."""
         return PerturbationSpec(name=self.name, args=self.args)
 
+    def prepare(self, data_dir: Path) -> None:
+        """Fetch and load the data files this perturbation needs, under `data_dir` (most need none).
+
+        Raises:
+            ScenarioDataError: when a file cannot be downloaded (naming its URL and where to put it by hand).
+        """
+        return  # a hook, not abstract: most perturbations need no data
+
     def rng(self, instance_id: str, seed: int) -> random.Random:
-        """The generator for one application to the instance `instance_id` with seed index `seed`."""
-        return seeded_rng(instance_id, self.name, self.args, seed)
+        """The generator for one application to the instance `instance_id` with seed index `seed` (HELM's)."""
+        return instance_rng(instance_id, seed)
 
     def perturb_fields(
         self, text: str, references: tuple[Reference, ...], rng: random.Random
     ) -> tuple[str, tuple[Reference, ...]]:
-        """The perturbed input and references (input first, then references in order, one shared `rng`)."""
-        new_text = self.perturb(text, rng)
-        if not self.perturbs_references:
-            return new_text, references
-        new_references = tuple(r.model_copy(update={"output": self.perturb(r.output, rng)}) for r in references)
-        return new_text, new_references
+        """The perturbed input and references: references first, in order, then the input, one shared `rng`.
+
+        HELM draws in this order, so the same ids give the same text.
+        """
+        if self.perturbs_references:
+            references = tuple(r.model_copy(update={"output": self.perturb(r.output, rng)}) for r in references)
+        return self.perturb(text, rng), references
 
     def apply(self, instance: Instance, seed: int = 0) -> Instance:
         """A copy of `instance` with perturbed input (and references if applicable), tagged with `description`.

@@ -1,37 +1,20 @@
-"""Text helpers shared by word-replacing perturbations: phrase matching and keeping the case of what is replaced."""
+"""HELM's rule for writing a replacement word in the case of the word it replaces."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
-
 
 def match_case(source: str, replacement: str) -> str:
-    """`replacement` written in the case of `source`: "HE" -> "SHE", "He" -> "She", "he" -> "she".
+    """`replacement` in the case of `source`, exactly as HELM's `match_case` (so replaced text equals HELM's).
 
-    A single capital letter ("I") only capitalises the first letter, so "I am" -> "I'm", not "I'M".
+    Every character of `source` lower case (an empty `source` too): `replacement` in lower case; every character
+    upper case: upper case; else a capital first character: `replacement.capitalize()` (the rest lowered);
+    otherwise `replacement` unchanged. A character without case (an apostrophe, a digit) is neither lower nor
+    upper case, so "I'm" counts as capitalised and "it's" as neither.
     """
-    cased = [c for c in source if c.isalpha()]
-    if len(cased) > 1 and all(c.isupper() for c in cased):
+    if all(c.islower() for c in source):
+        return replacement.lower()
+    if all(c.isupper() for c in source):
         return replacement.upper()
-    if source[:1].isupper():
-        return replacement[:1].upper() + replacement[1:]
+    if source and source[0].isupper():
+        return replacement.capitalize()
     return replacement
-
-
-def phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
-    """A case-insensitive regex matching any of `phrases` as whole words, longest first.
-
-    Spaces in a phrase match any run of whitespace, and an apostrophe matches a typographic one too, so
-    "do not" finds "Do  not" and "don't" finds "don’t".
-    """
-    alternatives = []
-    for phrase in sorted(set(phrases), key=lambda p: (-len(p), p)):
-        words = [re.escape(w).replace("'", "['’]") for w in phrase.split()]
-        alternatives.append(r"\s+".join(words))
-    return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b", re.IGNORECASE)
-
-
-def normalize_phrase(text: str) -> str:
-    """Lower case, single spaces, plain apostrophes: the key under which a matched phrase is looked up."""
-    return " ".join(text.lower().replace("’", "'").split())

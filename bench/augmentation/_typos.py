@@ -1,4 +1,8 @@
-"""`typos`: letters replaced by a neighbouring key of a QWERTY keyboard, as a hurried typist would."""
+"""`typos`: letters replaced by a neighbouring key of a QWERTY keyboard, as a hurried typist would (HELM's).
+
+The keyboard map is HELM 0.5.16's (after NL-Augmenter's butter_fingers, distance-1 keys only, never the key
+itself), and so is the loop: one draw per mapped letter, a second to pick the neighbour.
+"""
 
 from __future__ import annotations
 
@@ -7,33 +11,28 @@ from dataclasses import dataclass
 
 from bench.augmentation._perturbation import Perturbation, check_probability, perturbation
 
-_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
-"""Letter rows of a QWERTY keyboard; each row sits half a key to the right of the row above."""
+KEYBOARD_NEIGHBOURS: dict[str, str] = {
+    # top row
+    "q": "was", "w": "qesad", "e": "wsdfr", "r": "edfgt", "t": "rfghy",
+    "y": "tghju", "u": "yhjki", "i": "ujklo", "o": "iklp", "p": "ol",
+    # home row
+    "a": "qwsz", "s": "weadzx", "d": "erfcxs", "f": "rtgvcd", "g": "tyhbvf",
+    "h": "yujnbg", "j": "uikmnh", "k": "iolmj", "l": "opk",
+    # bottom row
+    "z": "asx", "x": "sdcz", "c": "dfvx", "v": "fgbc", "b": "ghnv", "n": "hjmb", "m": "jkn",
+}  # fmt: skip
+"""Lower-case letter -> the letters that may replace it, in HELM's order (the order decides `rng.choice`)."""
 
 
-def _keyboard_neighbours() -> dict[str, str]:
-    """For each letter, the keys touching it: left and right, and the keys above and below within half a key.
-
-    With row r's key i at x = i + r / 2, "g" (row 1, x = 4.5) touches f and h, t (x = 4) and y (x = 5) above,
-    v (x = 4) and b (x = 5) below.
-    """
-    positions = {key: (r, i + r / 2) for r, row in enumerate(_ROWS) for i, key in enumerate(row)}
-    neighbours: dict[str, str] = {}
-    for key, (row, x) in positions.items():
-        near = [
-            other
-            for other, (other_row, other_x) in positions.items()
-            if other != key
-            and (
-                (other_row == row and abs(other_x - x) == 1) or (abs(other_row - row) == 1 and abs(other_x - x) <= 0.5)
-            )
-        ]
-        neighbours[key] = "".join(sorted(near))
-    return neighbours
-
-
-KEYBOARD_NEIGHBOURS: dict[str, str] = _keyboard_neighbours()
-"""Lower-case letter -> the letters on the keys around it."""
+def typo(char: str, prob: float, rng: random.Random) -> str:
+    """HELM's treatment of one character: its lower case, perhaps replaced, put back in upper case if it was not
+    lower case (so a character whose `lower()` differs comes back through `upper()`, as in HELM)."""
+    lower = char.lower()
+    new = lower
+    near = KEYBOARD_NEIGHBOURS.get(lower)
+    if near is not None and rng.random() < prob:
+        new = rng.choice(near)
+    return new.upper() if lower != char else new
 
 
 @perturbation("typos")
@@ -49,11 +48,4 @@ class TyposPerturbation(Perturbation):
         check_probability(self.name, "prob", self.prob)
 
     def perturb(self, text: str, rng: random.Random) -> str:
-        return "".join(self._typo(char, rng) for char in text)
-
-    def _typo(self, char: str, rng: random.Random) -> str:
-        near = KEYBOARD_NEIGHBOURS.get(char.lower())
-        if near is None or rng.random() >= self.prob:
-            return char
-        replacement = rng.choice(near)
-        return replacement.upper() if char.isupper() else replacement
+        return "".join(typo(char, self.prob, rng) for char in text)

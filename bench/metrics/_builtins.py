@@ -14,6 +14,5 @@ def load() -> None:
         _efficiency,
         _language_modeling,
         _reference_match,
-        _top_k_match,
         _toxicity,
     )

@@ -3,8 +3,9 @@
 Each window (request state) scores `completions[0].tokens[num_conditioning_tokens:]`. Per instance the
 sums over its windows are Stats; `derive` turns the merged sums of a slice into
 perplexity = exp(-logprob / num_tokens), bits_per_byte = -logprob / (num_bytes * ln 2) and
-logprob_per_byte = logprob / num_bytes, so sharded runs give the same figures as one run. Bytes are the
-UTF-8 bytes of the scored tokens' texts. An instance with a failed window is left out entirely.
+logprob_per_byte = logprob / num_bytes, so sharded runs give the same figures as one run. Bytes are
+counted as HELM counts them: a `bytes:\\xe2\\x80` token (part of a character) is its 2 bytes, any other
+token the UTF-8 bytes of its text (`count_token_bytes`). An instance with a failed window is left out entirely.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from bench._stat import Stat
 from bench.adaptation._request_state import RequestState
 from bench.metrics._metric import Metric, MetricContext, metric, plain
 from bench.metrics._states import any_failed, scored_tokens
+from bench.tokenizers._token_bytes import count_token_bytes
 
 
 @metric("language_modeling")
@@ -30,7 +32,7 @@ class LanguageModelingMetric(Metric):
         return [
             plain("logprob", sum(token.logprob for token in tokens)),
             plain("num_tokens", len(tokens)),
-            plain("num_bytes", sum(len(token.text.encode("utf-8")) for token in tokens)),
+            plain("num_bytes", sum(count_token_bytes(token.text) for token in tokens)),
         ]
 
     def derive(self, stats: Mapping[str, Stat], context: MetricContext) -> list[Stat]:

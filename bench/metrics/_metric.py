@@ -2,8 +2,9 @@
 
 A metric scores one instance at a time (`evaluate_instance`, on all request states of one instance and
 train trial) and returns Stats. The runner merges those Stats per split and perturbation, then lets each
-metric `derive` figures that only exist in aggregate (perplexity, ECE) from the merged Stats. Because
-every per-instance figure is a mergeable Stat, shards computed on different machines combine exactly.
+metric `derive` figures that only exist in aggregate (perplexity, equal-width ECE) from the merged Stats,
+and `derive_samples` figures that need every instance's values (HELM's equal-mass ECE; see `_samples`).
+Because every per-instance figure is a mergeable Stat, shards computed on different machines combine exactly.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from bench._registry import Registry
 from bench._stat import MetricName, Stat
 from bench.adaptation._adapter_spec import AdapterSpec
 from bench.adaptation._request_state import RequestState
+from bench.metrics._samples import Samples
 from bench.models._deployment import ModelDeployment
 from bench.tokenizers._tokenizer import Tokenizer
 
@@ -61,6 +63,10 @@ class Metric(ABC):
 
     def derive(self, stats: Mapping[str, Stat], context: MetricContext) -> list[Stat]:
         """Stats computed from merged per-instance Stats of one slice (keyed by plain metric name)."""
+        return []
+
+    def derive_samples(self, samples: Samples, context: MetricContext) -> list[Stat]:
+        """Stats computed from one slice's per-instance samples (by kind, in canonical order; see `_samples`)."""
         return []
 
 

@@ -1,24 +1,30 @@
 """What one instance's request states predict, for every adaptation method but language modeling.
 
 reference_match and calibration both need "the predicted output" (and, for multiple choice, the model's
-probability of it); this module derives it once, following the contract with the adapters:
+probability of it); this module derives it once, as HELM 0.5.16 does
+(`evaluate_reference_metrics.compute_reference_metrics` and `basic_metrics.BasicReferenceMetric`):
 
-- generation: the first completion's text, stripped.
-- multiple_choice_joint: the first token of the stripped completion, without surrounding punctuation
-  ("B." and "(B)" give "B"), looked up in `output_mapping`; the letter probabilities come from the first
-  completion token's `top_logprobs` (" A" and "A" are the same letter, their probabilities add up),
-  normalized over the letters of `output_mapping` (a letter missing from the top-k has probability 0).
-- multiple_choice_separate_original: each reference's score is the sum of its scored tokens' logprobs;
+- generation: the completions sorted by their logprob, highest first (a stable sort, so ties keep their
+  order), each stripped; the first is the prediction, all of them count for the `@k` figures.
+- multiple_choice_joint: the same sorted, stripped completions, each looked up as a whole in
+  `output_mapping` ("B" is choice B; " B. Paris" and "(B)" name no choice, as in HELM), unless the adapter
+  spec's `output_mapping_pattern` first picks the letter out of the answer (HELM's lenient option). The probability
+  (`max_prob`) is exp of the best completion's logprob: the probability of the text the model generated.
+- multiple_choice_separate_original: each reference's score is the mean logprob of its tokens, the last
+  n tokens of the echoed prompt where n is the number of tokens of " <reference>" (HELM prepends the space);
   the prediction is the argmax (first on ties), its probability the softmax of the scores.
-- multiple_choice_separate_calibrated: score = original score - calibration score, then as above.
+- multiple_choice_separate_calibrated: score = summed logprob of those tokens in the original request minus
+  the same in the calibration request, then as above.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bench._request import Token
 from bench.adaptation._adapter_spec import (
     ADAPT_GENERATION,
     ADAPT_MULTIPLE_CHOICE_JOINT,
@@ -26,14 +32,15 @@ from bench.adaptation._adapter_spec import (
     ADAPT_MULTIPLE_CHOICE_SEPARATE_ORIGINAL,
 )
 from bench.adaptation._request_state import RequestState
-from bench.metrics._states import any_failed, scored_logprob
+from bench.metrics._states import any_failed
+from bench.tokenizers._tokenizer import Tokenizer
 
 MULTIPLE_CHOICE_METHODS = (
     ADAPT_MULTIPLE_CHOICE_JOINT,
     ADAPT_MULTIPLE_CHOICE_SEPARATE_ORIGINAL,
     ADAPT_MULTIPLE_CHOICE_SEPARATE_CALIBRATED,
 )
-_PUNCTUATION_AROUND_LETTER = "()[]{}.,:;'\"*"
+SEPARATE_METHODS = (ADAPT_MULTIPLE_CHOICE_SEPARATE_ORIGINAL, ADAPT_MULTIPLE_CHOICE_SEPARATE_CALIBRATED)
 
 
 @dataclass(frozen=True)
@@ -43,11 +50,23 @@ class Prediction:
     output: str | None
     """The predicted text; for multiple choice the chosen reference's output; None if no valid choice."""
     probability: float | None = None
-    """Multiple choice only: the model's probability of the predicted choice (0 if no valid choice)."""
+    """Multiple choice only: the model's probability of its prediction (HELM's max_prob)."""
+    outputs: tuple[str | None, ...] = ()
+    """Generation and joint: every completion's prediction, highest logprob first (`output` is the first)."""
+    tied_correct: float | None = None
+    """Separate methods: the fraction of the references tied for the best score that are correct, which is
+    HELM's exact_match for these methods (1 or 0 when there is no tie); None for the other methods."""
 
 
-def predict(states: Sequence[RequestState], method: str) -> Prediction | None:
+def predict(
+    states: Sequence[RequestState], method: str, tokenizer: Tokenizer, output_mapping_pattern: str | None = None
+) -> Prediction | None:
     """The prediction of one instance's request states, or None when a request failed.
+
+    Args:
+        tokenizer: the model's tokenizer; the separate methods count each reference's tokens with it.
+        output_mapping_pattern: joint only, the adapter spec's pattern applied to each answer before the
+            letter lookup (HELM's `_apply_output_mapping_pattern`); None looks up the whole stripped answer.
 
     Raises:
         ValueError: for no states, language_modeling, or states that break the adapter contract.
@@ -59,67 +78,87 @@ def predict(states: Sequence[RequestState], method: str) -> Prediction | None:
     if method == ADAPT_GENERATION:
         return _predict_generation(states[0])
     if method == ADAPT_MULTIPLE_CHOICE_JOINT:
-        return _predict_joint(states[0])
-    if method in (ADAPT_MULTIPLE_CHOICE_SEPARATE_ORIGINAL, ADAPT_MULTIPLE_CHOICE_SEPARATE_CALIBRATED):
-        return _predict_separate(states)
+        return _predict_joint(states[0], output_mapping_pattern)
+    if method in SEPARATE_METHODS:
+        return _predict_separate(states, method, tokenizer)
     raise ValueError(
         f"no prediction for adaptation method {method!r}; expected one of generation, {MULTIPLE_CHOICE_METHODS}"
     )
 
 
+def _sorted_texts(state: RequestState) -> tuple[list[str], float | None]:
+    """The stripped completion texts, highest logprob first, and the best completion's logprob."""
+    assert state.result is not None
+    completions = sorted(state.result.completions, key=lambda completion: -completion.logprob)
+    if not completions:
+        return [""], None
+    return [completion.text.strip() for completion in completions], completions[0].logprob
+
+
 def _predict_generation(state: RequestState) -> Prediction:
-    assert state.result is not None
-    completions = state.result.completions
-    return Prediction(output=completions[0].text.strip() if completions else "")
+    texts, _ = _sorted_texts(state)
+    return Prediction(output=texts[0], outputs=tuple(texts))
 
 
-def choice_letter(text: str) -> str:
-    """The first whitespace-separated token of `text` without the punctuation around it ("(B)." -> "B")."""
-    words = text.strip().split(maxsplit=1)
-    return words[0].strip(_PUNCTUATION_AROUND_LETTER) if words else ""
+def apply_output_mapping_pattern(pattern: str, answer: str) -> str:
+    """The part of `answer` that `pattern` picks: its group 1 if it has groups, else the match ("" if none)."""
+    match = re.search(pattern, answer)
+    if match is None:
+        return ""
+    return match.group(1) if match.groups() else match.group(0)
 
 
-def letter_probabilities(state: RequestState, letters: Sequence[str]) -> dict[str, float]:
-    """Each letter's probability from the first completion token's top_logprobs, normalized over `letters`."""
-    assert state.result is not None
-    completions = state.result.completions
-    top = completions[0].tokens[0].top_logprobs if completions and completions[0].tokens else {}
-    mass = dict.fromkeys(letters, 0.0)
-    for key, logprob in top.items():
-        letter = key.strip()
-        if letter in mass:
-            mass[letter] += math.exp(logprob)
-    total = sum(mass.values())
-    return {letter: (p / total if total > 0 else 0.0) for letter, p in mass.items()}
-
-
-def _predict_joint(state: RequestState) -> Prediction:
+def _predict_joint(state: RequestState, pattern: str | None) -> Prediction:
     if state.output_mapping is None:
         raise ValueError("multiple_choice_joint request state without output_mapping")
+    texts, logprob = _sorted_texts(state)
+    if pattern is not None:
+        texts = [apply_output_mapping_pattern(pattern, text) for text in texts]
+    outputs = tuple(state.output_mapping.get(text) for text in texts)
+    probability = math.exp(logprob) if logprob is not None else 0.0
+    return Prediction(output=outputs[0], probability=probability, outputs=outputs)
+
+
+def reference_tokens(state: RequestState, tokenizer: Tokenizer) -> tuple[Token, ...]:
+    """The echoed tokens that spell the state's reference: the last len(tokenize(" " + reference)) tokens.
+
+    HELM counts the reference's tokens with a space before it, because the prompt always has one there.
+
+    Raises:
+        ValueError: when the state has no reference_index or no completion.
+    """
+    if state.reference_index is None:
+        raise ValueError("multiple_choice_separate request state without reference_index")
     assert state.result is not None
-    text = state.result.completions[0].text if state.result.completions else ""
-    letter = choice_letter(text)
-    probabilities = letter_probabilities(state, list(state.output_mapping))
-    if letter not in state.output_mapping:
-        return Prediction(output=None, probability=0.0)
-    return Prediction(output=state.output_mapping[letter], probability=probabilities[letter])
+    if not state.result.completions:
+        raise ValueError("multiple_choice_separate request state whose result has no completion")
+    reference = state.instance.references[state.reference_index].output
+    num_tokens = tokenizer.count_tokens(f" {reference}")
+    tokens = state.result.completions[0].tokens
+    return tokens[len(tokens) - num_tokens :] if num_tokens else ()
 
 
-def reference_scores(states: Sequence[RequestState]) -> dict[int, float]:
-    """Score of each reference index: original logprob minus calibration logprob (when there is one)."""
-    original: dict[int, float] = {}
-    calibration: dict[int, float] = {}
+def reference_scores(states: Sequence[RequestState], method: str, tokenizer: Tokenizer) -> dict[int, float]:
+    """Score of each reference index: mean token logprob (original) or original minus calibration logprob.
+
+    Raises:
+        ValueError: when a state has no reference_index, or calibrated requests do not pair up.
+    """
+    original: dict[int, tuple[float, int]] = {}
+    calibration: dict[int, tuple[float, int]] = {}
     for state in states:
-        if state.reference_index is None:
-            raise ValueError("multiple_choice_separate request state without reference_index")
+        tokens = reference_tokens(state, tokenizer)
         target = calibration if state.request_mode == "calibration" else original
-        target[state.reference_index] = scored_logprob(state)
-    if calibration and set(calibration) != set(original):
+        assert state.reference_index is not None
+        target[state.reference_index] = (sum(token.logprob for token in tokens), len(tokens))
+    if method == ADAPT_MULTIPLE_CHOICE_SEPARATE_ORIGINAL:
+        return {index: logprob / max(count, 1) for index, (logprob, count) in original.items()}
+    if set(calibration) != set(original):
         raise ValueError(
             f"calibrated multiple choice needs an original and a calibration request per reference; "
             f"original for {sorted(original)}, calibration for {sorted(calibration)}"
         )
-    return {index: score - calibration.get(index, 0.0) for index, score in original.items()}
+    return {index: logprob - calibration[index][0] for index, (logprob, _) in original.items()}
 
 
 def softmax(scores: Sequence[float]) -> list[float]:
@@ -130,10 +169,13 @@ def softmax(scores: Sequence[float]) -> list[float]:
     return [e / total for e in exps]
 
 
-def _predict_separate(states: Sequence[RequestState]) -> Prediction:
-    scores = reference_scores(states)
+def _predict_separate(states: Sequence[RequestState], method: str, tokenizer: Tokenizer) -> Prediction:
+    scores = reference_scores(states, method, tokenizer)
     indices = sorted(scores)
-    probabilities = softmax([scores[i] for i in indices])
-    best = max(range(len(indices)), key=lambda k: (scores[indices[k]], -k))
+    values = [scores[i] for i in indices]
+    probabilities = softmax(values)
+    best_score = max(values)
+    tied = [index for index in indices if scores[index] >= best_score]
     references = states[0].instance.references
-    return Prediction(output=references[indices[best]].output, probability=probabilities[best])
+    tied_correct = sum(1 for index in tied if references[index].is_correct) / len(tied)
+    return Prediction(output=references[tied[0]].output, probability=max(probabilities), tied_correct=tied_correct)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bench.metrics._exact_match import exact_match, prefix_exact_match, quasi_exact_match, quasi_prefix_exact_match
-from bench.metrics._overlap import bleu_1, bleu_4, f1_score, rouge_l
+from bench.metrics._overlap import bleu_1, bleu_4, f1_score, rouge_l, squad_f1
 
 TextMetricFunction = Callable[[str, str], float]
 
@@ -18,8 +18,10 @@ TEXT_METRICS: dict[str, TextMetricFunction] = {
     "rouge_l": rouge_l,
     "bleu_1": bleu_1,
     "bleu_4": bleu_4,
+    "squad_f1": squad_f1,
 }
-"""Text metrics by the name reference_match reports them under."""
+"""Text metrics by the name reference_match reports them under. Each name HELM also has gives HELM's number;
+`squad_f1` is Mercury's own (SQuAD's multiset F1)."""
 
 
 def best_over_references(fn: TextMetricFunction, golds: Sequence[str], pred: str | None) -> float:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from bench._registry import Registry
 from bench._request import Request, RequestResult
 from bench.models._deployment import ModelDeployment
+from bench.models._streaming import DeltaCallback, stream_finished
 
 ClientFactory = Callable[[ModelDeployment], "ModelClient"]
 
@@ -29,3 +30,14 @@ class ModelClient(ABC):
     def make_requests(self, requests: Sequence[Request]) -> list[RequestResult]:
         """Answer many requests; clients that batch (the local model) override this."""
         return [self.make_request(r) for r in requests]
+
+    def stream_request(self, request: Request, on_delta: DeltaCallback) -> RequestResult:
+        """Answer one request, sending its completions' text to `on_delta` as it is produced.
+
+        This default answers first and then sends the finished completions token by token; clients that
+        generate token by token (the local model) or read a provider's stream (openai) override it.
+
+        Raises:
+            StreamCancelled: when `on_delta` raises it (the consumer went away); never for a model's failure.
+        """
+        return stream_finished(self.make_request(request), on_delta)

@@ -19,9 +19,18 @@ What the results mean:
 - echo_prompt: the prompt's tokens come first (text = prompt + completion), the first with logprob 0.0
   and no top_logprobs, since the model is not asked what starts a text. With max_tokens=0 this scores
   the prompt alone; such requests are batched into padded forward passes.
+- Streaming (`stream_request`) runs the same generation and sends each completion's text after every
+  token (held back only where a stop sequence may be starting, or a character is split over tokens); the
+  concatenated deltas equal the result's text. A cancelled stream stops generating at the next token.
+  Echo-only scoring requests (max_tokens=0) are sent at once when scored.
 - A prompt is tokenized exactly as the "huggingface/smollm2-135m" tokenizer does (special-token text is
-  ordinary text), so token counts agree. Chat messages go through the model's chat template (with the
-  assistant turn opened); an empty prompt is conditioned on the BOS token.
+  ordinary text), so token counts agree; the one exception is a prompt that starts with that tokenizer's
+  prefix_token "<|endoftext|>" (the language_modeling adapter's start of a document), read as the special
+  token (id 0), so that the document's first token is scored given it rather than given nothing.
+- Token texts are the tokens' characters, or OpenAI's `bytes:\\xNN` spelling for a token holding part of a
+  character (see bench/tokenizers/_token_bytes.py), so that byte counts are exact.
+- Chat messages go through the model's chat template (with the assistant turn opened); an empty prompt is
+  conditioned on the BOS token.
 """
 
 from __future__ import annotations
@@ -32,7 +41,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +50,9 @@ from bench.models._client import ModelClient, client
 from bench.models._deployment import ModelDeployment
 from bench.models._smollm2 import MODEL_NAME, offline_transformers, plain_copy_dir, require_local_packages
 from bench.models._stops import cut_at_stop, first_stop_index
+from bench.models._streaming import DeltaCallback, DeltaSink, StreamCancelled, StreamedText, stream_finished
+from bench.tokenizers._huggingface import SMOLLM2_PREFIX_TOKEN
+from bench.tokenizers._token_bytes import byte_level_decoder, token_text
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +74,14 @@ class _Model:
     pieces: dict[int, str] = field(default_factory=dict)
 
     def piece(self, token_id: int) -> str:
-        """The text of one token (may be a partial character)."""
+        """The text of one token (`bytes:\\xNN...` when it holds part of a character)."""
         if token_id not in self.pieces:
-            self.pieces[token_id] = self.decode([token_id])
+            spelling: str = self.tokenizer.convert_ids_to_tokens(token_id)
+            if spelling in self.tokenizer.all_special_tokens:
+                self.pieces[token_id] = spelling
+            else:
+                decoder = byte_level_decoder()
+                self.pieces[token_id] = token_text(bytes(decoder[c] for c in spelling))
         return self.pieces[token_id]
 
     def decode(self, ids: list[int]) -> str:
@@ -127,11 +144,26 @@ class LocalClient(ModelClient):
                 results[i] = self._generate_safely(m, request)
         return [results[i] for i in range(len(requests))]
 
+    def stream_request(self, request: Request, on_delta: DeltaCallback) -> RequestResult:
+        """Generate token by token, sending each completion's new text to `on_delta` after every token.
+
+        Raises:
+            StreamCancelled: when `on_delta` raises it; the generation stops at once.
+        """
+        if request.max_tokens == 0 and request.echo_prompt:
+            return stream_finished(self.make_request(request), on_delta)
+        sink = DeltaSink(on_delta)
+        return sink.finish(self._generate_safely(load_model(), request, sink))
+
     def _prompt(self, m: _Model, request: Request) -> tuple[list[int], str]:
         """Token ids and text of the prompt (chat messages rendered with the chat template)."""
         if request.messages is None:
-            ids = m.tokenizer.encode(request.prompt, add_special_tokens=False, split_special_tokens=True)
-            return list(ids), request.prompt
+            rest, start = request.prompt, []
+            if rest.startswith(SMOLLM2_PREFIX_TOKEN):
+                rest = rest[len(SMOLLM2_PREFIX_TOKEN) :]
+                start = [m.tokenizer.convert_tokens_to_ids(SMOLLM2_PREFIX_TOKEN)]
+            ids = m.tokenizer.encode(rest, add_special_tokens=False, split_special_tokens=True)
+            return start + list(ids), request.prompt
         messages = [message.model_dump() for message in request.messages]
         text: str = m.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
         return list(m.tokenizer.encode(text, add_special_tokens=False)), text
@@ -173,14 +205,16 @@ class LocalClient(ModelClient):
             results[prompt.index] = _success((output,) * prompt.request.num_completions, share)
         return results
 
-    def _generate_safely(self, m: _Model, request: Request) -> RequestResult:
+    def _generate_safely(self, m: _Model, request: Request, sink: DeltaSink | None = None) -> RequestResult:
         try:
-            return self._generate(m, request)
+            return self._generate(m, request, sink)
+        except StreamCancelled:  # the consumer went away: no result at all, not a model failure
+            raise
         except Exception as error:  # a model failure becomes a result, never an exception
             logger.exception("local model failed on a request")
             return RequestResult.failure(f"local model: {error}", retriable=False)
 
-    def _generate(self, m: _Model, request: Request) -> RequestResult:
+    def _generate(self, m: _Model, request: Request, sink: DeltaSink | None = None) -> RequestResult:
         prompt_ids, prompt_text = self._prompt(m, request)
         failure = self._too_long(len(prompt_ids), request)
         if failure is not None:
@@ -190,8 +224,9 @@ class LocalClient(ModelClient):
             empty = GeneratedOutput(text="", logprob=0.0, finish_reason="length")
             return _success((empty,) * request.num_completions, time.perf_counter() - started)
         rows = 1 if request.temperature == 0 else request.num_completions  # greedy: one row, copied
+        on_text = None if sink is None else _streamer(sink, request, rows, prompt_text)
         with _inference_lock, m.torch.inference_mode():
-            outputs = _Generation(m, request, prompt_ids, rows).run()
+            outputs = _Generation(m, request, prompt_ids, rows, on_text).run()
         if request.echo_prompt:
             echoed = _score_prompts(m, [prompt_ids], [request.top_k_per_token])[0] if prompt_ids else []
             outputs = [_prepend(prompt_text, echoed, output) for output in outputs]
@@ -202,8 +237,17 @@ class LocalClient(ModelClient):
 class _Generation:
     """Decodes `rows` completions of one prompt together, sharing one KV cache (no padding needed)."""
 
-    def __init__(self, m: _Model, request: Request, prompt_ids: list[int], rows: int) -> None:
+    def __init__(
+        self,
+        m: _Model,
+        request: Request,
+        prompt_ids: list[int],
+        rows: int,
+        on_text: Callable[[int, str], None] | None = None,
+    ) -> None:
+        """`on_text(row, text)`, when given, is called with a row's whole text after each of its tokens."""
         self.m = m
+        self.on_text = on_text
         self.request = request
         self.context = prompt_ids or [m.tokenizer.bos_token_id]
         self.eos = m.tokenizer.eos_token_id
@@ -236,8 +280,11 @@ class _Generation:
         logprobs = self.m.torch.log_softmax(logits, dim=-1)
         self.ids[row].append(token_id)
         self.tokens[row].append(_token(self.m, token_id, logprobs, self.request.top_k_per_token))
-        if first_stop_index(self.m.decode(self.ids[row]), self.request.stop_sequences) is not None:
+        text = self.m.decode(self.ids[row])
+        if first_stop_index(text, self.request.stop_sequences) is not None:
             self.done[row] = True
+        if self.on_text is not None:
+            self.on_text(row, text)
         return token_id
 
     def _choose(self, row: int, logits: Any) -> int:
@@ -261,6 +308,22 @@ class _Generation:
             tokens=tokens,
             finish_reason="stop" if stopped else self.finish[row],
         )
+
+
+def _streamer(sink: DeltaSink, request: Request, rows: int, prompt_text: str) -> Callable[[int, str], None]:
+    """`on_text` for a generation: each row's safe new text goes to its completions (a greedy row is every
+    completion); an echoed prompt is sent first, before any token is generated."""
+    texts = [StreamedText(request.stop_sequences) for _ in range(rows)]
+    if request.echo_prompt:
+        for index in range(request.num_completions):
+            sink.send(index, prompt_text)
+
+    def on_text(row: int, text: str) -> None:
+        delta = texts[row].advance(text)
+        for index in range(request.num_completions) if rows == 1 else (row,):
+            sink.send(index, delta)
+
+    return on_text
 
 
 def _penalized(m: _Model, logits: Any, previous: list[int], request: Request) -> Any:

@@ -13,6 +13,7 @@ from bench._request import GeneratedOutput, Request, RequestResult, Token
 from bench.models._client import ModelClient, client
 from bench.models._deployment import ModelDeployment
 from bench.models._stops import cut_at_stop, first_stop_index
+from bench.tokenizers._token_bytes import token_text
 from bench.tokenizers._tokenizer import Tokenizer, get_tokenizer
 
 TOKENIZER = "openai/r50k_base"
@@ -44,9 +45,15 @@ class SimpleClient(ModelClient):
     For the multiple-choice answer, top_logprobs lists the labels " X", " Y", ... cyclically from the
     answer, the j-th with logprob -0.2 - j, at most len(L) of them.
 
+    Token texts are the tokens' characters, or OpenAI's `bytes:\\xNN` spelling for a token that holds part of
+    a character (so byte counts are right); its logprob then counts the characters of that spelling.
+
     Echo: with echo_prompt the input's r50k tokens come first (text = input + completion); the first has
-    logprob 0.0 and no top_logprobs (nothing precedes it), the others follow the rule above. With
-    max_tokens=0 the completion is empty, so echo_prompt then returns exactly the input's tokens.
+    logprob 0.0 and no top_logprobs (nothing precedes it), the others follow the rule above. An input that
+    starts with "<|endoftext|>" (the tokenizer's prefix_token, which the language_modeling adapter puts
+    before a document) echoes it as that one special token (id 50256) with logprob 0.0, and the document's
+    first token then follows the rule like any other. With max_tokens=0 the completion is empty, so
+    echo_prompt then returns exactly the input's tokens.
     """
 
     def __init__(self, deployment: ModelDeployment) -> None:
@@ -102,20 +109,27 @@ class SimpleClient(ModelClient):
         return tokens, completion, "stop" if stopped else "length"
 
     def _prompt_tokens(self, text: str, top_k: int) -> list[Token]:
-        ids = self.tokenizer.encode(text)
-        tokens = [self._token(i, top_k) for i in ids]
+        prefix = self.tokenizer.prefix_token
+        if prefix and text.startswith(prefix):  # the start token conditions the rest, which is all scored
+            return [Token(text=prefix, logprob=0.0)] + [
+                self._token(i, top_k) for i in self.tokenizer.encode(text[len(prefix) :])
+            ]
+        tokens = [self._token(i, top_k) for i in self.tokenizer.encode(text)]
         if tokens:
             tokens[0] = Token(text=tokens[0].text, logprob=0.0)
         return tokens
 
+    def _text(self, token_id: int) -> str:
+        return token_text(self.tokenizer.token_bytes(token_id))
+
     def _token(self, token_id: int, top_k: int) -> Token:
         """A token with logprob -0.1 per character and its id-neighbours as alternatives."""
-        text = self.tokenizer.decode([token_id])
+        text = self._text(token_id)
         logprob = -len(text) / 10
         top: dict[str, float] = {}
         neighbour = token_id
         while len(top) < top_k:
-            candidate = self.tokenizer.decode([neighbour % VOCAB_SIZE])
+            candidate = self._text(neighbour % VOCAB_SIZE)
             if candidate not in top:
                 top[candidate] = logprob - len(top)
             neighbour += 1

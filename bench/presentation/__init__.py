@@ -4,11 +4,13 @@
 `ResultStorage` (a local folder now; S3 plugs in behind the same interface). Pure Python: no Ray.
 """
 
+from bench.presentation._comparison import paired_comparison
 from bench.presentation._model import (
     CalibrationBin,
     Cell,
     GroupTable,
     ModelRow,
+    PairedComparison,
     PerturbationRow,
     RunSummary,
     StatRow,
@@ -34,6 +36,7 @@ __all__ = [
     "GroupTable",
     "LocalStorage",
     "ModelRow",
+    "PairedComparison",
     "PerturbationRow",
     "PresentResult",
     "ResultStorage",
@@ -49,6 +52,7 @@ __all__ = [
     "build_suite_summary",
     "collect_runs",
     "load_manifest",
+    "paired_comparison",
     "present_suite",
     "read_run",
     "run_column",

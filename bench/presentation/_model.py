@@ -29,6 +29,9 @@ class StatRow(_Data):
     stddev: float | None = None
     min: float | None = None
     max: float | None = None
+    stderr: float | None = Field(default=None, description="standard error of the mean (sample stddev / sqrt(count))")
+    ci_low: float | None = Field(default=None, description="95% confidence interval of the mean, low end (normal)")
+    ci_high: float | None = Field(default=None, description="95% confidence interval of the mean, high end")
 
 
 class PerturbationRow(_Data):
@@ -78,6 +81,14 @@ class RunSummary(_Data):
     stats: list[StatRow] = Field(default_factory=list)
     main_metric: str | None = None
     main_value: float | None = None
+    main_stderr: float | None = Field(default=None, description="standard error of the main metric's mean")
+    main_ci_low: float | None = Field(default=None, description="95% confidence interval of the main metric")
+    main_ci_high: float | None = None
+    main_failed: int = Field(default=0, description="instances left out of the main metric: their request failed")
+    main_values: dict[str, float] = Field(
+        default_factory=dict,
+        description="the main metric per original evaluation instance ('<id>|<train trial>'), for paired tests",
+    )
     lower_is_better: bool = False
     prompt_tokens: float = 0.0
     completion_tokens: float = 0.0
@@ -98,6 +109,24 @@ class Cell(_Data):
 
     value: float | None = None
     run_slug: str | None = None
+    stderr: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    failed: int = Field(default=0, description="failed requests of the run (it is complete only if allowed)")
+
+
+class PairedComparison(_Data):
+    """Model A minus model B on one scenario variant, paired over the instances both answered."""
+
+    column: str
+    model_a: str
+    model_b: str
+    count: int = Field(description="instances (and train trials) both runs scored")
+    mean_difference: float = Field(description="mean of A - B over those instances")
+    stderr: float = Field(description="standard error of the mean difference")
+    ci_low: float = Field(description="95% confidence interval of the mean difference (normal), low end")
+    ci_high: float
+    within_noise: bool = Field(description="the interval contains 0: the data do not tell the models apart")
 
 
 class GroupTable(_Data):
@@ -110,6 +139,9 @@ class GroupTable(_Data):
     lower_is_better: list[bool]
     models: list[str]
     cells: list[list[Cell]] = Field(description="cells[model index][column index]")
+    comparisons: list[PairedComparison] = Field(
+        default_factory=list, description="every pair of models on every column, paired over shared instances"
+    )
 
 
 class ModelRow(_Data):

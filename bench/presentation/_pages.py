@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from html import escape
 
 from bench.presentation._html import fmt, fmt_cost, link, num, page, table
-from bench.presentation._model import GroupTable, RunSummary, SuiteSummary
+from bench.presentation._model import Cell, GroupTable, PairedComparison, RunSummary, SuiteSummary
 from bench.presentation._svg import bar_chart, calibration_chart, scatter_chart
 
 Row = list[str | tuple[str, str]]
@@ -57,7 +57,9 @@ def _leaderboard_section(summary: SuiteSummary) -> list[str]:
     return [
         "<h2>Leaderboard</h2>",
         "<p>Win rate: the share of other models a model beats on each scenario's main metric, averaged. "
-        "Group columns average the higher-is-better main metrics of the group's scenarios.</p>",
+        "Group columns average the higher-is-better main metrics of the group's scenarios. Each group's page "
+        "gives every value with its 95% confidence interval and says which differences between two models are "
+        "within noise (a paired test on the same instances).</p>",
         table(headers, rows),
         "<figure><figcaption>Main metric per model and scenario group</figcaption>",
         bar_chart(categories, series, "main metric"),
@@ -226,7 +228,19 @@ def runs_page(summary: SuiteSummary) -> str:
             escape(r.model),
             escape(r.group),
             escape(r.main_metric or "-"),
-            num(r.main_value),
+            (
+                fmt(r.main_value)
+                + _uncertainty(
+                    Cell(
+                        value=r.main_value,
+                        stderr=r.main_stderr,
+                        ci_low=r.main_ci_low,
+                        ci_high=r.main_ci_high,
+                        failed=r.num_failed_requests,
+                    )
+                ),
+                "num",
+            ),
             num(r.num_instances, 0),
             num(r.num_requests, 0),
             num(r.num_failed_requests, 0),
@@ -256,14 +270,19 @@ def group_page(group: GroupTable, runs: Sequence[RunSummary], suite: str) -> str
         row: Row = [escape(model)]
         for cell in group.cells[i]:
             text = fmt(cell.value)
-            row.append((link(f"../runs/{cell.run_slug}/index.html", text) if cell.run_slug else text, "num"))
+            value = link(f"../runs/{cell.run_slug}/index.html", text) if cell.run_slug else text
+            row.append((value + _uncertainty(cell), "num"))
         rows.append(row)
     series = [(model, [c.value for c in group.cells[i]]) for i, model in enumerate(group.models)]
     parts = [
+        "<p>Each value is the mean over instances ± its standard error, with its 95% confidence interval (normal) "
+        'on hover. A run marked <span class="failed">⚠</span> is complete with failed requests, which were '
+        "allowed by --max-failed-fraction: its main metric is over the answered instances.</p>",
         table(headers, rows),
         "<figure><figcaption>Main metric per scenario and model</figcaption>",
         bar_chart(group.columns, series, "main metric"),
         "</figure>",
+        *_comparisons_section(group.comparisons),
     ]
     by_column: dict[str, list[RunSummary]] = {}
     for run in runs:
@@ -277,6 +296,50 @@ def group_page(group: GroupTable, runs: Sequence[RunSummary], suite: str) -> str
             "</details>",
         ]
     return page(f"Group {group.name}", "\n".join(parts), root="../", suite=suite)
+
+
+def _uncertainty(cell: Cell) -> str:
+    """` ±0.012` with the interval on hover, and a mark for a run with failed requests."""
+    html = ""
+    if cell.stderr is not None and cell.ci_low is not None and cell.ci_high is not None:
+        title = f"95% CI [{fmt(cell.ci_low)}, {fmt(cell.ci_high)}]"
+        html += f' <span class="stderr" title="{escape(title, quote=True)}">±{fmt(cell.stderr)}</span>'
+    if cell.failed:
+        html += f' <span class="failed" title="{cell.failed} failed requests">⚠ {cell.failed} failed</span>'
+    return html
+
+
+def _comparisons_section(comparisons: Sequence[PairedComparison]) -> list[str]:
+    """Model A against model B per scenario: paired difference, its interval, and whether it is noise."""
+    if not comparisons:
+        return []
+    rows: list[Row] = [
+        [
+            escape(c.column),
+            escape(c.model_a),
+            escape(c.model_b),
+            num(c.count, 0),
+            num(c.mean_difference),
+            num(c.stderr),
+            (f"[{fmt(c.ci_low)}, {fmt(c.ci_high)}]", "num"),
+            escape(_verdict(c)),
+        ]
+        for c in comparisons
+    ]
+    return [
+        "<h2>Differences between models</h2>",
+        "<p>Model A minus model B on the main metric, paired over the instances both runs answered: the mean "
+        "difference, its standard error and 95% confidence interval (normal). The difference is within noise "
+        "when the interval contains 0.</p>",
+        table(["scenario", "model A", "model B", "instances", "A - B", "stderr", "95% CI", "verdict"], rows),
+    ]
+
+
+def _verdict(comparison: PairedComparison) -> str:
+    if comparison.within_noise:
+        return "within noise"
+    higher = comparison.model_a if comparison.mean_difference > 0 else comparison.model_b
+    return f"{higher} higher"
 
 
 def _metrics_by_model(runs: Sequence[RunSummary]) -> str:

@@ -152,6 +152,9 @@ def _stat_row(data: dict[str, Any]) -> StatRow:
         stddev=data.get("stddev"),
         min=data.get("min"),
         max=data.get("max"),
+        stderr=data.get("stderr"),
+        ci_low=data.get("ci95_low"),
+        ci_high=data.get("ci95_high"),
     )
 
 
@@ -170,6 +173,7 @@ def _build(
     main = next((m for m in MAIN_METRICS if _find(stats, m, split) is not None), None)
     main_stat = _find(stats, main, split) if main else None
     ece_stat = _find(stats, "ece_10_bin", split)
+    failed_stat = _find(stats, "request_failed", split)
     rows = _rows(per_instance, request_states)
     summary = RunSummary(
         dir=run_dir,
@@ -189,6 +193,11 @@ def _build(
         stats=stats,
         main_metric=main,
         main_value=main_stat.mean if main_stat else None,
+        main_stderr=main_stat.stderr if main_stat else None,
+        main_ci_low=main_stat.ci_low if main_stat else None,
+        main_ci_high=main_stat.ci_high if main_stat else None,
+        main_failed=round((failed_stat.mean or 0.0) * failed_stat.count) if failed_stat else 0,
+        main_values=_main_values(rows, main, split) if main else {},
         lower_is_better=main in LOWER_IS_BETTER,
         prompt_tokens=_total(stats, "num_prompt_tokens"),
         completion_tokens=_total(stats, "num_completion_tokens"),
@@ -201,6 +210,15 @@ def _build(
     if main:
         _perturbation_views(summary, rows, main)
     return RunData(summary=summary, rows=rows, run_spec=run_spec)
+
+
+def _main_values(rows: list[dict[str, Any]], main: str, split: str | None) -> dict[str, float]:
+    """The main metric of each original instance of the evaluation split, by '<id>|<train trial>'."""
+    return {
+        f"{row['id']}|{row['trial']}": row["metrics"][main]
+        for row in rows
+        if row["perturbation"] is None and row["split"] == split and main in row["metrics"]
+    }
 
 
 def _augmentation(name: str) -> str | None:

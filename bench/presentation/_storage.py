@@ -2,7 +2,8 @@
 
 The reader needs four things of storage: list a folder, read a text file, tell a file's size and modification
 time (to notice what changed since the last presentation), and tell whether a path exists. A local folder
-implements them now; S3 (through `pyarrow.fs`) plugs in later behind the same `ResultStorage` protocol.
+implements them here; `cluster.StorageResults` implements the same `ResultStorage` protocol over `pyarrow.fs`
+(a local folder or S3), which is how benchmark-present reads `s3://` results.
 Paths are '/'-separated and relative to the storage's root.
 """
 

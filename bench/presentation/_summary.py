@@ -12,7 +12,16 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bench.presentation._model import Cell, GroupTable, ModelRow, RunSummary, SuiteStatus, SuiteSummary
+from bench.presentation._comparison import paired_comparison
+from bench.presentation._model import (
+    Cell,
+    GroupTable,
+    ModelRow,
+    PairedComparison,
+    RunSummary,
+    SuiteStatus,
+    SuiteSummary,
+)
 from bench.presentation._run_reader import RunData, RunReadError, read_run, run_slug
 from bench.presentation._storage import FileInfo, ResultStorage, join
 
@@ -95,13 +104,40 @@ def build_groups(runs: list[RunSummary]) -> list[GroupTable]:
                 lower_is_better=[first[c].lower_is_better for c in columns],
                 models=models,
                 cells=[[_cell(index.get((m, c))) for c in columns] for m in models],
+                comparisons=_comparisons(columns, models, index),
             )
         )
     return tables
 
 
 def _cell(run: RunSummary | None) -> Cell:
-    return Cell() if run is None else Cell(value=run.main_value, run_slug=run.slug)
+    if run is None:
+        return Cell()
+    return Cell(
+        value=run.main_value,
+        run_slug=run.slug,
+        stderr=run.main_stderr,
+        ci_low=run.main_ci_low,
+        ci_high=run.main_ci_high,
+        failed=run.num_failed_requests,
+    )
+
+
+def _comparisons(
+    columns: list[str], models: list[str], index: Mapping[tuple[str, str], RunSummary]
+) -> list[PairedComparison]:
+    """Each pair of models (in name order) on each column where both have a run with per-instance values."""
+    found = []
+    for column in columns:
+        for i, model_a in enumerate(models):
+            for model_b in models[i + 1 :]:
+                a, b = index.get((model_a, column)), index.get((model_b, column))
+                if a is None or b is None or a.main_metric != b.main_metric:
+                    continue
+                comparison = paired_comparison(column, model_a, a.main_values, model_b, b.main_values)
+                if comparison is not None:
+                    found.append(comparison)
+    return found
 
 
 def win_rates(groups: list[GroupTable]) -> dict[str, float]:

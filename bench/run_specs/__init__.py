@@ -12,11 +12,12 @@ from bench.run_specs._common import (
     multiple_choice_metric_specs,
 )
 from bench.run_specs._conf import ConfEntry, read_run_specs_conf, suite_entries
-from bench.run_specs._functions import RUN_SPEC_FUNCTIONS, run_spec_function
+from bench.run_specs._functions import DEFAULT_MODEL, RUN_SPEC_FUNCTIONS, default_model_of, run_spec_function
 from bench.run_specs._run_entry import RESERVED_KEYS, RunEntry, expand_run_entries, expand_run_entry, parse_run_entry
 from bench.run_specs._run_spec import RunSpec
 
 __all__ = [
+    "DEFAULT_MODEL",
     "PLACEHOLDER_MODEL",
     "RESERVED_KEYS",
     "RUN_SPEC_FUNCTIONS",
@@ -24,6 +25,7 @@ __all__ = [
     "RunEntry",
     "RunSpec",
     "basic_metric_specs",
+    "default_model_of",
     "exact_match_metric_specs",
     "expand_run_entries",
     "expand_run_entry",

@@ -97,7 +97,7 @@ def twitter_aae_spec(demographic: TwitterAAEDemographic = "aa") -> RunSpec:
 
 @run_spec_function("wiki")
 def wiki_spec(k: int = 5, subject: str = "P31") -> RunSpec:
-    """Fact completion with k sampled guesses (temperature 1, as HELM); accuracy@k and first-guess accuracy.
+    """Fact completion with k sampled guesses (temperature 1, as HELM); accuracy@k and best-guess accuracy.
 
     Raises:
         ValueError: for k below 1 or a subject that is not a property id.
@@ -113,15 +113,26 @@ def wiki_spec(k: int = 5, subject: str = "P31") -> RunSpec:
         num_outputs=k,
         temperature=1.0,  # distinct guesses among the k
     )
-    metric_specs = [MetricSpec(name="top_k_match", args={"names": ["exact_match", "quasi_exact_match"]})]
-    metric_specs += exact_match_metric_specs()
+    metric_specs = exact_match_metric_specs()  # with k outputs reference_match adds exact_match@k (HELM's @k)
     run_spec = _run_spec("wiki", {"subject": subject}, adapter_spec, metric_specs, ["wiki"])
     return run_spec.model_copy(update={"name": f"wiki:k={k},subject={subject}"})
 
 
 @run_spec_function("copyright")
-def copyright_spec(datatag: CopyrightDatatag = "pilot") -> RunSpec:
-    """Continue a prefix (temperature 0.2, up to 1024 tokens, as HELM); verbatim overlap with the true text."""
+def copyright_spec(datatag: CopyrightDatatag | None = None, pilot_study: bool | None = None) -> RunSpec:
+    """Continue a prefix (temperature 0.2, up to 1024 tokens, as HELM); verbatim overlap with the true text.
+
+    `pilot_study` is the original benchmark's argument (`copyright:pilot_study=true`, kept so its README runs as
+    written): true is the `pilot` data, false the full 1,000-book set with 125-token prefixes. `datatag` names a
+    data file directly (HELM's later argument); without either, the pilot data.
+
+    Raises:
+        ValueError: when both are given.
+    """
+    if datatag is not None and pilot_study is not None:
+        raise ValueError("give datatag or pilot_study, not both")
+    if datatag is None:
+        datatag = "n_books_1000-extractions_per_book_1-prefix_length_125" if pilot_study is False else "pilot"
     adapter_spec = generation_adapter_spec(
         input_prefix="",
         input_suffix="",
@@ -145,12 +156,15 @@ def commonsense_qa_spec(
     dataset: CommonsenseDataset = "hellaswag", method: MultipleChoiceMethod = "multiple_choice_separate_original"
 ) -> RunSpec:
     """Multiple choice, each choice scored as a continuation (HELM: original for HellaSwag, calibrated for
-    OpenBookQA); exact match and calibration."""
+    OpenBookQA); exact match and calibration.
+
+    As HELM's `commonsense` run spec: joint is 5 examples under "The following are multiple choice questions
+    (with answers) about common sense.", 5 completions of at most 5 tokens; separate is "<question> <choice>"
+    zero-shot (see `multiple_choice_adapter_spec`).
+    """
     adapter_spec = multiple_choice_adapter_spec(
         method,
-        instructions="The following are multiple choice questions (with answers) about common sense."
-        if method == "multiple_choice_joint"
-        else "",
+        instructions="The following are multiple choice questions (with answers) about common sense.",
         input_prefix="Question: ",
         output_prefix="Answer: ",
     )
@@ -163,14 +177,19 @@ def commonsense_qa_spec(
 def babi_qa_spec(task: int = 1) -> RunSpec:
     """A story and a question; the answer is a word or two; exact match.
 
+    As HELM (`get_generation_adapter_spec(input_noun="Passage", output_noun="Answer")`): no instructions, 5
+    examples, at most 5 tokens, stop at a newline. Remaining difference, from the scenario: Mercury's input
+    carries its own "Passage: " and joins the story's sentences with spaces, where HELM's input is the
+    sentences one per line and the adapter adds "Passage: "; both then read "Question: <question>".
+
     Raises:
         ValueError: for a task outside 1..20.
     """
     adapter_spec = generation_adapter_spec(
-        instructions="Answer the question about the passage with a word or two.",
-        input_prefix="",
+        instructions="",
+        input_prefix="",  # the scenario's input starts with "Passage: " already
         output_prefix="Answer: ",
         max_train_instances=5,
-        max_tokens=10,
+        max_tokens=5,
     )
     return _run_spec("babi_qa", {"task": task}, adapter_spec, exact_match_metric_specs(), ["babi_qa"])

@@ -17,9 +17,10 @@ from bench.run_specs._common import generation_adapter_spec
 from bench.run_specs._functions import run_spec_function
 from bench.run_specs._run_spec import RunSpec
 
-CODE_STOP_SEQUENCES = ("\nclass", "\ndef", "\nif", "\nprint", "\n#")
-CODE_MAX_TOKENS = 256
+CODE_STOP_SEQUENCES = ("\nclass", "\ndef", "\nif", "\nprint")
+CODE_MAX_TOKENS = 600
 CODE_SAMPLING_TEMPERATURE = 0.2
+"""HELM's HumanEval settings (`get_code_spec`): these stops, at most 600 tokens, temperature 0.2."""
 
 
 def _bare_generation(*, max_tokens: int, num_outputs: int, temperature: float, stop: tuple[str, ...]) -> AdapterSpec:
@@ -54,6 +55,10 @@ def _run_spec(
 @run_spec_function("humaneval")
 def humaneval_spec(k: int = 1) -> RunSpec:
     """HumanEval with k completions per problem; reports pass@1 and, for k > 1, pass@k.
+
+    As HELM's `code:dataset=humaneval`: the bare prompt, at most 600 tokens, HELM's four stop sequences,
+    temperature 0.2 when sampling k > 1 completions. Remaining difference: with k = 1 Mercury decodes greedily
+    (HELM samples one completion at 0.2), so that pass@1 of a single completion is reproducible, not a draw.
 
     Raises:
         ValueError: for k < 1.

@@ -48,19 +48,41 @@ def multiple_choice_adapter_spec(
     output_prefix: str = "Answer: ",
     max_train_instances: int = 5,
 ) -> AdapterSpec:
-    """An AdapterSpec for multiple choice; joint asks for a letter, separate scores each choice."""
-    joint = method == "multiple_choice_joint"
+    """An AdapterSpec for multiple choice, as HELM's `get_multiple_choice_adapter_spec` builds it.
+
+    Joint (HELM's `get_multiple_choice_joint_adapter_spec`): the instructions, the framing given here, 5
+    completions of at most 5 tokens at temperature 0, stop at a newline; the completion with the highest
+    logprob is scored and `exact_match@5` reported beside it. Separate (HELM's
+    `get_multiple_choice_separate_adapter_spec`): the instructions and framing are ignored, the prompt is
+    "<input> <choice>" (zero-shot, one echo request per choice, nothing generated).
+    """
+    if method == "multiple_choice_joint":
+        return AdapterSpec(
+            method=method,
+            instructions=instructions,
+            input_prefix=input_prefix,
+            input_suffix=input_suffix,
+            output_prefix=output_prefix,
+            output_suffix="\n",
+            max_train_instances=max_train_instances,
+            num_outputs=5,
+            max_tokens=5,
+            temperature=0.0,
+            stop_sequences=("\n",),
+            model=PLACEHOLDER_MODEL,
+        )
     return AdapterSpec(
         method=method,
-        instructions=instructions,
-        input_prefix=input_prefix,
-        input_suffix=input_suffix,
-        output_prefix=output_prefix,
-        output_suffix="\n",
-        max_train_instances=max_train_instances if joint else 0,
-        max_tokens=1 if joint else 0,
+        instructions="",
+        input_prefix="",
+        input_suffix="",
+        output_prefix=" ",
+        output_suffix="",
+        max_train_instances=0,
+        num_outputs=1,
+        max_tokens=0,
         temperature=0.0,
-        stop_sequences=("\n",) if joint else (),
+        stop_sequences=(),
         model=PLACEHOLDER_MODEL,
     )
 

@@ -16,7 +16,30 @@ RunSpecFunction = Callable[..., RunSpec]
 
 RUN_SPEC_FUNCTIONS: Registry[RunSpecFunction] = Registry("scenario run entry")
 
+DEFAULT_MODEL = "openai/davinci"
+"""The model of an entry that names none when no -m/--model is given: the original benchmark's default, so its
+README's examples (`benchmark-run -r mmlu:subject=philosophy --dry-run`) still run as written."""
 
-def run_spec_function(name: str) -> Callable[[RunSpecFunction], RunSpecFunction]:
-    """Register the run-spec function for run entries named `name` (e.g. `@run_spec_function("lpm")`)."""
-    return RUN_SPEC_FUNCTIONS.register(name)
+_DEFAULT_MODELS: dict[str, str] = {}
+
+
+def run_spec_function(name: str, *, default_model: str = DEFAULT_MODEL) -> Callable[[RunSpecFunction], RunSpecFunction]:
+    """Register the run-spec function for run entries named `name` (e.g. `@run_spec_function("lpm")`).
+
+    Args:
+        name: the run entry's name.
+        default_model: the model of an entry that names none when no -m/--model is given.
+    """
+    register = RUN_SPEC_FUNCTIONS.register(name)
+
+    def decorator(function: RunSpecFunction) -> RunSpecFunction:
+        registered = register(function)
+        _DEFAULT_MODELS[name] = default_model
+        return registered
+
+    return decorator
+
+
+def default_model_of(name: str) -> str:
+    """The model an entry named `name` runs on when neither the entry nor -m/--model names one."""
+    return _DEFAULT_MODELS.get(name, DEFAULT_MODEL)

@@ -4,6 +4,22 @@ Each is registered under its scenario's name and takes that scenario's arguments
 The RunSpec name is the entry name with every argument of the function, sorted (`lpm:difficulty=easy`);
 the run-entry expander adds the model. Prompts are written for small instruct models (SmolLM2-135M): one
 clear instruction, short answers, a newline stop.
+
+Differences from HELM's run specs of the same names, kept on purpose (checked against HELM 0.5.16): these
+scenarios generate their own instances (not HELM's generators, seeds or formats), so their figures cannot
+sit next to HELM's whatever the prompt, and the prompt is tuned to the generated format instead. HELM uses
+"Please solve the following problem." for simple1, synthetic_reasoning and synthetic_reasoning_natural (our
+`lpm`), and a Dyck instruction of its own; Mercury states the task and the answer format. Per function:
+- simple1: HELM's is a smoke test (3 outputs at temperature 1, 3 trials, stop "."); Mercury's is greedy,
+  one output, stop at a newline, so its exact match means something.
+- lpm: HELM's synthetic_reasoning_natural asks for 20 tokens after "Rules:\n" and scores set matches
+  (f1_set_match, iou_set_match, exact_set_match); Mercury asks 10 tokens, 3 examples, and scores the
+  generation family (its hard answers join attributes with "and", which token F1 credits in part).
+- synthetic_reasoning: HELM shows 5 examples and allows 50 tokens; Mercury 3 examples (they fit the small
+  model's context) and 30 tokens (the longest target is well under that).
+- numeracy: standard and example modes show 20 points where HELM shows 100 (a small context).
+- dyck_language: HELM completes after "Input: " with no output prefix, 5 tokens and exact_match_indicator;
+  Mercury asks for the closing brackets after "Output: ", 10 tokens, exact and prefix match.
 """
 
 from __future__ import annotations
@@ -52,7 +68,7 @@ def _run_spec(
     )
 
 
-@run_spec_function("simple1")
+@run_spec_function("simple1", default_model="simple/model1")
 def simple1_spec(
     num_input_tokens: int = 5, vocab_size: int = 20, num_train_instances: int = 10, num_test_instances: int = 100
 ) -> RunSpec:

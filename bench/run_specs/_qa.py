@@ -38,7 +38,11 @@ F1_METRIC_NAMES = ["exact_match", "quasi_exact_match", "f1_score"]
 def mmlu_spec(
     subject: MMLUSubject = "abstract_algebra", method: MultipleChoiceMethod = "multiple_choice_joint"
 ) -> RunSpec:
-    """Five dev questions as examples, then the question and its lettered choices; accuracy and calibration."""
+    """Five dev questions as examples, then the question and its lettered choices; accuracy and calibration.
+
+    As HELM's `mmlu` run spec: joint asks for 5 completions of at most 5 tokens at temperature 0 (the most
+    likely one is scored, `exact_match@5` beside it); the separate methods score "<question> <choice>".
+    """
     adapter_spec = multiple_choice_adapter_spec(
         method,
         instructions=f"The following are multiple choice questions (with answers) about {subject.replace('_', ' ')}.",

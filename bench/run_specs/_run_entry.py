@@ -23,9 +23,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from bench._errors import RunEntryError
 from bench._registry import unknown_name_message
-from bench.augmentation import get_data_augmenter_spec
+from bench.augmentation import DataAugmenterSpec, get_data_augmentations
 from bench.models import load_deployments, models_in_group
-from bench.run_specs._functions import RUN_SPEC_FUNCTIONS
+from bench.run_specs._functions import RUN_SPEC_FUNCTIONS, default_model_of
 from bench.run_specs._run_spec import RunSpec
 
 RESERVED_INT_KEYS = ("max_eval_instances", "num_train_trials", "max_train_instances", "num_outputs")
@@ -100,10 +100,8 @@ def _reserved_int(entry: RunEntry, key: str) -> int | None:
 
 
 def _models(entry: RunEntry, default_model: str | None) -> list[str]:
-    """The models an entry names: a model, a group, or the default."""
-    value = entry.reserved.get("model") or default_model
-    if not value:
-        raise RunEntryError(entry.text, "no model: add model=NAME to the entry or pass -m/--model")
+    """The models an entry names: a model, a group, the -m/--model default, or the scenario's default model."""
+    value = entry.reserved.get("model") or default_model or default_model_of(entry.name)
     deployments = load_deployments()
     if value in deployments:
         return [value]
@@ -114,10 +112,11 @@ def _models(entry: RunEntry, default_model: str | None) -> list[str]:
     raise RunEntryError(entry.text, unknown_name_message("model or model group", value, [*deployments, *groups]))
 
 
-def _run_name(entry: RunEntry, model: str) -> str:
-    """HELM's form: the entry's own arguments, sorted, then the model (with '_' for '/') and augmentation."""
+def _run_name(entry: RunEntry, model: str, augmentation: str | None) -> str:
+    """HELM's form: the entry's own arguments, sorted, then the model (with '_' for '/') and the augmentation's
+    run-name part (HELM's: `data_augmentation=extra_space` names its run `data_augmentation=extra_space2`)."""
     pairs = [*sorted(entry.args.items()), ("model", model.replace("/", "_"))]
-    if augmentation := entry.reserved.get("data_augmentation"):
+    if augmentation:
         pairs.append(("data_augmentation", augmentation))
     return f"{entry.name}:" + ",".join(f"{k}={v}" for k, v in pairs)
 
@@ -125,11 +124,12 @@ def _run_name(entry: RunEntry, model: str) -> str:
 def expand_run_entry(
     text: str, *, default_model: str | None = None, default_max_eval_instances: int | None = None
 ) -> list[RunSpec]:
-    """The RunSpecs a run entry stands for, one per model.
+    """The RunSpecs a run entry stands for, one per model (and per run of its data augmentation preset).
 
     Args:
         text: the run entry, e.g. `lpm:difficulty=easy,model=all`.
-        default_model: model (or group) for entries that name none (the `-m` flag).
+        default_model: model (or group) for entries that name none (the `-m` flag); without it, the model
+            the scenario registered as its default (`openai/davinci` unless it says otherwise).
         default_max_eval_instances: used when the entry has no max_eval_instances.
 
     Raises:
@@ -153,10 +153,11 @@ def expand_run_entry(
         adapter_updates["max_eval_instances"] = default_max_eval_instances
 
     augmentation = entry.reserved.get("data_augmentation")
-    run_spec_updates: dict[str, Any] = {}
+    # One run per augmentation run of the preset (HELM's misspelling_sweep makes four); None: no augmentation.
+    augmentations: dict[str | None, DataAugmenterSpec | None] = {None: None}
     if augmentation:
         try:
-            run_spec_updates["data_augmenter_spec"] = get_data_augmenter_spec(augmentation)
+            augmentations = {part: spec for part, spec in get_data_augmentations(augmentation).items()}
         except LookupError as e:
             raise RunEntryError(text, str(e).strip("'\"")) from None
 
@@ -164,15 +165,11 @@ def expand_run_entry(
     for model in _models(entry, default_model):
         adapter_spec = base.adapter_spec.model_copy(update={**adapter_updates, "model": model})
         adapter_spec = type(adapter_spec).model_validate(adapter_spec.model_dump())  # re-check the updates
-        run_specs.append(
-            base.model_copy(
-                update={
-                    **run_spec_updates,
-                    "name": _run_name(entry, model),
-                    "adapter_spec": adapter_spec,
-                }
-            )
-        )
+        for run_part, augmenter_spec in augmentations.items():
+            updates: dict[str, Any] = {"name": _run_name(entry, model, run_part), "adapter_spec": adapter_spec}
+            if augmenter_spec is not None:
+                updates["data_augmenter_spec"] = augmenter_spec
+            run_specs.append(base.model_copy(update=updates))
     return run_specs
 
 

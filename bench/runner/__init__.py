@@ -2,6 +2,16 @@
 
 from bench.runner._evaluation import PerInstanceStats, StatsAccumulator, group_request_states, score_instances
 from bench.runner._executor import Executor
+from bench.runner._failures import (
+    ACCURACY_METRICS,
+    ALL_SUFFIX,
+    FAILED_STAT,
+    FailureCounts,
+    FailurePolicy,
+    is_accuracy_metric,
+    must_retry,
+    with_failures_as_zero,
+)
 from bench.runner._instances import sample_eval_instances, with_ids
 from bench.runner._output import (
     ERROR_FILE,
@@ -30,7 +40,7 @@ from bench.runner._records import (
     read_request_states,
     request_states_table,
 )
-from bench.runner._runner import Runner, RunResult, RunTimings, run_info
+from bench.runner._runner import Runner, RunResult, RunTimings, incomplete_marker, run_info
 from bench.runner._steps import (
     ProgressFactory,
     adapt,
@@ -41,7 +51,10 @@ from bench.runner._steps import (
 )
 
 __all__ = [
+    "ACCURACY_METRICS",
+    "ALL_SUFFIX",
     "ERROR_FILE",
+    "FAILED_STAT",
     "PER_INSTANCE_STATS_FILE",
     "PER_INSTANCE_STATS_PARQUET",
     "PER_INSTANCE_STATS_SCHEMA",
@@ -53,6 +66,8 @@ __all__ = [
     "SCENARIO_STATE_FILE",
     "STATS_FILE",
     "Executor",
+    "FailureCounts",
+    "FailurePolicy",
     "ModelService",
     "PerInstanceStats",
     "ProgressFactory",
@@ -64,8 +79,11 @@ __all__ = [
     "create_metrics",
     "fold_per_instance",
     "group_request_states",
+    "incomplete_marker",
+    "is_accuracy_metric",
     "load_instances",
     "metric_context",
+    "must_retry",
     "per_instance_table",
     "read_json",
     "read_per_instance",
@@ -80,6 +98,7 @@ __all__ = [
     "stat_from_json",
     "stat_to_json",
     "to_jsonable",
+    "with_failures_as_zero",
     "with_ids",
     "write_json",
 ]

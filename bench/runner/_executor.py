@@ -28,8 +28,9 @@ class Executor:
     ) -> list[RequestState]:
         """Request states with their results, in the order given.
 
-        A batch that raises (a bug or an unreachable service, not a model's failure) fails its requests with
-        a fatal error result naming the exception, so finished work is never lost.
+        A batch that raises (an unreachable service, or a bug; not a model's answer) fails its requests with
+        a retriable error result naming the exception, so finished work is never lost and a rerun sends them
+        again (bench.runner._failures).
         """
         batches = [
             list(request_states[i : i + self.batch_size]) for i in range(0, len(request_states), self.batch_size)
@@ -40,7 +41,7 @@ class Executor:
                 results = self.service.make_requests([state.request for state in batch])
             except Exception as e:  # the service itself failed: record it on each request, keep going
                 logger.exception("a batch of %d requests failed", len(batch))
-                results = [RequestResult.failure(f"{type(e).__name__}: {e}", retriable=False)] * len(batch)
+                results = [RequestResult.failure(f"{type(e).__name__}: {e}", retriable=True)] * len(batch)
             if len(results) != len(batch):
                 raise RuntimeError(f"service returned {len(results)} results for {len(batch)} requests")
             if on_progress is not None:

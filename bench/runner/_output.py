@@ -37,16 +37,29 @@ def scenarios_dir(output_path: str | Path) -> Path:
     return Path(output_path) / "scenarios"
 
 
+DERIVED_STAT_FIELDS = ("mean", "variance", "stddev", "sample_stddev", "stderr", "ci95_low", "ci95_high")
+"""What stats.json adds to a Stat's own fields: HELM's mean, variance and stddev (dividing by the count), then
+Mercury's uncertainty of the mean (sample standard deviation, standard error, normal 95% interval; None below
+two values)."""
+
+
 def stat_to_json(stat: Stat) -> dict[str, Any]:
-    """A Stat as HELM writes it: its fields plus mean, variance and stddev."""
+    """A Stat as HELM writes it (its fields plus mean, variance and stddev), plus its uncertainty."""
     data = stat.model_dump(mode="json", exclude_none=True)
     data.update(mean=stat.mean, variance=stat.variance, stddev=stat.stddev)
+    interval = stat.ci95
+    data.update(
+        sample_stddev=stat.sample_stddev,
+        stderr=stat.stderr,
+        ci95_low=interval[0] if interval else None,
+        ci95_high=interval[1] if interval else None,
+    )
     return data
 
 
 def stat_from_json(data: dict[str, Any]) -> Stat:
-    """A Stat read back from `stat_to_json`'s form (the derived mean, variance and stddev are dropped)."""
-    return Stat.model_validate({k: v for k, v in data.items() if k not in ("mean", "variance", "stddev")})
+    """A Stat read back from `stat_to_json`'s form (the derived figures are dropped: they follow from the rest)."""
+    return Stat.model_validate({k: v for k, v in data.items() if k not in DERIVED_STAT_FIELDS})
 
 
 def to_jsonable(obj: Any) -> Any:

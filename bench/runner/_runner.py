@@ -15,6 +15,7 @@ from typing import Any
 from bench._errors import MercuryError
 from bench._instance import Instance
 from bench._object_spec import MetricSpec
+from bench._request import RequestResult
 from bench._stat import Stat
 from bench.adaptation import RequestState, ScenarioState
 from bench.metrics import ToxicityService
@@ -23,6 +24,7 @@ from bench.run_specs import RunSpec
 from bench.runner import _output as output
 from bench.runner._evaluation import PerInstanceStats, StatsAccumulator, score_instances
 from bench.runner._executor import Executor
+from bench.runner._failures import FailureCounts, FailurePolicy, must_retry
 from bench.runner._steps import (
     ProgressFactory,
     adapt,
@@ -67,6 +69,14 @@ class RunResult:
     skipped: bool = False
     error: str | None = None
     """Why the run failed (the other fields are then empty); None for a finished run."""
+    num_retriable_failed_requests: int = 0
+    """Failed requests a rerun sends again (see bench.runner._failures); the others failed for good."""
+    incomplete: str | None = None
+    """Why the run is not complete (too many failed requests: no stats.json), in one line; None when complete."""
+
+    def failure_counts(self) -> FailureCounts:
+        """The run's requests, failed requests and retriable failed requests."""
+        return FailureCounts(self.num_requests, self.num_failed_requests, self.num_retriable_failed_requests)
 
 
 class Runner:
@@ -81,6 +91,9 @@ class Runner:
         parallelism: batches in flight at once.
         progress: factory of progress callbacks (the CLI passes tqdm bars), or None.
         toxicity: the toxicity service for toxicity metrics (None: they report nothing and say why).
+        failure_policy: how many failed requests a complete run may have (default: none). A run with more
+            writes everything but stats.json, so it stays resumable: with `skip_completed`, a rerun reuses
+            its answered requests and sends only those that must be retried (bench.runner._failures).
     """
 
     def __init__(
@@ -95,6 +108,7 @@ class Runner:
         batch_size: int = 8,
         progress: ProgressFactory | None = None,
         toxicity: ToxicityService | None = None,
+        failure_policy: FailurePolicy | None = None,
     ) -> None:
         if service is None and not dry_run:
             raise ValueError("a service is needed unless dry_run is set")
@@ -107,6 +121,7 @@ class Runner:
         self.batch_size = batch_size
         self.progress = progress
         self.toxicity = toxicity
+        self.failure_policy = failure_policy or FailurePolicy()
 
     def run_all(self, run_specs: Sequence[RunSpec], *, keep_going: bool = False) -> list[RunResult]:
         """Run every RunSpec in order.
@@ -151,7 +166,7 @@ class Runner:
 
         started = time.perf_counter()
         if not self.dry_run:
-            request_states = self._execute(run_spec, request_states)
+            request_states = self._execute(run_spec, request_states, self._earlier_results(run_spec, run_dir))
         timings.execution = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -161,27 +176,60 @@ class Runner:
         stats = StatsAccumulator().add(per_instance).finalize(metrics, context)
         timings.metrics = time.perf_counter() - started
 
-        failed = sum(1 for s in request_states if s.result is not None and not s.result.success)
+        counts = FailureCounts.of(s.result for s in request_states) if not self.dry_run else FailureCounts(0, 0, 0)
         result = RunResult(
             run_spec=run_spec,
             stats=stats,
             num_instances=len({(s.instance.id, s.instance.perturbation) for s in request_states}),
             num_requests=len(request_states),
-            num_failed_requests=failed,
+            num_failed_requests=counts.num_failed,
             output_dir=None if self.dry_run else run_dir,
             timings=timings,
+            num_retriable_failed_requests=counts.num_retriable,
         )
+        if not self.failure_policy.is_complete(counts):
+            result.incomplete = self.failure_policy.incomplete_message(run_spec.name, counts)
         if not self.dry_run:
             started = time.perf_counter()
             self._write(run_dir, scenario, instances, request_states, per_instance, result)
             timings.writing = time.perf_counter() - started
         return result
 
-    def _execute(self, run_spec: RunSpec, request_states: list[RequestState]) -> list[RequestState]:
+    def _execute(
+        self, run_spec: RunSpec, request_states: list[RequestState], earlier: dict[str, RequestResult]
+    ) -> list[RequestState]:
+        """Request states with results: an earlier incomplete attempt's result where it need not be retried,
+        else a new one from the service."""
         assert self.service is not None
-        on_progress = self.progress(run_spec.name, len(request_states)) if self.progress else None
+        keys = [_state_key(state) for state in request_states]
+        todo = [state for state, key in zip(request_states, keys) if key not in earlier]
+        if earlier:
+            logger.info("%s: resuming, %d of %d requests to send", run_spec.name, len(todo), len(request_states))
+        on_progress = self.progress(run_spec.name, len(todo)) if self.progress and todo else None
         executor = Executor(self.service, parallelism=self.parallelism, batch_size=self.batch_size)
-        return executor.execute(request_states, on_progress)
+        executed = iter(executor.execute(todo, on_progress))
+        return [
+            state.with_result(earlier[key]) if key in earlier else next(executed)
+            for state, key in zip(request_states, keys)
+        ]
+
+    def _earlier_results(self, run_spec: RunSpec, run_dir: Path) -> dict[str, RequestResult]:
+        """Results of an earlier, incomplete attempt at this run that need not be sent again, by request state.
+
+        Only when resuming (`skip_completed`): the run has no stats.json but a scenario_state.json of the
+        same RunSpec. Results that must be retried (bench.runner._failures.must_retry) are left out.
+        """
+        state_file, spec_file = run_dir / output.SCENARIO_STATE_FILE, run_dir / output.RUN_SPEC_FILE
+        if self.dry_run or not self.skip_completed or not state_file.exists() or not spec_file.exists():
+            return {}
+        if output.read_json(spec_file) != output.to_jsonable(run_spec):
+            return {}
+        earlier = ScenarioState.model_validate(output.read_json(state_file))
+        return {
+            _state_key(state): state.result
+            for state in earlier.request_states
+            if state.result is not None and not must_retry(state.result)
+        }
 
     def _write(
         self,
@@ -193,12 +241,16 @@ class Runner:
         result: RunResult,
     ) -> None:
         run_spec = result.run_spec
+        (run_dir / output.STATS_FILE).unlink(missing_ok=True)  # recomputing: not complete until written again
         output.write_json(run_dir / output.RUN_SPEC_FILE, run_spec)
         output.write_json(run_dir / output.SCENARIO_FILE, scenario_info(run_spec, scenario, instances))
         scenario_state = ScenarioState(adapter_spec=run_spec.adapter_spec, request_states=request_states)
         output.write_json(run_dir / output.SCENARIO_STATE_FILE, scenario_state)
         output.write_json(run_dir / output.PER_INSTANCE_STATS_FILE, per_instance)
         output.write_json(run_dir / output.RUN_INFO_FILE, run_info(result, self.suite))
+        if result.incomplete is not None:  # no completion marker: the run stays resumable, and says why
+            output.write_json(run_dir / output.ERROR_FILE, incomplete_marker(result))
+            return
         # stats.json last: its presence marks the run as complete (see skip_completed)
         output.write_json(run_dir / output.STATS_FILE, result.stats)
         (run_dir / output.ERROR_FILE).unlink(missing_ok=True)  # an earlier failure of this run is now history
@@ -215,7 +267,29 @@ class Runner:
             num_failed_requests=info.get("num_failed_requests", 0),
             output_dir=run_dir,
             skipped=True,
+            num_retriable_failed_requests=info.get("num_retriable_failed_requests", 0),
         )
+
+
+def _state_key(state: RequestState) -> str:
+    """What identifies a request state across attempts at a run: its instance, perturbation, train trial and
+    request (adaptation is deterministic, so a rerun makes the same ones)."""
+    perturbation = state.instance.perturbation.model_dump_json() if state.instance.perturbation else ""
+    return "\x1f".join(
+        (state.instance.id or "", perturbation, str(state.train_trial_index), state.request.model_dump_json())
+    )
+
+
+def incomplete_marker(result: RunResult) -> dict[str, Any]:
+    """error.json of a run with too many failed requests: why it is incomplete, and its counts."""
+    return {
+        "error": result.incomplete,
+        "incomplete": True,
+        "num_requests": result.num_requests,
+        "num_failed_requests": result.num_failed_requests,
+        "num_retriable_failed_requests": result.num_retriable_failed_requests,
+        "failed_at": time.time(),
+    }
 
 
 def run_info(result: RunResult, suite: str, **extra: Any) -> dict[str, Any]:
@@ -226,6 +300,8 @@ def run_info(result: RunResult, suite: str, **extra: Any) -> dict[str, Any]:
         "num_instances": result.num_instances,
         "num_requests": result.num_requests,
         "num_failed_requests": result.num_failed_requests,
+        "num_retriable_failed_requests": result.num_retriable_failed_requests,
+        "complete": result.incomplete is None,
         **extra,
         "timings_seconds": {
             "instances": t.instances,

@@ -33,7 +33,9 @@ def load_instances(
     """The scenario and the run's instances: ids, the fixed-seed evaluation subset, then perturbations.
 
     Args:
-        cache_root: raw data goes to `<cache_root>/<scenario name>/`.
+        cache_root: raw data goes to `<cache_root>/<scenario name>/`; data files of perturbations to
+            `<cache_root>/../perturbations/` (HELM's `<output>/perturbations/` when the cache root is
+            `<output>/scenarios`).
         scenario: the run's scenario if already made (by a process whose registry knows it), else made here.
     """
     if scenario is None:
@@ -41,7 +43,8 @@ def load_instances(
     cache = Path(cache_root) / run_spec.scenario_spec.name
     instances = with_ids(scenario.get_instances(str(cache)))
     instances = sample_eval_instances(instances, run_spec.adapter_spec.max_eval_instances)
-    return scenario, augment_instances(instances, run_spec.data_augmenter_spec)
+    perturbation_data = Path(cache_root).parent / "perturbations"
+    return scenario, augment_instances(instances, run_spec.data_augmenter_spec, perturbation_data)
 
 
 def scenario_info(run_spec: RunSpec, scenario: Scenario, instances: list[Instance]) -> dict[str, Any]:

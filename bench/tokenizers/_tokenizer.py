@@ -1,7 +1,7 @@
 """The `Tokenizer` interface and its registry.
 
 Tokenizers count tokens for the dry run and fit prompts into context windows. Every tokenizer is built
-from files that ship inside registry packages (see ENVIRONMENT.md): nothing is ever downloaded.
+from files that ship inside registry packages (dependencies in pyproject.toml): nothing is ever downloaded.
 """
 
 from __future__ import annotations
@@ -26,6 +26,10 @@ class Tokenizer(ABC):
     """Turns text into token ids and back."""
 
     name: str
+    prefix_token: str = ""
+    """Text of the start-of-text token a document is conditioned on in language modeling (HELM's tokenizer
+    `prefix_token`, "<|endoftext|>" for GPT-style tokenizers); "" when the tokenizer has none. Clients read
+    it at the very start of an echoed prompt as that one special token, never as ordinary text."""
 
     @abstractmethod
     def encode(self, text: str) -> list[int]:
@@ -43,6 +47,14 @@ class Tokenizer(ABC):
     def tokenize(self, text: str) -> list[str]:
         """The text of each token of `text` (may split multi-byte characters into partial strings)."""
         return [self.decode([i]) for i in self.encode(text)]
+
+    def token_bytes(self, token_id: int) -> bytes:
+        """The raw bytes of one token (part of a multi-byte character for some tokens of byte-level BPEs).
+
+        This default re-encodes the decoded text, which is right only for tokens that hold whole characters;
+        byte-level tokenizers override it.
+        """
+        return self.decode([token_id]).encode("utf-8")
 
     def count_tokens(self, text: str) -> int:
         """Number of tokens in `text`."""

@@ -7,13 +7,14 @@ Registration is explicit, not an import side effect: importing serve leaves benc
 from serve.clients._ai21 import AI21Args, AI21Client, ai21_client
 from serve.clients._openai import OpenAIArgs, OpenAIClient, openai_client
 from serve.clients._provider import ProviderClient, resolve_credential
-from serve.clients._retry import Retrier
+from serve.clients._retry import Pacer, Retrier
 
 __all__ = [
     "AI21Args",
     "AI21Client",
     "OpenAIArgs",
     "OpenAIClient",
+    "Pacer",
     "ProviderClient",
     "Retrier",
     "ai21_client",

@@ -10,6 +10,8 @@
 Logprobs come back as bench `Token`s: completions give `logprobs.tokens/token_logprobs/top_logprobs`
 (with `echo` the prompt's tokens come first, the very first without a logprob: 0.0), chat gives
 `logprobs.content[].{token, logprob, top_logprobs}`. The library's own retries are off: `Retrier` retries.
+Streamed requests (`stream_request`) ask the server for a stream (`stream=True`) and pass its text on as each
+chunk arrives; the choices are rebuilt from the chunks, so the result equals a non-streamed answer's.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bench import Credentials, GeneratedOutput, Request, RequestResult, Token
-from bench.models import ModelDeployment
+from bench.models import DeltaSink, ModelDeployment
 from serve._config import ServingConfig
+from serve.clients._openai_stream import StreamedChoices
 from serve.clients._provider import (
     ProviderClient,
     is_retriable_status,
@@ -134,6 +137,29 @@ class OpenAIClient(ProviderClient):
         except openai.APIConnectionError as error:
             raise self.fail(f"connection failed: {error.__cause__ or error}", retriable=True) from None
         return RequestResult(success=True, completions=completions)
+
+    def send_stream(self, request: Request, provider_request: dict[str, Any], sink: DeltaSink) -> RequestResult:
+        """One streamed attempt: each chunk's text goes to `sink` as it arrives. A `StreamCancelled` raised by
+        the sink closes the connection, which stops the provider's generation."""
+        import httpx
+        import openai
+
+        chat = provider_request["endpoint"] == "chat"
+        body = {k: v for k, v in provider_request.items() if k != "endpoint"}
+        gathered = StreamedChoices(chat)
+        try:
+            create = self.sdk.chat.completions.create if chat else self.sdk.completions.create
+            with create(**body, stream=True) as stream:
+                for chunk in stream:
+                    gathered.add(chunk.model_dump(), sink)
+        except openai.APIStatusError as error:
+            raise self._status_error(error) from None
+        except openai.APITimeoutError:
+            raise self.fail(f"no answer within {self.timeout} s (timeout)", retriable=True) from None
+        except (openai.APIConnectionError, openai.APIError, httpx.HTTPError) as error:  # httpx's: a dropped stream
+            raise self.fail(f"the stream failed: {error.__cause__ or error}", retriable=True) from None
+        parse = _chat_choice if chat else _completion_choice
+        return RequestResult(success=True, completions=tuple(parse(c) for c in gathered.choices()))
 
     def _status_error(self, error: openai.APIStatusError) -> Exception:
         status = error.status_code

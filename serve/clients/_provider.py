@@ -4,22 +4,26 @@ A provider client turns a `Request` into the provider's own request (`provider_r
 that is also the cache key, with the request's `random`), sends it with retries (`Retrier`), and turns
 the answer into a `RequestResult`. A provider's failure never raises: it comes back as an unsuccessful
 result whose error says what the provider said (secrets removed) and whether a retry may pass.
+
+Streaming (`stream_request`) retries the same way until the first text has been sent: after that a retry
+would repeat text the caller already has, so a failure ends the stream as a failure.
 """
 
 from __future__ import annotations
 
 import time
 from abc import abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from bench import ConfigError, Credentials, Request, RequestResult, load_credentials
-from bench.models import ModelClient, ModelDeployment
+from bench.models import DeltaCallback, DeltaSink, ModelClient, ModelDeployment, completion_deltas
 from serve._config import ServingConfig, proxy_env_path, serving_config
 from serve._errors import CredentialMissingError, ProviderError, redact
-from serve.clients._retry import Retrier
+from serve.clients._retry import Pacer, Retrier
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
 
@@ -74,6 +78,7 @@ class ProviderClient(ModelClient):
         self.serving = serving if serving is not None else serving_config(deployment)
         self.retrier = retrier if retrier is not None else Retrier(self.serving.retry)
         self.timeout = self.retrier.config.request_timeout_seconds  # of one attempt
+        self.pacing: Callable[[Request], Pacer] | None = None  # the rate limiter retries ask (set by the proxy)
         self._secrets: list[str] = []
 
     @abstractmethod
@@ -100,12 +105,60 @@ class ProviderClient(ModelClient):
         except ProviderError as error:  # the provider's API cannot express this request: the caller's to change
             return error.as_result(redact(str(error), self._secrets), refused=True)
         try:
-            result = self.retrier.call(lambda: self.send(request, body))
+            pacer = self.pacing(request) if self.pacing is not None else None
+            result = self.retrier.call(lambda: self.send(request, body), pacer)
         except ProviderError as error:
             return error.as_result(redact(str(error), self._secrets))
         return result.model_copy(
             update={"request_time": time.perf_counter() - started, "request_datetime": int(time.time())}
         )
+
+    def send_stream(self, request: Request, provider_request: dict[str, Any], sink: DeltaSink) -> RequestResult:
+        """One attempt that sends text to `sink` as the provider produces it; by default the provider's whole
+        answer, then its tokens. Clients of providers that stream override it.
+
+        Raises:
+            ProviderError: for any failure (retriable or not).
+        """
+        result = self.send(request, provider_request)
+        for delta in completion_deltas(result):
+            sink.send(delta.index, delta.text)
+        return result
+
+    def stream_request(self, request: Request, on_delta: DeltaCallback) -> RequestResult:
+        """`make_request`, sending the text as it comes; retried only while nothing has been sent.
+
+        Raises:
+            StreamCancelled: when `on_delta` raises it (the caller went away).
+        """
+        started = time.perf_counter()
+        sink = DeltaSink(on_delta)
+
+        def attempt(body: dict[str, Any]) -> RequestResult:
+            try:
+                return self.send_stream(request, body, sink)
+            except ProviderError as error:
+                if sink.sent and error.retriable:
+                    raise self.fail(
+                        f"{error.message} (after part of the answer was streamed)",
+                        retriable=False,
+                        status=error.provider_status,
+                    ) from None
+                raise
+
+        try:
+            body = self.provider_request(request)
+        except ProviderError as error:  # the provider's API cannot express this request: the caller's to change
+            return error.as_result(redact(str(error), self._secrets), refused=True)
+        try:
+            pacer = self.pacing(request) if self.pacing is not None else None
+            result = self.retrier.call(lambda: attempt(body), pacer)
+        except ProviderError as error:  # its status and Retry-After kept, as make_request keeps them
+            return error.as_result(redact(str(error), self._secrets))
+        timed = result.model_copy(
+            update={"request_time": time.perf_counter() - started, "request_datetime": int(time.time())}
+        )
+        return sink.finish(timed)
 
     def fail(
         self,

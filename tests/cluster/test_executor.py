@@ -22,16 +22,19 @@ from bench.run_specs import RunSpec, expand_run_entry
 from bench.runner import (
     PER_INSTANCE_STATS_PARQUET,
     REQUEST_STATES_PARQUET,
+    FailurePolicy,
     PerInstanceStats,
     Runner,
     RunResult,
     read_per_instance,
     read_request_states,
+    stat_from_json,
 )
 from cluster import (
     InProcessServiceFactory,
     RayRunner,
     ResumeError,
+    RetryPolicy,
     ShardedRunResult,
     Storage,
     StorageError,
@@ -87,8 +90,7 @@ def test_same_stats_and_results_as_the_in_process_runner(spec: RunSpec, baseline
     assert base is not None and result.output_dir == folder
     for name in ("run_spec.json", "scenario.json"):
         assert json.loads((folder / name).read_text()) == json.loads((base / name).read_text())
-    stored = [Stat.model_validate({k: v for k, v in s.items() if k not in ("mean", "variance", "stddev")})
-              for s in json.loads((folder / "stats.json").read_text())]  # fmt: skip
+    stored = [stat_from_json(s) for s in json.loads((folder / "stats.json").read_text())]
     assert figures(stored) == figures(result.stats)
     # per-instance Stats and request states: the Runner's, in the Runner's order, nothing lost or doubled
     expected = [PerInstanceStats.model_validate(p) for p in json.loads((base / "per_instance_stats.json").read_text())]
@@ -205,6 +207,48 @@ def test_provider_errors_are_recorded_and_counted_without_stopping_the_run(spec:
     assert (request_failed.count, request_failed.sum) == (NUM_EVAL, expected_failures)
     info = json.loads((run_dir(tmp_path, spec) / "run_info.json").read_text())
     assert info["num_failed_requests"] == expected_failures
+    assert info["num_retriable_failed_requests"] == expected_failures and info["complete"] is False
+
+
+def test_a_run_with_failed_requests_is_incomplete_and_a_rerun_runs_only_the_failed_shards(
+    spec: RunSpec, baseline: RunResult, tmp_path: Path
+) -> None:
+    """The same completeness rule as the in-process Runner (bench.runner._failures), at shard granularity."""
+    first = runner(tmp_path / "out", FailingFactory()).run_one(spec)
+    folder = run_dir(tmp_path / "out", spec)
+    assert first.incomplete is not None and f"{first.num_failed_requests} of {NUM_EVAL} requests failed" in (
+        first.incomplete
+    )
+    assert not (folder / "stats.json").exists()  # never marked complete
+    assert json.loads((folder / "error.json").read_text())["incomplete"] is True
+    summaries = [json.loads(p.read_text()) for p in sorted((folder / "shards").glob("0*.json"))]
+    failing = [s for s in summaries if s["num_retriable_failed_requests"]]
+    assert 0 < len(failing) < len(summaries)  # some shards are clean, some are not
+    # what the failing shards asked: the rerun sends exactly these, and nothing of the clean shards
+    failing_prompts = sorted(
+        repr(state.request.prompt)
+        for summary in failing
+        for state in read_request_states(
+            pq.read_table(folder / "shards" / f"{summary['shard_id']}.request_states.parquet")
+        )
+    )
+
+    log = tmp_path / "log"
+    second = runner(tmp_path / "out", RecordingFactory(str(log))).run_one(spec)
+    assert (second.shards_run, second.shards_reused) == (len(failing), len(summaries) - len(failing))
+    assert sorted(recorded_prompts(log)) == failing_prompts
+    assert second.incomplete is None and second.num_failed_requests == 0
+    assert (folder / "stats.json").exists() and not (folder / "error.json").exists()
+    assert figures(second.stats) == figures(baseline.stats)  # the same as a clean run, bit for bit
+
+
+def test_an_allowed_failed_fraction_completes_the_run(spec: RunSpec, tmp_path: Path) -> None:
+    result = runner(tmp_path, FailingFactory(), failure_policy=FailurePolicy(0.9)).run_one(spec)
+    assert result.incomplete is None and result.num_failed_requests > 0
+    assert (run_dir(tmp_path, spec) / "stats.json").exists()
+    stats = {str(s.name): s for s in result.stats}
+    assert stats["exact_match_all(split=test)"].count == NUM_EVAL
+    assert stats["exact_match(split=test)"].count == NUM_EVAL - result.num_failed_requests
 
 
 def test_a_storage_error_fails_the_run_clearly_and_keeps_finished_shards(
@@ -213,7 +257,11 @@ def test_a_storage_error_fails_the_run_clearly_and_keeps_finished_shards(
     shards = run_dir(tmp_path, spec) / "shards"
     (shards / "00002.json").mkdir(parents=True)  # shard 00002 cannot write its summary there
     with pytest.raises(StorageError) as info:
-        runner(tmp_path, max_in_flight=1, storage=Storage(str(tmp_path), backoff=0.01)).run_one(spec)
+        runner(
+            tmp_path,
+            max_in_flight=1,
+            storage=Storage(str(tmp_path), retry_policy=RetryPolicy(initial_backoff=0.01, max_seconds=0.1)),
+        ).run_one(spec)
     message = str(info.value)
     assert message.startswith(f"storage: cannot write {shards}/00002.json: ")
     assert message.endswith(f"shards finished so far are kept in {run_dir(tmp_path, spec)}, rerun to resume")

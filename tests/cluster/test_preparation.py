@@ -14,6 +14,7 @@ from bench.runner import load_instances
 from bench.scenarios import create_scenario
 from cluster import ResumeError, Storage
 from cluster._preparation import Preparation, Prepared, prepare_run
+from tests.bench.augmentation.helm_data import place_helm_data
 
 
 def preparation(tmp_path: Path, entry: str, **options: int) -> Preparation:
@@ -33,6 +34,8 @@ def preparation(tmp_path: Path, entry: str, **options: int) -> Preparation:
 
 def test_yields_the_plan_the_train_instances_then_each_shards_slice(tmp_path: Path) -> None:
     entry = "simple1:num_test_instances=60,model=simple/model1,data_augmentation=canonical"
+    for cache in (tmp_path / "cache", tmp_path):  # HELM's dialect and name files, where each run looks for them
+        place_helm_data(cache / "perturbations")
     prepared, train, *slices = list(prepare_run(preparation(tmp_path, entry, shard_size=25)))
     assert isinstance(prepared, Prepared)
     _, instances = load_instances(expand_run_entry(entry)[0], tmp_path / "cache2")

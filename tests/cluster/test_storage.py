@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import pickle
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
-from cluster import Storage, StorageError, is_transient, retry
+from cluster import RetryPolicy, Storage, StorageError, is_transient, retry
 from tests.cluster.conftest import BUCKET, S3Server
 
 
@@ -72,24 +75,52 @@ def test_transient_failures_are_retried_with_growing_backoff() -> None:
             raise OSError("AWS Error NETWORK_CONNECTION during PutObject operation: connection reset")
         return "done"
 
-    assert retry("write", "s3://b/x", flaky, attempts=4, backoff=0.5, sleep=sleeps.append) == "done"
+    assert retry("write", "s3://b/x", flaky, policy=RetryPolicy(initial_backoff=0.5), sleep=sleeps.append) == "done"
     assert len(calls) == 3 and sleeps == [0.5, 1.0]
 
 
-def test_a_failure_that_persists_ends_as_a_storage_error_after_every_attempt() -> None:
-    sleeps: list[float] = []
+class FakeClock:
+    """Time that passes only when the retry loop sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_failure_that_persists_ends_as_a_storage_error_once_the_budget_is_spent() -> None:
+    clock = FakeClock()
 
     def broken() -> None:
         raise OSError("AWS Error SLOW_DOWN during PutObject operation: please reduce your request rate")
 
     with pytest.raises(StorageError) as info:
-        retry("write", "s3://b/x.json", broken, attempts=3, backoff=0.1, sleep=sleeps.append)
+        retry("write", "s3://b/x.json", broken, sleep=clock.sleep, clock=clock)
+    # the default policy: 0.5, 1, 2, 4, then 5 s apart, until the next retry would start after 60 s
+    assert clock.sleeps == [0.5, 1.0, 2.0, 4.0, *[5.0] * 10]
     assert str(info.value) == (
         "storage: cannot write s3://b/x.json: OSError: AWS Error SLOW_DOWN during PutObject operation: "
-        "please reduce your request rate (tried 3 times)"
+        "please reduce your request rate (tried 15 times over 58 s)"
     )
-    assert sleeps == [0.1, 0.2]
     assert isinstance(info.value.__cause__, OSError)
+
+
+def test_an_outage_of_30_seconds_is_ridden_out() -> None:
+    clock = FakeClock()
+
+    def down_for_30_seconds() -> str:
+        if clock() < 30.0:
+            raise OSError("AWS Error NETWORK_CONNECTION during PutObject operation: connection refused")
+        return "written"
+
+    assert retry("write", "s3://b/x.json", down_for_30_seconds, sleep=clock.sleep, clock=clock) == "written"
+    assert 30.0 <= clock() <= 35.0
 
 
 @pytest.mark.parametrize(
@@ -115,14 +146,14 @@ def test_a_permanent_failure_is_not_retried() -> None:
         raise PermissionError("denied")
 
     with pytest.raises(StorageError, match=r"PermissionError: denied$"):
-        retry("write", "/x", denied, attempts=5, sleep=lambda _: None)
+        retry("write", "/x", denied, sleep=lambda _: None)
     assert calls == [1]
 
 
 def test_check_writable_reports_an_output_path_that_is_a_file(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a folder")
     with pytest.raises(StorageError, match=r"storage: cannot write .*/file/\.mercury-write-check: "):
-        Storage(str(tmp_path / "file"), backoff=0.0).check_writable()
+        Storage(str(tmp_path / "file"), retry_policy=RetryPolicy(max_seconds=0.0)).check_writable()
 
 
 def test_storage_pickles_without_its_filesystem(tmp_path: Path) -> None:
@@ -131,6 +162,26 @@ def test_storage_pickles_without_its_filesystem(tmp_path: Path) -> None:
     assert storage._fs is not None
     copy = pickle.loads(pickle.dumps(storage))
     assert copy._fs is None and copy.read_json("a.json") == 1
+
+
+def test_a_process_without_aws_variables_writes_where_the_driver_would(s3_env: S3Server, tmp_path: Path) -> None:
+    # The Storage made here (the driver) carries its S3 settings; a process with no AWS variable at all
+    # (a node set up without them) unpickles it and writes to the same server, never to AWS.
+    storage = Storage(f"s3://{BUCKET}/nodes")
+    assert "secret" not in repr(storage.s3_settings).lower() and s3_env.env["AWS_SECRET_ACCESS_KEY"] not in repr(
+        storage.s3_settings
+    )
+    blob = tmp_path / "storage.pickle"
+    blob.write_bytes(pickle.dumps(storage))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["HOME"] = str(tmp_path)  # no ~/.aws either
+    code = (
+        "import pickle, sys; s = pickle.loads(open(sys.argv[1], 'rb').read()); "
+        "s.write_json('from_the_node.json', {'written': True})"
+    )
+    subprocess.run([sys.executable, "-c", code, str(blob)], env=env, check=True, timeout=120)
+    assert storage.read_json("from_the_node.json") == {"written": True}
+    assert (s3_env.root / BUCKET / "nodes" / "from_the_node.json").is_file()
 
 
 def test_s3_round_trip_on_a_real_server(s3_env: S3Server) -> None:

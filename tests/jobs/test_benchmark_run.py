@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -98,7 +99,6 @@ def test_finished_runs_are_reused_unless_forced(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], "nothing to run"),
         (["-r", "simple1:model=nope/model"], "unknown model or model group 'nope/model'"),
         (["-r", "lpm:difficulty=extreme", "-m", "simple/model1"], "argument difficulty='extreme'"),
         (["-r", "simple1:model=openai/gpt-4o-mini"], "missing credential 'openaiApiKey'"),
@@ -190,3 +190,75 @@ def test_a_failing_run_is_recorded_and_the_others_finish(tmp_path: Path, capsys:
     captured = capsys.readouterr()
     assert "failed:" in captured.out
     assert "run test_offline_data:model=simple_model1 failed: cannot download" in captured.err
+
+
+def test_failed_requests_leave_the_run_incomplete_until_a_rerun_retries_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A provider that answers 503 to some requests: exit 1, no stats.json, the failed counts in the summary; the
+    rerun sends only the failed requests and equals a clean run; an allowed fraction completes and says so."""
+    from tests.serve.fake_openai import FakeOpenAI, Fault
+
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    with FakeOpenAI() as server:
+        (configs / "model_deployments.yaml").write_text(
+            "model_deployments:\n"
+            "  - name: vllm/fake-model\n"
+            "    client: openai\n"
+            "    tokenizer: openai/r50k_base\n"
+            "    context_window: 2048\n"
+            f"    client_args: {{base_url: '{server.base_url}', credential: null, model: fake-model}}\n"
+            "    serving: {retry: {max_attempts: 1}}\n"  # the client's own retries would absorb the faults
+        )
+        monkeypatch.setenv("MERCURY_CONFIG_DIR", str(configs))
+        args = ["-r", "lpm:model=vllm/fake-model", "--max-eval-instances", "4", "--in-process", "-n", "1"]
+        run_dir = tmp_path / "out" / "runs" / "default" / "lpm:model=vllm_fake-model"
+
+        assert main([*args, "-o", str(tmp_path / "clean")]) == 0  # the reference: no fault
+        capsys.readouterr()
+        sent = len(server.requests)
+
+        server.fail_next(Fault(status=503, message="overloaded"), Fault(status=503, message="overloaded"))
+        assert main([*args, "-o", str(tmp_path / "out")]) == 1
+        out, err = capsys.readouterr()
+        assert len(server.requests) - sent == 4
+        assert not (run_dir / "stats.json").exists()
+        assert "run lpm:model=vllm_fake-model is incomplete: 2 of 4 requests failed (50.0%" in err
+        assert "rerun the same command to retry the 2 retriable ones" in err
+        # next to each figure of the summary (the 4 instances span the test and valid splits)
+        assert re.search(r"exact_match=\d\.\d{3} ±\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\] \(\d; \d failed\)", out)
+        assert re.search(r"exact_match_all=.*\(\d, failed as 0\)", out)
+
+        sent = len(server.requests)
+        assert main([*args, "-o", str(tmp_path / "out")]) == 0  # the fault is gone
+        assert len(server.requests) - sent == 2  # only the failed requests were sent again
+        clean = _stats(tmp_path / "clean" / "runs" / "default" / "lpm:model=vllm_fake-model")
+        resumed = _stats(run_dir)
+        assert resumed.keys() == clean.keys()
+        for key, stat in clean.items():
+            if key[0] != "inference_runtime":  # wall-clock time differs between any two runs
+                assert resumed[key] == stat, key
+        capsys.readouterr()
+
+        server.fail_next(Fault(status=503, message="overloaded"))
+        allowed = [*args, "-o", str(tmp_path / "allowed"), "--max-failed-fraction", "0.3"]
+        assert main(allowed) == 0
+        out, err = capsys.readouterr()
+        assert "is complete with 1 of 4 requests failed (25.0%, within --max-failed-fraction 0.3)" in err
+        allowed_dir = tmp_path / "allowed" / "runs" / "default" / "lpm:model=vllm_fake-model"
+        stats = _stats(allowed_dir)
+        splits = [split for name, split, _ in stats if name == "request_failed"]
+        assert sum(stats[("request_failed", split, None)]["sum"] for split in splits) == 1
+        for split in splits:  # a failed instance counts as 0 in exact_match_all, and not at all in exact_match
+            failed = stats[("request_failed", split, None)]["sum"]
+            # (a split whose every instance failed has no exact_match, yet its exact_match_all is 0 over them)
+            answered = stats.get(("exact_match", split, None), {"count": 0})["count"]
+            assert stats[("exact_match_all", split, None)]["count"] == answered + failed
+
+
+def test_max_failed_fraction_must_be_a_fraction(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["-r", "simple1", "--max-failed-fraction", "1.5"])
+    assert exit_info.value.code == 2
+    assert "argument --max-failed-fraction: '1.5' must be a fraction between 0 and 1" in capsys.readouterr().err

@@ -7,10 +7,17 @@ The model is deterministic, so tests can check every value by hand:
   tokens; token j has logprob -0.1 * (j + 1); its top_logprobs are itself and " alt1", " alt2", ...
   with logprob minus 1, minus 2, ...; the text stops before the first stop sequence (finish_reason 'stop').
 
+With `"stream": true` the answer comes as OpenAI streams it: server-sent events `data: {chunk}` over a
+chunked response, one chunk per token (choices interleaved; completions start with the echoed prompt, chat
+with the role), a last chunk per choice with its finish reason, a usage chunk (`choices: []`) when
+`stream_options.include_usage` is set, and `data: [DONE]`. `hold_streams()` makes each stream wait after
+its first token until the test releases it; `stream_outcomes` records how each stream ended ("completed",
+or "aborted" when the client closed the connection before the end).
+
 `latency` (seconds) delays every answer, as a hosted model's would be (the benchmarks use 0.1 s).
 Faults are queued with `fail_next(...)`: a status (429 with Retry-After, 500, 400 with a message), a
 delay, or a dropped connection; each request takes the next queued fault, then the server answers normally.
-Every request is recorded (path, JSON body, Authorization header) in `requests`.
+Every request is recorded (path, JSON body, Authorization header, arrival time) in `requests`.
 """
 
 from __future__ import annotations
@@ -57,16 +64,31 @@ class Recorded:
     path: str
     body: dict[str, Any]
     authorization: str | None
+    at: float = 0.0  # time.monotonic() when the request arrived (rate limits are checked on these)
 
 
 Route = Callable[[dict[str, Any]], dict[str, Any]]
+StreamRoute = Callable[[dict[str, Any]], list[dict[str, Any]]]
+GATE_TIMEOUT = 60.0  # seconds a held stream waits for its release before going on (and saying so)
 
 
 class FakeServer:
     """A threaded HTTP server with JSON routes, queued faults and a request log; use as a context manager."""
 
-    def __init__(self, routes: dict[str, Route], api_key: str | None = None, latency: float = 0.0) -> None:
+    def __init__(
+        self,
+        routes: dict[str, Route],
+        api_key: str | None = None,
+        latency: float = 0.0,
+        stream_routes: dict[str, StreamRoute] | None = None,
+    ) -> None:
         self.routes = routes
+        self.stream_routes = stream_routes or {}
+        self.gate: threading.Event | None = None
+        self.gate_timed_out = False
+        self.chunk_delay = 0.0
+        self.stream_outcomes: list[str] = []
+        self.stream_ended = threading.Event()
         self.api_key = api_key
         self.latency = latency
         self.faults: deque[Fault] = deque()
@@ -83,6 +105,14 @@ class FakeServer:
         """Queue faults: the next requests take them in order."""
         with self._lock:
             self.faults.extend(faults)
+
+    def hold_streams(self, chunk_delay: float = 0.0) -> threading.Event:
+        """Make each stream wait after its first token until the returned event is set (at most GATE_TIMEOUT s,
+        after which `gate_timed_out` is true); then chunks follow `chunk_delay` seconds apart."""
+        self.gate = threading.Event()
+        self.chunk_delay = chunk_delay
+        self.stream_ended.clear()
+        return self.gate
 
     def __enter__(self) -> FakeServer:
         self._thread.start()
@@ -120,7 +150,8 @@ class FakeServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with server._lock:
-                    server.requests.append(Recorded(self.path, body, self.headers.get("Authorization")))
+                    arrived = Recorded(self.path, body, self.headers.get("Authorization"), time.monotonic())
+                    server.requests.append(arrived)
                 if server.latency:
                     time.sleep(server.latency)
                 fault = server._next_fault()
@@ -138,11 +169,41 @@ class FakeServer:
                 if auth is not None:
                     self._send(401, auth)
                     return
-                route = server.routes.get(self.path.split("?")[0])
+                path = self.path.split("?")[0]
+                if body.get("stream") and path in server.stream_routes:
+                    self._stream(server.stream_routes[path](body))
+                    return
+                route = server.routes.get(path)
                 if route is None:
                     self._send(404, {"error": {"message": f"no route {self.path}"}})
                     return
                 self._send(200, route(body))
+
+            def _stream(self, chunks: list[dict[str, Any]]) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                events = [f"data: {json.dumps(c)}\n\n" for c in chunks] + ["data: [DONE]\n\n"]
+                first_text = next((i for i, c in enumerate(chunks) if _text_of(c)), -1)
+                try:
+                    for number, event in enumerate(events):
+                        data = event.encode()
+                        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                        self.wfile.flush()
+                        if number == first_text and server.gate is not None:  # after the first token
+                            server.gate_timed_out |= not server.gate.wait(GATE_TIMEOUT)
+                        elif number > first_text and server.chunk_delay:
+                            time.sleep(server.chunk_delay)
+                    self.wfile.write(b"0\r\n\r\n")
+                    self.wfile.flush()
+                    outcome = "completed"
+                except OSError:  # the client went away: broken pipe, connection reset
+                    self.close_connection = True
+                    outcome = "aborted"
+                with server._lock:
+                    server.stream_outcomes.append(outcome)
+                server.stream_ended.set()
 
             def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(payload).encode()
@@ -242,12 +303,83 @@ def _chat(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _text_of(chunk: dict[str, Any]) -> str:
+    choice = (chunk.get("choices") or [{}])[0]
+    return str(choice.get("text") or (choice.get("delta") or {}).get("content") or "")
+
+
+def _chunk_base(body: dict[str, Any], kind: str) -> dict[str, Any]:
+    base: dict[str, Any] = {"id": f"{'chatcmpl' if kind == 'chat' else 'cmpl'}-fake", "created": 1700000000}
+    base["object"] = "chat.completion.chunk" if kind == "chat" else "text_completion"
+    base["model"] = body["model"]
+    if (body.get("stream_options") or {}).get("include_usage"):
+        base["usage"] = None
+    return base
+
+
+def _usage_chunk(body: dict[str, Any], base: dict[str, Any], completion: int) -> list[dict[str, Any]]:
+    if "usage" not in base:
+        return []
+    prompt = len(split_tokens(body.get("prompt") or "x"))
+    usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+    return [{**base, "choices": [], "usage": usage}]
+
+
+def _completion_chunks(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stream of a /v1/completions answer: the echoed prompt, tokens (choices interleaved), finishes."""
+    base = _chunk_base(body, "completions")
+    k = body.get("logprobs") or 0
+    n = body.get("n", 1)
+    answers = [completion_tokens(body, i) for i in range(n)]
+    chunks: list[dict[str, Any]] = []
+
+    def chunk(index: int, text: str, logprob: float | None, finish: str | None = None) -> dict[str, Any]:
+        logprobs = None
+        if k and finish is None:
+            top = top_of(text, logprob or 0.0, k) if logprob is not None else None
+            logprobs = {"tokens": [text], "token_logprobs": [logprob], "top_logprobs": [top], "text_offset": [0]}
+        return {**base, "choices": [{"text": text, "index": index, "logprobs": logprobs, "finish_reason": finish}]}
+
+    if body.get("echo"):
+        chunks += [chunk(i, body["prompt"], None) for i in range(n)]
+    for j in range(max((len(words) for words, _, _ in answers), default=0)):
+        chunks += [chunk(i, words[j], -0.1 * (j + 1)) for i, (words, _, _) in enumerate(answers) if j < len(words)]
+    chunks += [chunk(i, "", None, finish) for i, (_, _, finish) in enumerate(answers)]
+    return chunks + _usage_chunk(body, base, sum(len(words) for words, _, _ in answers))
+
+
+def _chat_chunks(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stream of a /v1/chat/completions answer: the role, content tokens (choices interleaved), finishes."""
+    base = {**_chunk_base(body, "chat"), "system_fingerprint": "fp_fake"}
+    k = body.get("top_logprobs") or 0
+    n = body.get("n", 1)
+    answers = [completion_tokens(body, i) for i in range(n)]
+
+    def chunk(index: int, delta: dict[str, Any], logprobs: Any = None, finish: str | None = None) -> dict[str, Any]:
+        return {**base, "choices": [{"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}]}
+
+    chunks = [chunk(i, {"role": "assistant", "content": "", "refusal": None}) for i in range(n)]
+    for j in range(max((len(words) for words, _, _ in answers), default=0)):
+        for i, (words, _, _) in enumerate(answers):
+            if j < len(words):
+                value = -0.1 * (j + 1)
+                top = [{"token": t, "logprob": v, "bytes": None} for t, v in top_of(words[j], value, k).items()]
+                item = {"token": words[j], "logprob": value, "bytes": list(words[j].encode()), "top_logprobs": top}
+                logprobs = {"content": [item], "refusal": None} if body.get("logprobs") else None
+                chunks.append(chunk(i, {"content": words[j]}, logprobs))
+    chunks += [chunk(i, {}, None, finish) for i, (_, _, finish) in enumerate(answers)]
+    return chunks + _usage_chunk(body, base, sum(len(words) for words, _, _ in answers))
+
+
 class FakeOpenAI(FakeServer):
     """The fake OpenAI-compatible server; `base_url` is what a client's base URL should be."""
 
     def __init__(self, api_key: str | None = None, latency: float = 0.0) -> None:
         super().__init__(
-            {"/v1/completions": _completions, "/v1/chat/completions": _chat}, api_key=api_key, latency=latency
+            {"/v1/completions": _completions, "/v1/chat/completions": _chat},
+            api_key=api_key,
+            latency=latency,
+            stream_routes={"/v1/completions": _completion_chunks, "/v1/chat/completions": _chat_chunks},
         )
 
     @property

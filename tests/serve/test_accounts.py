@@ -1,23 +1,27 @@
-"""Accounts: the original one-line form, admin rights, key rotation, exact quotas under threads, persistence."""
+"""Accounts: the original one-line form, admin rights, key rotation, exact quotas under threads, persistence,
+validation of every write, hashed keys and private files."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hmac
 import json
+import logging
 import os
+import stat
 import threading
 from pathlib import Path
 
 import pytest
 
-from bench import ConfigError
 from serve import (
     AccountNotFoundError,
     Accounts,
     AuthenticationError,
+    InvalidAccountError,
     PermissionDeniedError,
     QuotaExceededError,
+    hash_key,
     new_api_key,
 )
 
@@ -49,14 +53,24 @@ def test_keys_are_compared_in_constant_time(tmp_path: Path, monkeypatch: pytest.
 
     monkeypatch.setattr("serve._accounts.hmac.compare_digest", spy)
     accounts.authenticate("a")
-    assert compared == [b"a", b"b", b"c"]  # every account compared, no early exit
+    # every account's digest compared with the digest of the key given, no early exit
+    assert compared == [hash_key(k).encode() for k in "abc"]
 
 
-def test_bad_line_names_file_and_line_not_content(tmp_path: Path) -> None:
-    (tmp_path / "accounts.jsonl").write_text('{"api_key": "ok"}\n{"api_key": "sk-secret", "admin": true}\n')
-    with pytest.raises(ConfigError, match=r"accounts.jsonl:2: invalid account \(key 'admin': Extra inputs") as raised:
-        Accounts(tmp_path)
-    assert "sk-secret" not in str(raised.value)
+def test_a_bad_line_is_logged_and_skipped_and_the_others_work(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    bad = '{"api_key": "sk-secret", "usages": {"g": {"daily": {"quota": -5}}}}'
+    (tmp_path / "accounts.jsonl").write_text(f'{{"api_key": "root", "is_admin": true}}\n{bad}\nnot json\n')
+    with caplog.at_level(logging.ERROR, logger="serve._accounts"):
+        accounts = Accounts(tmp_path)
+    assert accounts.authenticate("root").is_admin  # the proxy starts, and the good account works
+    with pytest.raises(AuthenticationError):
+        accounts.authenticate("sk-secret")
+    assert "accounts.jsonl:2: invalid account skipped (key 'usages.g.daily.quota'" in caplog.text
+    assert "accounts.jsonl:3: invalid account skipped" in caplog.text
+    assert "sk-secret" not in caplog.text and "got" not in caplog.text  # file and line, never the content
+    accounts.create_account("root", description="new")  # a write keeps the bad lines for someone to fix
+    lines = (tmp_path / "accounts.jsonl").read_text().splitlines()
+    assert lines[-2:] == [bad, "not json"] and len(lines) == 4
 
 
 def test_admin_creates_and_non_admin_is_restricted(tmp_path: Path) -> None:
@@ -65,7 +79,8 @@ def test_admin_creates_and_non_admin_is_restricted(tmp_path: Path) -> None:
     assert len(created.api_key) >= 40 and created.usages["openai"]["daily"].quota == 100
     assert accounts.get_account("root", created.api_key).description == "team A"
     assert len(accounts.list_accounts("root")) == 3
-    assert accounts.get_account("user").api_key == "user"  # its own account
+    own = accounts.get_account("user")  # its own account, named by the digest of its key, never the key
+    assert own.api_key is None and own.key_hash == hash_key("user")
     with pytest.raises(PermissionDeniedError, match="reading another account requires an admin"):
         accounts.get_account("user", created.api_key)
     with pytest.raises(PermissionDeniedError):
@@ -92,7 +107,7 @@ def test_key_rotation(tmp_path: Path) -> None:
     with pytest.raises(AuthenticationError):
         accounts.authenticate("user")
     own = accounts.rotate_key(rotated.api_key)  # anyone may rotate their own key
-    assert accounts.authenticate(own.api_key).api_key == own.api_key
+    assert own.api_key is not None and accounts.authenticate(own.api_key).key_hash == hash_key(own.api_key)
     with pytest.raises(PermissionDeniedError):
         accounts.rotate_key(own.api_key, "root")
 
@@ -200,3 +215,62 @@ def test_persists_across_restart_and_file_is_private(tmp_path: Path) -> None:
     assert reopened.get_account(key).usages["openai"]["total"].used == 7
     assert reopened.authenticate(admin_key).is_admin
     assert (tmp_path / "accounts.jsonl").stat().st_mode & 0o077 == 0
+
+
+# --- finding 2: every write is validated as a load is; finding 9: keys hashed, files private -----------------
+
+
+def test_a_negative_quota_is_refused_and_the_file_still_loads(tmp_path: Path) -> None:
+    accounts = Accounts(write(tmp_path, {"api_key": "root", "is_admin": True}, {"api_key": "user"}))
+    before = (tmp_path / "accounts.jsonl").read_text()
+    with pytest.raises(
+        InvalidAccountError, match=r"key 'usages.g.daily.quota': .*greater than or equal to 0 \(got -5\)"
+    ):
+        accounts.update_account("root", "user", quotas={"g": {"daily": -5}})
+    with pytest.raises(InvalidAccountError, match=r"'usages.g.weekly.\[key\]'.*'daily', 'monthly' or 'total'"):
+        accounts.update_account("root", "user", quotas={"g": {"weekly": 5}})  # type: ignore[dict-item]
+    with pytest.raises(InvalidAccountError, match="got -1"):
+        accounts.create_account("root", quotas={"g": {"total": -1}})
+    assert InvalidAccountError("x").status == 400
+    assert (tmp_path / "accounts.jsonl").read_text() == before  # nothing changed, nothing written
+    assert accounts.update_account("root", "user", quotas={"g": {"daily": 5}}).usages["g"]["daily"].quota == 5
+    reopened = Accounts(tmp_path)  # what every write leaves loads, line by line, with the same model
+    assert reopened.get_account("user").usages["g"]["daily"].quota == 5
+    assert len(reopened.list_accounts("root")) == 2
+
+
+def test_keys_are_stored_hashed_and_the_original_form_is_migrated_at_the_first_write(tmp_path: Path) -> None:
+    accounts = Accounts(write(tmp_path, {"api_key": "crfm", "is_admin": True}))
+    assert accounts.authenticate("crfm").is_admin  # the original one-line form still opens the account
+    created = accounts.create_account("crfm", description="team")
+    assert created.api_key is not None and len(created.api_key) >= 40  # shown once, in the answer
+    text = (tmp_path / "accounts.jsonl").read_text()
+    assert "crfm" not in text and created.api_key not in text  # migrated at the first write
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert [line["key_hash"] for line in lines] == [hash_key("crfm"), hash_key(created.api_key)]
+    assert all("api_key" not in line for line in lines)
+    assert hash_key("crfm") == "sha256:" + __import__("hashlib").sha256(b"crfm").hexdigest()
+    reopened = Accounts(tmp_path)
+    assert reopened.authenticate(created.api_key).description == "team"
+    assert reopened.get_account("crfm").api_key is None  # reads never show a key
+    # an admin names another account by its key, or by the key_hash the list shows
+    listed = {a.description: a.key_hash for a in reopened.list_accounts("crfm")}
+    assert reopened.get_account("crfm", listed["team"]).description == "team"
+    rotated = reopened.rotate_key("crfm", listed["team"])
+    assert rotated.api_key is not None and rotated.api_key not in (tmp_path / "accounts.jsonl").read_text()
+
+
+def test_a_line_whose_key_and_hash_disagree_is_skipped(tmp_path: Path) -> None:
+    accounts = Accounts(write(tmp_path, {"api_key": "a", "key_hash": hash_key("b")}, {"api_key": "c"}))
+    with pytest.raises(AuthenticationError):
+        accounts.authenticate("a")
+    assert accounts.authenticate("c").key_hash == hash_key("c")
+
+
+def test_state_files_and_folder_are_private(tmp_path: Path) -> None:
+    folder = tmp_path / "prod_env"
+    accounts = Accounts(folder)
+    accounts.ensure_admin()
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    for name in ("accounts.jsonl", "accounts.jsonl.lock"):
+        assert stat.S_IMODE((folder / name).stat().st_mode) == 0o600, name

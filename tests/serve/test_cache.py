@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 import time
 from pathlib import Path
@@ -85,3 +87,19 @@ def test_persists_across_a_new_cache_on_the_same_folder(tmp_path: Path) -> None:
     assert result.cached and result.completions[0].text == "kept"
     assert (tmp_path / "cache" / "ai21.sqlite").is_file()
     assert reopened._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_cache_files_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    # finding 9 of issue 11: the cache (every caller's prompts) was 0644
+    old = os.umask(0o022)
+    try:
+        cache = ResultCache(tmp_path / "cache", "openai")
+        cache.put("k", ok("x"))
+    finally:
+        os.umask(old)
+    files = sorted(p.name for p in (tmp_path / "cache").iterdir())
+    assert "openai.sqlite" in files and "openai.sqlite-wal" in files
+    for name in files:
+        assert stat.S_IMODE((tmp_path / "cache" / name).stat().st_mode) == 0o600, name
+    assert stat.S_IMODE((tmp_path / "cache").stat().st_mode) == 0o700
+    cache.close()

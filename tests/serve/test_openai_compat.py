@@ -85,3 +85,14 @@ def test_errors_map_to_the_openai_client_exceptions(live_proxy: LiveProxy) -> No
     with pytest.raises(openai.APIStatusError, match="overloaded") as failure:
         client(live_proxy).completions.create(model="openai/fake", prompt="x", max_tokens=1)
     assert failure.value.status_code == 502
+
+
+def test_partial_character_tokens_keep_their_bytes_and_character_offsets() -> None:
+    # "’" is two r50k tokens, named bytes:\xe2\x80 and bytes:\x99 (OpenAI's spelling, which the proxy passes on).
+    from bench import GeneratedOutput, Token
+    from serve._openai_api import _chat_logprobs, _completion_logprobs
+
+    texts = ["It", "bytes:\\xe2\\x80", "bytes:\\x99", "s"]
+    output = GeneratedOutput(text="It’s", logprob=-4.0, tokens=tuple(Token(text=t, logprob=-1.0) for t in texts))
+    assert _completion_logprobs(output)["text_offset"] == [0, 2, 2, 3]
+    assert [c["bytes"] for c in _chat_logprobs(output, 0)["content"]] == [[73, 116], [0xE2, 0x80], [0x99], [115]]

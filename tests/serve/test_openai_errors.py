@@ -136,7 +136,7 @@ def test_a_bug_is_a_500_with_a_request_id_and_the_traceback_only_in_the_log(
     admin = Accounts(config.base_path).ensure_admin()
     service = local_service(config)
 
-    async def broken(requests: Sequence[Request]) -> list[Answer]:
+    async def broken(requests: Sequence[Request], *, cached_only: bool = False) -> list[Answer]:
         raise RuntimeError("\x1b[31mboom in /srv/mercury/secret.py pid 4242 at 10.1.2.3\x1b[0m")
 
     service.providers["simple"] = broken

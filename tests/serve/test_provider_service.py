@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import pickle
+import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bench import Request, RequestResult
-from serve import LocalRemote, ProviderService, ProxyAppConfig, RateLimitedError, RateLimiters, SharedCache
+from bench.models import TextDelta
+from serve import Answer, LocalRemote, ProviderService, ProxyAppConfig, RateLimitedError, RateLimiters, SharedCache
 from serve._config import ServingConfig
 from tests.serve.fake_openai import FakeOpenAI, Fault
 
@@ -68,9 +71,11 @@ def test_the_rate_limit_refuses_past_its_bound(proxy_config: ProxyAppConfig) -> 
         asyncio.run(s.make_requests([Request(model="openai/limited", prompt=f"p{i}", max_tokens=1)]))[0]
         for i, s in enumerate([first, second, first])
     ]
-    assert [a.result.success for a in answers] == [True, True, False]
-    assert answers[2].retry_after == pytest.approx(30.0, abs=0.5)  # 2 a minute: the next one in 30 s
-    assert "requests per minute" in (answers[2].result.error or "")
+    # 2 a minute: a burst of 1, then one every (60 + 1) / 1.5 s, so that no trailing minute holds 3
+    assert [a.result.success for a in answers] == [True, False, False]
+    # (less the time since the first, which refills a little)
+    assert answers[1].retry_after is not None and 30 < answers[1].retry_after <= 61 / 1.5
+    assert "requests per minute" in (answers[1].result.error or "")
 
 
 def test_rate_limiters_leave_unlimited_models_alone() -> None:
@@ -104,3 +109,52 @@ def test_proxy_errors_survive_pickling_as_themselves() -> None:
     error = pickle.loads(pickle.dumps(RateLimitedError(provider="openai", retry_after=2.2, limit="tokens per minute")))
     assert isinstance(error, RateLimitedError) and error.retry_after_header == "3" and error.status == 429
     assert str(error) == "openai: rate limit (tokens per minute) reached; retry after 2.2 s"
+
+
+def test_a_stream_is_shared_through_the_cache(proxy_config: ProxyAppConfig, fake_openai: FakeOpenAI) -> None:
+    first, second = services(proxy_config, 2)
+    request = Request(model="openai/fake", prompt="same", max_tokens=3)
+    gate = fake_openai.hold_streams()
+
+    async def both() -> tuple[list[object], list[object]]:
+        leader = first.stream_request(request)
+        head = [await anext(leader)]  # the first token; the upstream holds the rest
+        other = asyncio.ensure_future(_collect(second.stream_request(request)))  # follows, or hits later
+        gate.set()
+        return head + [item async for item in leader], await other
+
+    led, followed = asyncio.run(both())
+    assert len(fake_openai.requests) == 1
+    assert [d.text for d in led if isinstance(d, TextDelta)] == [" Paris", " is", " the"]
+    assert [d.text for d in followed if isinstance(d, TextDelta)] == [" Paris", " is", " the"]
+    assert isinstance(led[-1], Answer) and not led[-1].result.cached and led[-1].charged_tokens > 0
+    assert isinstance(followed[-1], Answer) and followed[-1].result.cached and followed[-1].charged_tokens == 0
+
+
+def test_a_cancelled_stream_stops_its_upstream_and_releases_its_key(
+    proxy_config: ProxyAppConfig, fake_openai: FakeOpenAI
+) -> None:
+    (service,) = services(proxy_config, 1)
+    request = Request(model="openai/fake", prompt="long", max_tokens=300)
+    gate = fake_openai.hold_streams(chunk_delay=0.01)
+
+    async def cancel_then_ask_again() -> list[object]:
+        stream = service.stream_request(request)
+        assert isinstance(await anext(stream), TextDelta)
+        await stream.aclose()  # the consumer goes away
+        assert (service.stream_stats.started, service.stream_stats.cancelled) == (1, 1)
+        gate.set()
+        return await _collect(service.stream_request(request))  # not waiting for, nor served, the cancelled one
+
+    again = asyncio.run(cancel_then_ask_again())
+    answer = again[-1]
+    assert isinstance(answer, Answer) and answer.result.success and not answer.result.cached
+    assert len(fake_openai.requests) == 2
+    deadline = time.monotonic() + 60  # a liveness bound: the fake notices the closed connection at its next write
+    while len(fake_openai.stream_outcomes) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sorted(fake_openai.stream_outcomes) == ["aborted", "completed"]
+
+
+async def _collect(stream: AsyncIterator[object]) -> list[object]:
+    return [item async for item in stream]

@@ -1,4 +1,5 @@
-"""ProxyService's accounts calls: a key with no quota on a group skips the check before a request for a while."""
+"""ProxyService's accounts calls: quotas reserved before a request and settled after; a key with no quota on a
+group skips the reservation for a while."""
 
 from __future__ import annotations
 
@@ -52,18 +53,21 @@ def test_an_unlimited_key_is_checked_once_and_charged_every_time(tmp_path: Path)
     for prompt in ("a", "b", "c"):
         ask(service, admin, prompt)
     # charged without the answer waiting: no quota could refuse it
-    assert remote.counts == {"check_quota": 1, "record_usage (sent)": 3}
+    assert remote.counts == {"reserve": 1, "record_usage (sent)": 3}
     accounts: Accounts = remote.target  # type: ignore[assignment]
     assert accounts.get_account(admin).usages["simple"]["total"].used > 0
 
 
-def test_a_limited_key_is_checked_before_every_request(tmp_path: Path) -> None:
+def test_a_limited_key_reserves_before_every_request_and_settles_after(tmp_path: Path) -> None:
     service, remote, admin = proxy(tmp_path, unlimited_ttl=60.0)
     accounts: Accounts = remote.target  # type: ignore[assignment]
     user = accounts.create_account(admin, quotas={"simple": {"total": 1000}}).api_key
+    assert user is not None
     for prompt in ("a", "b", "c"):
         ask(service, user, prompt)
-    assert remote.counts == {"check_quota": 3, "charge": 3}
+    assert remote.counts == {"reserve": 3, "settle (sent)": 3}
+    # each settled at its real usage (1 prompt token + 2 completion tokens), not the reservation
+    assert accounts.get_account(user).usages["simple"]["total"].used == 9
 
 
 def test_a_quota_set_while_remembered_takes_effect_after_the_memory_and_usage_is_counted(tmp_path: Path) -> None:
@@ -84,4 +88,4 @@ def test_without_memory_every_request_is_checked(tmp_path: Path) -> None:
     service, remote, admin = proxy(tmp_path, unlimited_ttl=0.0)
     for prompt in ("a", "b"):
         ask(service, admin, prompt)
-    assert remote.counts == {"check_quota": 2, "charge": 2}
+    assert remote.counts == {"reserve": 2, "record_usage (sent)": 2}

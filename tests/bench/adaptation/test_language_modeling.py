@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bench.adaptation import AdaptationError, AdapterSpec, create_adapter
-from bench.tokenizers import get_tokenizer
+from bench.models import get_deployment
+from bench.models._simple import SimpleClient
+from bench.tokenizers import Tokenizer, get_tokenizer
 from tests.bench.adaptation._helpers import ByteTokenizer, instance, make_adapter
 from tests.fakes import WordTokenizer
 
@@ -63,13 +65,47 @@ def test_without_a_clean_cut_the_count_is_recomputed_on_the_re_encoded_prompt() 
     assert [(s.request.prompt, s.num_conditioning_tokens) for s in states] == [("a", 0), ("a\ufffd", 1), ("é", 1)]
 
 
+def client_ids(tokenizer: Tokenizer, prompt: str) -> list[int]:
+    """The ids a client reads from a prompt: a leading prefix token is one special token (here -1)."""
+    prefix = tokenizer.prefix_token
+    if prefix and prompt.startswith(prefix):
+        return [-1, *tokenizer.encode(prompt[len(prefix) :])]
+    return tokenizer.encode(prompt)
+
+
 def test_a_real_bpe_tokenizer_scores_the_document_exactly_once() -> None:
     tokenizer = get_tokenizer("openai/r50k_base")
     document = "Héllo wörld, “smart quotes” and emoji 🎉🎉, unbelievably. " * 12
     for context_window in (9, 64):
         adapter = create_adapter(AdapterSpec(method="language_modeling"), tokenizer, context_window)
         states = adapter.adapt([instance(document)])
-        pieces = [tokenizer.decode(tokenizer.encode(s.request.prompt)[s.num_conditioning_tokens :]) for s in states]
+        pieces = [
+            tokenizer.decode(client_ids(tokenizer, s.request.prompt)[s.num_conditioning_tokens :]) for s in states
+        ]
         assert "".join(pieces) == document
-        assert all(tokenizer.count_tokens(s.request.prompt) < context_window for s in states)
+        assert all(len(client_ids(tokenizer, s.request.prompt)) <= context_window for s in states)
         assert not any("\ufffd" in s.request.prompt for s in states)
+
+
+def test_the_first_window_starts_with_the_prefix_token_as_in_helm() -> None:
+    # HELM: prompt = prefix_token + the first tokens, num_conditioning_tokens = 1; later windows have no prefix.
+    tokenizer = get_tokenizer("openai/r50k_base")
+    adapter = create_adapter(AdapterSpec(method="language_modeling"), tokenizer, 5)
+    states = adapter.adapt([instance(" one two three four five six")])
+    assert [(s.request.prompt, s.num_conditioning_tokens) for s in states] == [
+        ("<|endoftext|> one two three four", 1),
+        (" three four five six", 2),
+    ]
+
+
+def test_the_simple_model_scores_the_first_document_token_after_the_prefix() -> None:
+    # Before: the first token of a document came back with logprob 0.0 (free); now it is conditioned on
+    # <|endoftext|> and scored by the model's rule (-0.1 per character: " one" is -0.4).
+    tokenizer = get_tokenizer("openai/r50k_base")
+    [state] = create_adapter(AdapterSpec(method="language_modeling"), tokenizer, 100).adapt([instance(" one two")])
+    client = SimpleClient(get_deployment("simple/model1"))
+    result = client.make_request(state.request)
+    tokens = result.completions[0].tokens
+    assert [(t.text, t.logprob) for t in tokens] == [("<|endoftext|>", 0.0), (" one", -0.4), (" two", -0.4)]
+    scored = tokens[state.num_conditioning_tokens :]
+    assert sum(t.logprob for t in scored) == pytest.approx(-0.8)

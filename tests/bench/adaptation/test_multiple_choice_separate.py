@@ -41,8 +41,9 @@ def test_calibrated_adds_a_calibration_request_after_each_original() -> None:
         (1, "original"),
         (1, "calibration"),
     ]
-    assert states[1].request.prompt == "Answer: Paris"
-    assert states[1].num_conditioning_tokens == 1  # "Answer:"
+    # HELM's calibration prompt: the original one with "Answer:" as the input
+    assert states[1].request.prompt == "Input: Answer:\n\nAnswer: Paris"
+    assert states[1].num_conditioning_tokens == 3  # "Input:" " Answer:" "\n\nAnswer:"
     assert states[0].request.prompt == "Input: Capital of France?\n\nAnswer: Paris"
     # original and calibration score the same tokens
     assert {_scored_text(s.request.prompt, s.num_conditioning_tokens) for s in states[:2]} == {" Paris"}
@@ -69,3 +70,18 @@ def test_a_long_input_is_cut_but_the_reference_stays_scored() -> None:
     assert states[0].request.prompt == "Input: a b c d e\nOutput: Paris"
     assert states[0].prompt_truncated
     assert _scored_text(states[0].request.prompt, states[0].num_conditioning_tokens) == " Paris"
+
+
+def test_helms_separate_framing_gives_input_space_reference() -> None:
+    # HELM's get_multiple_choice_separate_adapter_spec: no framing, output prefix " "; calibration input "Answer:".
+    from bench.run_specs import multiple_choice_adapter_spec
+
+    spec = multiple_choice_adapter_spec("multiple_choice_separate_calibrated", instructions="ignored")
+    adapter = make_adapter(**spec.model_dump(exclude={"model"}))
+    states = adapter.adapt([TRAIN, EVAL])
+    assert [s.request.prompt for s in states] == [
+        "Capital of France? Paris",
+        "Answer: Paris",
+        "Capital of France? Rome",
+        "Answer: Rome",
+    ]

@@ -11,14 +11,14 @@ LOWERCASE = PerturbationSpec(name="lowercase")
 EXTRA_SPACE = PerturbationSpec(name="extra_space", args={"num_spaces": 2})
 GENDER = PerturbationSpec(name="gender")
 
-INSTANCE = Instance(input="He Did It", references=(Reference(output="His Cat", tags=("correct",)),), id="id1")
+INSTANCE = Instance(input="So He Did It", references=(Reference(output="It Is His Cat", tags=("correct",)),), id="id1")
 
 
 def test_chain_applies_parts_in_order_and_names_them() -> None:
     chain = create_perturbation((LOWERCASE, EXTRA_SPACE))
     assert isinstance(chain, PerturbationChain)
     out = chain.apply(INSTANCE)
-    assert out.input == "he  did  it"
+    assert out.input == "so  he  did  it"
     assert out.references == INSTANCE.references  # neither part perturbs references
     assert out.perturbation == PerturbationDescription(
         name="lowercase+extra_space",
@@ -29,13 +29,13 @@ def test_chain_applies_parts_in_order_and_names_them() -> None:
 
 
 def test_order_matters() -> None:
-    # gender then lowercase: "He Did It" -> "She Did It" -> "she did it"; the reference "His Cat" is rewritten
-    # by gender only ("Her Cat"), since lowercase, a robustness perturbation, leaves references alone.
+    # gender then lowercase: "So He Did It" -> "So She Did It" -> "so she did it"; the reference is rewritten
+    # by gender only ("It Is Her Cat"), since lowercase, a robustness perturbation, leaves references alone.
     out = create_perturbation((GENDER, LOWERCASE)).apply(INSTANCE)
-    assert out.input == "she did it"
-    assert out.references == (Reference(output="Her Cat", tags=("correct",)),)
+    assert out.input == "so she did it"
+    assert out.references == (Reference(output="It Is Her Cat", tags=("correct",)),)
     # extra_space then lowercase differs from lowercase alone only by the spaces: parts really run in order.
-    assert create_perturbation((EXTRA_SPACE, LOWERCASE)).apply(INSTANCE).input == "he  did  it"
+    assert create_perturbation((EXTRA_SPACE, LOWERCASE)).apply(INSTANCE).input == "so  he  did  it"
 
 
 def test_flags_are_any_of_the_parts() -> None:
@@ -46,7 +46,7 @@ def test_flags_are_any_of_the_parts() -> None:
 
 def test_repeated_part_gets_a_numbered_key() -> None:
     chain = create_perturbation((EXTRA_SPACE, EXTRA_SPACE))
-    assert chain.apply(INSTANCE).input == "He    Did    It"  # 1 space -> 2 -> 4
+    assert chain.apply(INSTANCE).input == "So    He    Did    It"  # 1 space -> 2 -> 4
     assert chain.args == {"extra_space": {"num_spaces": 2}, "extra_space#2": {"num_spaces": 2}}
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from bench import Instance, PerturbationSpec
+from bench import Instance, PerturbationSpec, Reference
 from bench.augmentation import DataAugmenter, DataAugmenterSpec, augment_instances
+from tests.bench.augmentation.helm_data import place_helm_data
 
 LOWERCASE = PerturbationSpec(name="lowercase")
 EXTRA_SPACE = PerturbationSpec(name="extra_space")
@@ -116,3 +119,24 @@ def test_unknown_perturbation_raises_lookup_error() -> None:
     spec = DataAugmenterSpec(perturbation_specs=(PerturbationSpec(name="nope"),), should_augment_eval_instances=True)
     with pytest.raises(LookupError, match="unknown perturbation 'nope'"):
         augment_instances(INSTANCES, spec)
+
+
+def test_skip_unchanged_looks_at_the_input_only_as_helm_does() -> None:
+    # gender rewrites the reference " his " but finds nothing in the input: HELM drops such a copy.
+    instance = Instance(input="Nobody here", references=(Reference(output=" his ", tags=("correct",)),), id="id3")
+    spec = DataAugmenterSpec(
+        perturbation_specs=(PerturbationSpec(name="gender"),),
+        should_augment_eval_instances=True,
+        should_include_original_eval=True,
+        should_skip_unchanged_eval=True,
+    )
+    assert augment_instances([instance], spec) == [instance]
+
+
+def test_data_files_are_fetched_into_the_data_dir_only_when_augmenting(tmp_path: Path) -> None:
+    dialect = DataAugmenterSpec(perturbation_specs=(PerturbationSpec(name="dialect"),))
+    # Not augmenting: nothing is fetched (an empty folder would otherwise fail offline).
+    assert augment_instances(INSTANCES, dialect, tmp_path / "empty") == INSTANCES
+    on = dialect.model_copy(update={"should_augment_eval_instances": True})
+    out = augment_instances([EVAL1.model_copy(update={"input": "So with you"})], on, place_helm_data(tmp_path))
+    assert out[0].input in ("So wit you", "So wif you")

@@ -1,4 +1,4 @@
-"""gender: pronoun and term swaps, case kept, references perturbed."""
+"""gender: HELM's tables and matching (between two non-word characters), in input and references."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 
 from bench import Instance, PerturbationSpec, Reference
 from bench.augmentation import create_perturbation
+from bench.augmentation._gender import GENDER_PRONOUN_MAPPINGS, GENDER_TERM_MAPPINGS
 
 
 def perturb(text: str, **args: object) -> str:
@@ -17,57 +18,62 @@ def perturb(text: str, **args: object) -> str:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("He lost his keys, so I gave him mine.", "She lost her keys, so I gave her mine."),
-        ("The book is his.", "The book is hers."),  # "his" standing alone becomes "hers"
-        ("He hurt himself", "She hurt herself"),
-        ("HE said HIS name. His dog", "SHE said HER name. Her dog"),
-        ("The theme: history of helium", "The theme: history of helium"),  # no pronoun inside words
-        ("He's here", "She's here"),
+        ("So he lost his keys.", "So she lost her keys."),
+        ("He lost his keys.", "He lost her keys."),  # nothing before "He": HELM never replaces the first word
+        ("It was his", "It was his"),  # nor the last
+        ("Give it to him, HIM and Himself!", "Give it to her, HER and Herself!"),
+        ("A book of his.", "A book of her."),  # "his" -> "her", the first pair for "his"; "hers" never comes
+        (" he he he ", " she he she "),  # matches cannot share the space between them
+        ("The man helped the-he-man.", "The man helped the-she-man."),  # "-" is a non-word character
+        ("They, the children, came.", "They, the children, came."),  # neutral words are not a source here
     ],
 )
-def test_male_to_female_pronouns(text: str, expected: str) -> None:
+def test_pronouns_male_to_female(text: str, expected: str) -> None:
     assert perturb(text) == expected
 
 
+def test_terms_mode() -> None:
+    text = "The man and his son met the King, the boys and two grandfathers."
+    assert perturb(text, mode="terms") == "The woman and his daughter met the Queen, the girls and two grandfathers."
+
+
+def test_bidirectional_swaps_both_ways() -> None:
+    # female -> male first ("she" -> "he"), then male -> female ("he" -> "she"): a swap back, as HELM does it.
+    assert perturb(" she and he ", source_class="female", target_class="male", bidirectional=True) == " she and she "
+
+
+def test_probability_draws_one_uniform_per_match() -> None:
+    rng = random.Random("id4")
+    first, second = rng.uniform(0, 1) < 0.5, rng.uniform(0, 1) < 0.5
+    expected = f" {'she' if first else 'he'} and {'she' if second else 'he'} "
+    gender = create_perturbation(PerturbationSpec(name="gender", args={"prob": 0.5}))
+    assert gender.apply(Instance(input=" he and he ", id="id4")).input == expected
+
+
+def test_references_first_then_input_on_one_stream() -> None:
+    gender = create_perturbation(PerturbationSpec(name="gender", args={"prob": 0.5}))
+    instance = Instance(input=" he ", references=(Reference(output=" he ", tags=("correct",)),), id="id4")
+    rng = random.Random("id4")
+    reference_draw, input_draw = rng.uniform(0, 1) < 0.5, rng.uniform(0, 1) < 0.5
+    out = gender.apply(instance)
+    assert out.references[0].output == (" she " if reference_draw else " he ")
+    assert out.input == (" she " if input_draw else " he ")
+
+
+def test_tables_are_helms() -> None:
+    assert GENDER_PRONOUN_MAPPINGS[0] == ("they", "she", "he") and len(GENDER_PRONOUN_MAPPINGS) == 5
+    assert len(GENDER_TERM_MAPPINGS) == 32 and ("grandparents", "grandmothers", "grandfather") in GENDER_TERM_MAPPINGS
+
+
 @pytest.mark.parametrize(
-    ("text", "expected"),
+    ("args", "message"),
     [
-        ("She gave her book to her.", "He gave his book to him."),
-        ("I told her that she was right.", "I told him that he was right."),
-        ("It is hers. HER own", "It is his. HIS own"),
-        ("She asked herself", "He asked himself"),
+        ({"mode": "names"}, r"'gender': argument 'mode' must be one of 'terms', 'pronouns', got 'names'"),
+        ({"source_class": "boy"}, r"argument 'source_class' must be one of 'neutral', 'female', 'male', got 'boy'"),
+        ({"prob": 1.5}, r"argument 'prob' must be a number in \[0, 1\]"),
+        ({"bidirectional": 1}, r"argument 'bidirectional' must be true or false, got 1"),
     ],
 )
-def test_female_to_male_pronouns(text: str, expected: str) -> None:
-    assert perturb(text, source="female", target="male") == expected
-
-
-def test_terms_mode_swaps_nouns_and_keeps_case() -> None:
-    assert perturb("The King met two MEN and a boy.", mode="terms") == "The Queen met two WOMEN and a girl."
-    assert perturb("My wife and daughters", mode="terms", source="female", target="male") == "My husband and sons"
-
-
-def test_prob_zero_changes_nothing() -> None:
-    assert perturb("He and his", prob=0.0) == "He and his"
-
-
-def test_partial_prob_swaps_some_occurrences_deterministically() -> None:
-    gender = create_perturbation(PerturbationSpec(name="gender", args={"prob": 0.5}))
-    text = " ".join(["he"] * 40)
-    out = gender.apply(Instance(input=text, id="id1")).input
-    assert set(out.split()) == {"he", "she"}  # 40 coin flips: both outcomes occur
-    assert gender.apply(Instance(input=text, id="id1")).input == out
-
-
-def test_references_are_perturbed_for_fairness() -> None:
-    gender = create_perturbation(PerturbationSpec(name="gender"))
-    assert gender.fairness and not gender.robustness
-    instance = Instance(
-        input="Whose coat is it? He says it is his.",
-        references=(Reference(output="his", tags=("correct",)), Reference(output="He owns it")),
-        id="id1",
-    )
-    out = gender.apply(instance)
-    assert out.input == "Whose coat is it? She says it is hers."
-    assert out.references == (Reference(output="hers", tags=("correct",)), Reference(output="She owns it"))
-    assert out.perturbation is not None and out.perturbation.fairness
+def test_bad_arguments_are_refused(args: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        create_perturbation(PerturbationSpec(name="gender", args=args))

@@ -56,13 +56,13 @@ def generation_state(inst: Instance, text: str, result: RequestResult | None = N
     )
 
 
-def joint_state(inst: Instance, text: str, letter_probs: dict[str, float]) -> RequestState:
-    """A joint multiple-choice state answering `text`; the first token's top_logprobs are `letter_probs`."""
+def joint_state(inst: Instance, text: str, letter_probs: dict[str, float], logprob: float = -0.1) -> RequestState:
+    """A joint multiple-choice state answering `text` with `logprob`; its first token's top-k are `letter_probs`."""
     letters = [chr(ord("A") + i) for i in range(len(inst.references))]
     mapping = {letter: ref.output for letter, ref in zip(letters, inst.references)}
     top = {key: math.log(p) for key, p in letter_probs.items()}
-    first = Token(text=text.split()[0] if text.split() else text, logprob=-0.1, top_logprobs=top)
-    result = success(GeneratedOutput(text=text, logprob=-0.1, tokens=(first,)))
+    first = Token(text=text.split()[0] if text.split() else text, logprob=logprob, top_logprobs=top)
+    result = success(GeneratedOutput(text=text, logprob=logprob, tokens=(first,)))
     request = Request(model=MODEL, prompt="Q", top_k_per_token=len(letters), max_tokens=1)
     return RequestState(instance=inst, request=request, output_mapping=mapping, result=result)
 

@@ -67,3 +67,44 @@ def test_merging_two_groups_gives_the_same_perplexity_as_all_at_once() -> None:
 
 def test_derive_without_stats_is_empty() -> None:
     assert create_metric("language_modeling", {}).derive({}, CTX) == []
+
+
+def helm_num_bytes(texts: list[str]) -> int:
+    """HELM 0.5.16 basic_metrics.get_num_bytes, re-implemented from its source."""
+    num_bytes = 0
+    for text in texts:
+        if text.startswith("bytes:"):
+            num_bytes += text.count("\\x")
+        else:
+            num_bytes += len(bytes(text, encoding="utf-8"))
+    return num_bytes
+
+
+def test_partial_character_tokens_count_their_real_bytes() -> None:
+    # "’" is two r50k tokens, named as OpenAI names them: b"\xe2\x80" then b"\x99": 3 bytes, not 14 + 10.
+    texts = ["bytes:\\xe2\\x80", "bytes:\\x99", "Hello", " world", " é"]
+    inst = instance([], correct=[], id_="doc")
+    stats = by_name(
+        create_metric("language_modeling", {}).evaluate_instance([echo_state(inst, [-1.0] * 5, 0, texts=texts)], CTX)
+    )
+    assert stats["num_bytes"] == helm_num_bytes(texts) == 2 + 1 + 5 + 6 + 3
+
+
+def test_the_simple_model_names_partial_tokens_so_their_bytes_add_up() -> None:
+    # Through the real client and tokenizer: the scored tokens' bytes are the document's UTF-8 bytes.
+    from bench.adaptation import AdapterSpec, create_adapter
+    from bench.models import get_deployment
+    from bench.models._simple import SimpleClient
+    from bench.tokenizers import get_tokenizer
+
+    document = "It’s 🎉 — naïve."
+    tokenizer = get_tokenizer("openai/r50k_base")
+    client = SimpleClient(get_deployment("simple/model1"))
+    inst = instance([], correct=[], id_="doc").model_copy(update={"input": document})
+    for context_window in (6, 100):  # several windows, then one
+        states = create_adapter(AdapterSpec(method="language_modeling"), tokenizer, context_window).adapt([inst])
+        states = [s.model_copy(update={"result": client.make_request(s.request)}) for s in states]
+        stats = by_name(create_metric("language_modeling", {}).evaluate_instance(states, CTX))
+        assert stats["num_bytes"] == len(document.encode("utf-8"))  # 22, where U+FFFD texts would count more
+    # One window: every document token is scored, the first one too (after the prefix token).
+    assert stats["num_tokens"] == len(tokenizer.encode(document))

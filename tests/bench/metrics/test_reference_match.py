@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from bench import MetricName, Stat
-from bench.metrics import create_metric
-from tests.bench.metrics.builders import FAILED, context, echo_state, generation_state, instance, joint_state
+from bench import GeneratedOutput, MetricName, Stat
+from bench.metrics import create_metric, exact_match, quasi_exact_match
+from tests.bench.metrics.builders import FAILED, context, echo_state, generation_state, instance, joint_state, success
 
 ALL = ["exact_match", "quasi_exact_match", "f1_score", "bleu_1"]
 
@@ -37,8 +39,10 @@ def test_joint_compares_the_chosen_reference_output() -> None:
     right = joint_state(inst, " B", {" A": 0.4, " B": 0.6})
     wrong = joint_state(inst, "A", {" A": 0.4, " B": 0.6})
     unparseable = joint_state(inst, "Paris", {" A": 0.4, " B": 0.6})  # not a letter: no valid choice -> 0
+    bracketed = joint_state(inst, "(B)", {" A": 0.4, " B": 0.6})  # HELM matches the whole stripped text: 0
     ctx = context("multiple_choice_joint")
-    assert [scores(metric.evaluate_instance([s], ctx))["exact_match"] for s in (right, wrong, unparseable)] == [1, 0, 0]
+    cases = (right, wrong, unparseable, bracketed)
+    assert [scores(metric.evaluate_instance([s], ctx))["exact_match"] for s in cases] == [1, 0, 0, 0]
 
 
 def test_separate_compares_the_argmax_reference() -> None:
@@ -48,6 +52,56 @@ def test_separate_compares_the_argmax_reference() -> None:
         states, context("multiple_choice_separate_original")
     )
     assert scores(stats) == {"exact_match": 1.0, "quasi_exact_match": 1.0}
+
+
+def test_separate_ties_share_the_exact_match_credit() -> None:
+    inst = instance(["Rome", "Paris", "Oslo", "Bern"], correct=[1])
+    states = [echo_state(inst, [-1.0], 0, reference_index=i) for i in range(4)]
+    stats = create_metric("reference_match", {"names": ["exact_match"]}).evaluate_instance(
+        states, context("multiple_choice_separate_original")
+    )
+    assert scores(stats) == {"exact_match": 0.25}
+
+
+def helm_reference_metrics(golds: list[str], completions: list[GeneratedOutput], num_outputs: int) -> dict[str, float]:
+    """HELM 0.5.16 compute_reference_metrics for exact_match and quasi_exact_match, re-implemented from its source."""
+    ranked = sorted(completions, key=lambda x: -x.logprob)
+    preds = [c.text.strip() for c in ranked]
+    result: dict[str, float] = {}
+    for name, fn in (("exact_match", exact_match), ("quasi_exact_match", quasi_exact_match)):
+        result[name] = max(fn(gold, preds[0]) for gold in golds)
+        if num_outputs != 1:
+            result[f"{name}@{num_outputs}"] = max(fn(gold, pred) for gold in golds for pred in preds)
+    return result
+
+
+@pytest.mark.parametrize(
+    "texts_and_logprobs",
+    [
+        [("Rome", -1.0), ("paris", -2.0), ("Paris", -3.0), ("Oslo", -0.5), ("x", -4.0)],  # best is wrong, @5 right
+        [("Paris", -0.1), ("Rome", -0.1), ("Oslo", -2.0), ("Bern", -2.0), ("Rome", -9.0)],  # tie keeps order
+        [("the Paris", -1.0), ("Rome", -1.5), ("Oslo", -2.0), ("Bern", -2.5), ("Lima", -3.0)],  # quasi only
+    ],
+)
+def test_several_completions_score_the_most_likely_and_report_at_k(
+    texts_and_logprobs: list[tuple[str, float]],
+) -> None:
+    inst = instance(["Rome", "Paris"], correct=[1])
+    completions = [GeneratedOutput(text=t, logprob=lp) for t, lp in texts_and_logprobs]
+    state = generation_state(inst, "", result=success(*completions))
+    ctx = context()
+    ctx = replace(ctx, adapter_spec=ctx.adapter_spec.model_copy(update={"num_outputs": 5}))
+    stats = create_metric("reference_match", {"names": ["exact_match", "quasi_exact_match"]}).evaluate_instance(
+        [state], ctx
+    )
+    assert scores(stats) == helm_reference_metrics(["Paris"], completions, 5)
+
+
+def test_one_output_has_no_at_k_figure() -> None:
+    stats = create_metric("reference_match", {"names": ["exact_match"]}).evaluate_instance(
+        [generation_state(instance(["x"], correct=[0]), "x")], context()
+    )
+    assert [s.name.name for s in stats] == ["exact_match"]
 
 
 def test_failed_request_is_left_out() -> None:

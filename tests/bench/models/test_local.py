@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from bench import ChatMessage, GeneratedOutput, ModelUnavailableError, Request
+from bench.models import StreamCancelled, TextDelta, get_deployment
 from bench.models import _smollm2 as smollm2
-from bench.models import get_deployment
 from bench.models._local import SCORING_TOKEN_BUDGET, LocalClient, _chunks, _Prompt, _seed
-from bench.tokenizers import get_tokenizer
+from bench.tokenizers import count_token_bytes, get_tokenizer
 
 MODEL = "local/smollm2-135m"
 PROMPT = "The capital of France is"
@@ -111,6 +111,22 @@ def test_echo_scores_every_prompt_token(local: LocalClient) -> None:
 
 
 @pytest.mark.slow
+def test_a_leading_prefix_token_conditions_the_first_token(local: LocalClient) -> None:
+    # The language_modeling adapter starts a document with <|endoftext|>: read as the one special token (id 0),
+    # after which the document's first token gets a real logprob instead of the free 0.0 of a prompt's start.
+    prompt = "The cat sat on the mat. It’s 🎉"
+    (plain,) = ask(local, prompt=prompt, max_tokens=0, echo_prompt=True)
+    (prefixed,) = ask(local, prompt="<|endoftext|>" + prompt, max_tokens=0, echo_prompt=True)
+    assert len(prefixed.tokens) == len(plain.tokens) + 1
+    assert (prefixed.tokens[0].text, prefixed.tokens[0].logprob) == ("<|endoftext|>", 0.0)
+    assert prefixed.tokens[1].text == "The" and prefixed.tokens[1].logprob < 0
+    assert prefixed.text == "<|endoftext|>" + prompt
+    # "🎉" is split into byte tokens, named as OpenAI names them; their bytes add up to the text's.
+    assert any(t.text.startswith("bytes:\\x") for t in plain.tokens)
+    assert sum(count_token_bytes(t.text) for t in plain.tokens) == len(prompt.encode("utf-8"))
+
+
+@pytest.mark.slow
 def test_batched_scoring_equals_one_by_one(local: LocalClient) -> None:
     prompts = ["a b c", "The cat sat on the mat.", "x"]
     batch = local.make_requests([Request(model=MODEL, prompt=p, max_tokens=0, echo_prompt=True) for p in prompts])
@@ -136,3 +152,31 @@ def test_chat_and_too_long_prompt(local: LocalClient, monkeypatch: pytest.Monkey
     result = local.make_request(Request(model=MODEL, prompt="word " * 9000, max_tokens=1))
     assert not result.success and result.error_kind == "fatal"
     assert "exceeds the context window (8192 tokens)" in (result.error or "")
+
+
+@pytest.mark.slow
+def test_streams_token_by_token_and_equals_the_answer(local: LocalClient) -> None:
+    # a stop sequence ("Paris." would continue greedily) and two greedy completions sharing one row
+    fields = {"prompt": PROMPT, "max_tokens": 8, "temperature": 0, "num_completions": 2, "stop_sequences": (".",)}
+    sent: list[TextDelta] = []
+    streamed = local.stream_request(Request(model=MODEL, **fields), sent.append)
+    (answer, _) = ask(local, **fields)
+    assert streamed.success and streamed.completions[0] == answer
+    for index in (0, 1):
+        assert "".join(d.text for d in sent if d.index == index) == answer.text == " Paris"
+
+
+@pytest.mark.slow
+def test_a_cancelled_stream_stops_generating(local: LocalClient) -> None:
+    sent: list[TextDelta] = []
+
+    def on_delta(delta: TextDelta) -> None:
+        sent.append(delta)
+        if len(sent) == 3:
+            raise StreamCancelled()
+
+    request = Request(model=MODEL, prompt="Count: 1, 2, 3,", max_tokens=200, temperature=0)
+    with pytest.raises(StreamCancelled):
+        local.stream_request(request, on_delta)
+    assert len(sent) == 3  # no token after the consumer went away
+    assert local.make_request(request.model_copy(update={"max_tokens": 1})).success  # the model is free again

@@ -102,3 +102,18 @@ def test_bad_model_and_unknown_suite_become_notes(results: Path) -> None:
 def test_missing_conf_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="file not found"):
         suite_status(LocalStorage(tmp_path), "t", conf_path=tmp_path / "nope.conf")
+
+
+def test_an_incomplete_run_is_listed_as_failed_with_its_counts(tmp_path: Path) -> None:
+    """A run with too many failed requests has no stats.json and the error.json the runners write, saying why."""
+    from bench.run_specs import expand_run_entry
+    from bench.runner import FailurePolicy, RunResult, incomplete_marker, write_json
+
+    [run_spec] = expand_run_entry("simple1:model=simple/model1")
+    folder = _folder(tmp_path, "simple1:model=simple_model1", age=5)
+    result = RunResult(run_spec, [], 10, 10, 3, folder, num_retriable_failed_requests=3)
+    result.incomplete = FailurePolicy().incomplete_message(run_spec.name, result.failure_counts())
+    write_json(folder / "error.json", incomplete_marker(result))
+    [entry] = suite_status(LocalStorage(tmp_path), "t", conf_path=None, now=NOW).entries
+    assert entry.status == "failed"
+    assert entry.detail.startswith("run simple1:model=simple_model1 is incomplete: 3 of 10 requests failed (30.0%")

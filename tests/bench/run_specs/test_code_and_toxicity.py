@@ -26,8 +26,8 @@ def test_humaneval_defaults_greedy_one_completion() -> None:
     run_spec = _one("humaneval:model=simple/model1")
     spec = run_spec.adapter_spec
     assert run_spec.name == "humaneval:model=simple_model1"
-    assert (spec.method, spec.num_outputs, spec.temperature, spec.max_tokens) == ("generation", 1, 0.0, 256)
-    assert spec.stop_sequences == CODE_STOP_SEQUENCES == ("\nclass", "\ndef", "\nif", "\nprint", "\n#")
+    assert (spec.method, spec.num_outputs, spec.temperature, spec.max_tokens) == ("generation", 1, 0.0, 600)
+    assert spec.stop_sequences == CODE_STOP_SEQUENCES == ("\nclass", "\ndef", "\nif", "\nprint")  # HELM's
     assert (spec.instructions, spec.input_prefix, spec.input_suffix, spec.output_prefix) == ("", "", "", "")
     assert spec.max_train_instances == 0
     assert [(m.name, m.args) for m in run_spec.metric_specs] == [("code", {"k": 1}), ("basic", {}), ("efficiency", {})]

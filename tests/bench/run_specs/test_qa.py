@@ -27,7 +27,7 @@ GENERATION = ["exact_match", "quasi_exact_match", "prefix_exact_match", "f1_scor
 
 ENTRIES: list[tuple[str, str, list[str]]] = [
     # (run entry, scenario name, reference-match stats the run must report)
-    ("mmlu:subject=anatomy", "mmlu", ["exact_match", "quasi_exact_match", "prefix_exact_match", "ece_10_bin"]),
+    ("mmlu:subject=anatomy", "mmlu", ["exact_match", "exact_match@5", "prefix_exact_match", "ece_10_bin"]),
     ("mmlu:subject=anatomy,method=multiple_choice_separate_original", "mmlu", ["exact_match", "ece_10_bin"]),
     ("boolq", "boolq", ["exact_match", "quasi_exact_match", "prefix_exact_match", "quasi_prefix_exact_match"]),
     ("narrative_qa", "narrative_qa", GENERATION),
@@ -123,7 +123,16 @@ def test_mmlu_spec_follows_helm() -> None:
         spec.instructions == "The following are multiple choice questions (with answers) about high school us history."
     )
     assert (spec.input_prefix, spec.output_prefix, spec.max_train_instances) == ("Question: ", "Answer: ", 5)
+    # HELM's get_multiple_choice_joint_adapter_spec: 5 completions of at most 5 tokens, greedy, stop at "\n"
+    assert (spec.num_outputs, spec.max_tokens, spec.temperature, spec.stop_sequences) == (5, 5, 0.0, ("\n",))
     assert run_spec.scenario_spec.args == {"subject": "high_school_us_history"}
+    separate = RUN_SPEC_FUNCTIONS.get("mmlu")(subject="anatomy", method="multiple_choice_separate_original")
+    framing = separate.adapter_spec.model_dump(
+        include={"instructions", "input_prefix", "input_suffix", "output_prefix"}
+    )
+    # HELM's get_multiple_choice_separate_adapter_spec: "<question> <choice>", zero-shot
+    assert framing == {"instructions": "", "input_prefix": "", "input_suffix": "", "output_prefix": " "}
+    assert (separate.adapter_spec.max_train_instances, separate.adapter_spec.max_tokens) == (0, 0)
     assert run_spec.groups == ("mmlu",)
     assert get_args(get_type_hints(RUN_SPEC_FUNCTIONS.get("mmlu"))["subject"]) == SUBJECTS
 

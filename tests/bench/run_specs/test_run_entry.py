@@ -58,11 +58,34 @@ def test_data_augmentation_preset() -> None:
     assert run_spec.data_augmenter_spec.perturbation_specs
 
 
+def test_data_augmentation_presets_name_their_runs_as_helm_does() -> None:
+    # HELM's run expander names a run after the preset's run-name part; misspelling_sweep makes four runs.
+    [extra_space] = expand_run_entry("simple1:model=simple/model1,data_augmentation=extra_space")
+    assert extra_space.name == "simple1:model=simple_model1,data_augmentation=extra_space2"
+    sweep = expand_run_entry("simple1:model=simple/model1,data_augmentation=misspelling_sweep")
+    assert [r.name.rsplit("=", 1)[1] for r in sweep] == [
+        "misspelling0", "misspelling0.05", "misspelling0.2", "misspelling0.5"
+    ]  # fmt: skip
+    assert [r.data_augmenter_spec.perturbation_specs[0].args for r in sweep] == [  # type: ignore[union-attr]
+        {"prob": 0}, {"prob": 0.05}, {"prob": 0.2}, {"prob": 0.5}
+    ]  # fmt: skip
+
+
 def test_repeated_entries_give_each_model_once() -> None:
     run_specs = expand_run_entries(
         ["simple1:model=simple/model1", "simple1:model=local/smollm2-135m", "simple1:model=simple/model1"]
     )
     assert [r.adapter_spec.model for r in run_specs] == ["simple/model1", "local/smollm2-135m"]
+
+
+def test_an_entry_without_a_model_runs_on_its_scenarios_default_unless_m_names_one() -> None:
+    # the original benchmark's defaults: openai/davinci, except simple1, which runs on the simple model
+    assert [r.adapter_spec.model for r in expand_run_entry("lpm:difficulty=easy")] == ["openai/davinci"]
+    assert [r.adapter_spec.model for r in expand_run_entry("simple1")] == ["simple/model1"]
+    assert [r.adapter_spec.model for r in expand_run_entry("simple1", default_model="openai/davinci")] == [
+        "openai/davinci"
+    ]
+    assert [r.adapter_spec.model for r in expand_run_entry("lpm", default_model="simple/model1")] == ["simple/model1"]
 
 
 @pytest.mark.parametrize(
@@ -77,7 +100,6 @@ def test_repeated_entries_give_each_model_once() -> None:
         ("lpm:difficulty=extreme,model=simple/model1", r"argument difficulty='extreme': Input should be 'easy'"),
         ("simple1:num_input_tokens=five,model=simple/model1", r"argument num_input_tokens='five': .*integer"),
         ("simple1:model=simple/model9", r"unknown model or model group 'simple/model9'; did you mean 'simple/model1'"),
-        ("simple1", r"no model: add model=NAME to the entry or pass -m/--model"),
         ("simple1:model=simple/model1,max_eval_instances=0", r"max_eval_instances='0' must be a positive integer"),
         ("simple1:model=simple/model1,num_train_trials=x", r"num_train_trials='x' must be a positive integer"),
         ("simple1:model=simple/model1,data_augmentation=typoss", r"unknown data augmentation 'typoss'; did you mean"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import tarfile
@@ -32,10 +33,21 @@ class Handler(BaseHTTPRequestHandler):
 
     hits: dict[str, int] = {}  # noqa: RUF012
     mode: dict[str, str] = {"ok.csv": "ok"}  # noqa: RUF012
+    accept_encoding: dict[str, str | None] = {}  # noqa: RUF012
 
     def do_GET(self) -> None:
         name = self.path.lstrip("/")
         Handler.hits[name] = Handler.hits.get(name, 0) + 1
+        Handler.accept_encoding[name] = self.headers.get("Accept-Encoding")
+        if name in ("gzipped.csv", "broken-gzip.csv"):  # compressed on the wire whatever the client asked
+            body = gzip.compress(PAYLOAD)
+            body = body if name == "gzipped.csv" else body[: len(body) // 2] + b"not gzip any more"
+            self.send_response(200)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         if name == "data.tar.gz":
             body = _tar_with_folder()
         elif name in ("ok.csv", "flaky.csv"):
@@ -105,3 +117,24 @@ def test_http_error_and_offline_name_url_and_path(server: str, tmp_path: Path) -
         ensure_file_downloaded(f"{server}/missing.csv", tmp_path / "missing.csv")
     with pytest.raises(ScenarioDataError, match=r"cannot download http://127.0.0.1:9/x.csv .*offline.*x.csv by hand"):
         ensure_file_downloaded("http://127.0.0.1:9/x.csv", tmp_path / "x.csv", timeout=2)
+
+
+def test_a_compressed_answer_is_saved_decoded(server: str, tmp_path: Path) -> None:
+    """The server compresses its answer (Content-Encoding: gzip): the file on disk is the data, not gzip."""
+    target = ensure_file_downloaded(f"{server}/gzipped.csv", tmp_path / "gzipped.csv", sha256=_digest(PAYLOAD))
+    assert target.read_bytes() == PAYLOAD
+    assert Handler.accept_encoding["gzipped.csv"] == "identity"  # asked for the file as it is
+    # a file that is itself gzip, served plainly, stays as published (only a Content-Encoding is undone)
+    archive = ensure_file_downloaded(f"{server}/data.tar.gz", tmp_path / "data.tar.gz")
+    assert archive.read_bytes()[:2] == b"\x1f\x8b"
+
+
+def test_a_compressed_answer_that_does_not_decode_keeps_nothing(server: str, tmp_path: Path) -> None:
+    target = tmp_path / "broken.csv"
+    with pytest.raises(ScenarioDataError, match=r"cannot be decoded \(Content-Encoding 'gzip'.*nothing was kept"):
+        ensure_file_downloaded(f"{server}/broken-gzip.csv", target)
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -21,3 +21,12 @@ def test_special_token_text_is_ordinary_text() -> None:
     ids = tokenizer.encode("<|im_end|>")
     assert 2 not in ids  # 2 is <|im_end|>, the end-of-sequence token
     assert tokenizer.decode(ids) == "<|im_end|>"
+
+
+def test_token_bytes_are_the_real_bytes_and_the_prefix_is_endoftext() -> None:
+    tokenizer = get_tokenizer("huggingface/smollm2-135m")
+    text = "It’s 🎉 東京 naïve"
+    ids = tokenizer.encode(text)
+    assert b"".join(tokenizer.token_bytes(i) for i in ids) == text.encode("utf-8")
+    assert tokenizer.prefix_token == "<|endoftext|>"
+    assert tokenizer.token_bytes(0) == b"<|endoftext|>"  # id 0 is the start-of-document token

@@ -110,3 +110,29 @@ def test_changed_file_is_refused() -> None:
 
     with pytest.raises(MercuryError, match="not the upstream tokenizer file"):
         _tiktoken.load_tiktoken_file("cl100k_base", "0" * 64)
+
+
+@pytest.mark.parametrize("name", ["openai/r50k_base", "openai/cl100k_base"])
+def test_token_texts_spell_partial_characters_as_openai_does(name: str) -> None:
+    from bench.tokenizers import count_token_bytes, token_text
+
+    tokenizer = get_tokenizer(name)
+    text = "It’s 🎉🎉 — naïve 東京"
+    texts = [token_text(tokenizer.token_bytes(i)) for i in tokenizer.encode(text)]
+    assert any(t.startswith("bytes:\\x") for t in texts)  # some token holds part of a character
+    assert sum(count_token_bytes(t) for t in texts) == len(text.encode("utf-8"))
+    assert tokenizer.prefix_token == "<|endoftext|>"
+
+
+def test_token_text_names_bytes_like_openai() -> None:
+    from bench.tokenizers import count_token_bytes, token_text
+
+    assert token_text(b"\xe2\x80") == "bytes:\\xe2\\x80"  # the literal backslashes of OpenAI's token strings
+    assert (count_token_bytes("bytes:\\xe2\\x80"), count_token_bytes(" é"), count_token_bytes("")) == (2, 3, 0)
+
+
+def test_token_raw_bytes_reads_both_spellings() -> None:
+    from bench.tokenizers import token_raw_bytes, token_text
+
+    for raw in (b"\xe2\x80", b"\x99", b" caf\xc3\xa9", b""):
+        assert token_raw_bytes(token_text(raw)) == raw

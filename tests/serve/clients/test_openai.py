@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from bench import ChatMessage, Credentials, ModelUnavailableError, Request
-from bench.models import CLIENTS, InProcessService, ModelDeployment
+from bench import ChatMessage, Credentials, ModelUnavailableError, Request, RequestResult
+from bench.models import CLIENTS, InProcessService, ModelDeployment, StreamCancelled, TextDelta
 from serve import CredentialMissingError, RetryConfig, register_clients
 from serve.clients import OpenAIClient, Retrier
 from tests.serve.fake_openai import FakeOpenAI, Fault
@@ -185,3 +185,44 @@ def test_registered_for_in_process_service(
     (tmp_path / "env" / "credentials.conf").write_text("")
     with pytest.raises(ModelUnavailableError, match="missing credential 'openaiApiKey'"):
         service.make_requests([Request(model="openai/nokey", prompt="Q")])
+
+
+# --- streaming -------------------------------------------------------------------------------------------
+
+
+def stream(client: OpenAIClient, request: Request) -> tuple[RequestResult, list[TextDelta]]:
+    sent: list[TextDelta] = []
+    return client.stream_request(request, sent.append), sent
+
+
+@pytest.mark.parametrize("api", ["completions", "chat"])
+def test_a_streamed_answer_equals_the_whole_answer(server: FakeOpenAI, api: str) -> None:
+    client = make_client(server, api=api)
+    request = Request(model="openai/davinci", prompt="Q", max_tokens=5, num_completions=2, stop_sequences=(" the",))
+    streamed, sent = stream(client, request)
+    whole = client.make_request(request)
+    assert streamed.success and streamed.completions == whole.completions
+    assert server.requests[0].body["stream"] is True and "stream" not in server.requests[1].body
+    for index, output in enumerate(whole.completions):
+        assert [d.text for d in sent if d.index == index] == [t.text for t in output.tokens]
+    assert [o.text for o in whole.completions] == [" Paris is", " is"]  # completion 1 starts a word later
+    assert server.stream_outcomes == ["completed"]
+
+
+def test_a_failure_before_the_first_token_is_retried(server: FakeOpenAI) -> None:
+    server.fail_next(Fault(status=500, message="hiccup"))
+    streamed, sent = stream(make_client(server), Request(model="openai/davinci", prompt="Q", max_tokens=2))
+    assert streamed.success and "".join(d.text for d in sent) == " Paris is"
+    assert len(server.requests) == 2
+
+
+def test_a_cancelled_stream_closes_the_connection(server: FakeOpenAI) -> None:
+    server.hold_streams(chunk_delay=0.01).set()  # released at once: only the delay between chunks matters
+
+    def on_delta(delta: TextDelta) -> None:
+        raise StreamCancelled()
+
+    with pytest.raises(StreamCancelled):
+        make_client(server).stream_request(Request(model="openai/davinci", prompt="Q", max_tokens=500), on_delta)
+    assert server.stream_ended.wait(60)
+    assert server.stream_outcomes == ["aborted"]  # the server noticed long before its 500th token
