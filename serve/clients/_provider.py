@@ -99,6 +99,11 @@ class ProviderClient(ModelClient):
 
     def make_request(self, request: Request) -> RequestResult:
         """The provider's answer, retried while it fails in a way that may pass; never raises for its failure."""
+        return self._retried(request, lambda body: self.send(request, body))
+
+    def _retried(self, request: Request, attempt: Callable[[dict[str, Any]], RequestResult]) -> RequestResult:
+        """`attempt(provider request)` retried by the retrier (each retry taking its rate-limit turn), timed; a
+        failure as a result that keeps the provider's status and Retry-After."""
         started = time.perf_counter()
         try:
             body = self.provider_request(request)
@@ -106,7 +111,7 @@ class ProviderClient(ModelClient):
             return error.as_result(redact(str(error), self._secrets), refused=True)
         try:
             pacer = self.pacing(request) if self.pacing is not None else None
-            result = self.retrier.call(lambda: self.send(request, body), pacer)
+            result = self.retrier.call(lambda: attempt(body), pacer)
         except ProviderError as error:
             return error.as_result(redact(str(error), self._secrets))
         return result.model_copy(
@@ -131,7 +136,6 @@ class ProviderClient(ModelClient):
         Raises:
             StreamCancelled: when `on_delta` raises it (the caller went away).
         """
-        started = time.perf_counter()
         sink = DeltaSink(on_delta)
 
         def attempt(body: dict[str, Any]) -> RequestResult:
@@ -146,19 +150,8 @@ class ProviderClient(ModelClient):
                     ) from None
                 raise
 
-        try:
-            body = self.provider_request(request)
-        except ProviderError as error:  # the provider's API cannot express this request: the caller's to change
-            return error.as_result(redact(str(error), self._secrets), refused=True)
-        try:
-            pacer = self.pacing(request) if self.pacing is not None else None
-            result = self.retrier.call(lambda: attempt(body), pacer)
-        except ProviderError as error:  # its status and Retry-After kept, as make_request keeps them
-            return error.as_result(redact(str(error), self._secrets))
-        timed = result.model_copy(
-            update={"request_time": time.perf_counter() - started, "request_datetime": int(time.time())}
-        )
-        return sink.finish(timed)
+        result = self._retried(request, attempt)
+        return sink.finish(result) if result.success else result
 
     def fail(
         self,
