@@ -90,10 +90,15 @@ class RayRunner:
         force: recompute every run: stored shards and stats are discarded first.
         shard_size: instances per shard (wins over `num_shards`); default: about two shards per task slot.
         num_shards: number of shards per run instead of a size.
-        task_cpus: CPUs each task reserves; fractional so the proxy and several shards share a small machine.
+        task_cpus: CPUs each task counts for (tasks at once: the cluster's CPUs over this); fractional so several
+            shards share a small machine.
+        reserve_cpus: whether tasks reserve `task_cpus` from Ray. Tasks that only wait on the proxy reserve
+            none (False): their number is bounded by the driver instead, and a proxy replica that dies can
+            always be placed again, never starved of its CPU by shards waiting for it.
         max_retries: Ray's retries of a task whose worker process died.
         batch_size: requests per call to the service; parallelism: calls in flight per task.
-        max_in_flight: tasks submitted at once (default: twice the task slots), bounding the object store.
+        max_in_flight: tasks submitted at once (default: twice the task slots when tasks reserve CPUs, so the
+            next ones are queued; the slots when they do not, since all then run), bounding the object store.
         progress: factory of progress callbacks (benchmark-run passes tqdm bars), or None.
         scenario_cache: local folder for scenarios' raw data (default: the output folder, or Mercury's
             cache folder when the output is on S3).
@@ -118,6 +123,7 @@ class RayRunner:
         shard_size: int | None = None,
         num_shards: int | None = None,
         task_cpus: float = 0.5,
+        reserve_cpus: bool = True,
         max_retries: int = 3,
         batch_size: int = 8,
         parallelism: int = 4,
@@ -138,6 +144,7 @@ class RayRunner:
         self.shard_size = shard_size
         self.num_shards = num_shards
         self.task_cpus = task_cpus
+        self.reserve_cpus = reserve_cpus
         self.max_retries = max_retries
         self.batch_size = batch_size
         self.parallelism = parallelism
@@ -340,7 +347,7 @@ class RayRunner:
         The train instances are one object in Ray's store that every task reads; each task gets its own slice
         of evaluation instances (a reference is dropped once its task is submitted).
         """
-        limit = self.max_in_flight or 2 * self._slots()
+        limit = self.max_in_flight or (2 if self.reserve_cpus else 1) * self._slots()
         pending: dict[ray.ObjectRef, str] = {}
         queue = list(reversed(todo))
         if not queue:
@@ -362,7 +369,7 @@ class RayRunner:
                     )
                     options: dict[str, Any] = {
                         "name": f"{run_spec.name}:shard-{shard.shard_id}",
-                        "num_cpus": self.task_cpus,
+                        "num_cpus": self.task_cpus if self.reserve_cpus else 0,
                         "max_retries": self.max_retries,
                     }
                     if self.runtime_env:

@@ -2,7 +2,10 @@
 
 - `ProxyHandleServiceFactory` (benchmark-run's default): requests go to the proxy app deployed on the same
   Ray cluster, a batch per call of its ingress through a DeploymentHandle, so the proxy's cache, quotas and
-  shared rate limits apply. Answers the rate limit refused are sent again after their `retry_after`.
+  shared rate limits apply. Answers the rate limit refused are sent again after their `retry_after`. Every
+  call has a deadline, and a call that dies with its replica (killed, out of memory, its node gone) or cannot
+  be placed is sent again until the replica is back, for a bounded time: then the batch fails, its requests
+  are recorded as retriable failures, and the run ends incomplete and resumable, never hung.
 - `ProxyHttpServiceFactory`: a proxy elsewhere, over HTTP(S) with an API key (`serve.ProxyClient`).
 - `InProcessServiceFactory` (`--direct`, debugging): the task calls the models itself.
 
@@ -61,6 +64,22 @@ class InProcessServiceFactory:
 DEFAULT_APP_NAME = APP_NAME
 """The proxy app's name on Serve (as in configs/serve.yaml and proxy-server)."""
 
+CALL_TIMEOUT_SECONDS = 300.0
+"""Deadline of one call of the ingress (a batch). The proxy's own waits are bounded well below it (rate-limit
+queue, provider timeouts and retries); a call past it is stuck on a replica that is gone."""
+UNAVAILABLE_SECONDS = 180.0
+"""How long a batch waits for the proxy's replicas to come back (Serve restarts a dead one in seconds)."""
+
+
+class ProxyUnavailableError(bench.MercuryError):
+    """The proxy app did not answer a call within its deadline, or its replicas stayed unavailable."""
+
+    def __init__(self, method: str, seconds: float, cause: str) -> None:
+        self.method = method
+        self.seconds = seconds
+        self.cause = cause
+        super().__init__(f"the proxy did not answer {method} for {seconds:.0f} s (last: {cause}); rerun to resume")
+
 
 class ProxyHandleService:
     """A `ModelService` over the proxy app's ingress DeploymentHandle (see `ProxyHandleServiceFactory`).
@@ -70,7 +89,13 @@ class ProxyHandleService:
     """
 
     def __init__(
-        self, app_name: str, api_key: str, deployments_file: str | None = None, max_retry_seconds: float = 600.0
+        self,
+        app_name: str,
+        api_key: str,
+        deployments_file: str | None = None,
+        max_retry_seconds: float = 600.0,
+        call_timeout: float = CALL_TIMEOUT_SECONDS,
+        unavailable_seconds: float = UNAVAILABLE_SECONDS,
     ) -> None:
         from ray import serve
 
@@ -78,15 +103,47 @@ class ProxyHandleService:
         # _by_reference=False: requests and answers go straight to the replica over Serve's gRPC data plane
         # instead of through Ray's object store (Serve's throughput mode; ~15% more calls per second here)
         handle: Any = serve.get_app_handle(app_name).options(_by_reference=False)
-        self._handle_requests = handle.options(method_name="handle_requests")  # made once, not per call
-        self._check_access = handle.options(method_name="check_access")
+        # made once, not per call
+        self._methods = {name: handle.options(method_name=name) for name in ("handle_requests", "check_access")}
         self._api_key = api_key
         self.deployments_file = deployments_file
         self.max_retry_seconds = max_retry_seconds
+        self.call_timeout = call_timeout
+        self.unavailable_seconds = unavailable_seconds
+
+    def _call(self, name: str, *args: Any) -> tuple[bool, Any]:
+        """The ingress method `name`'s value for `args` within `call_timeout`; sent again (backoff 1, 2, 4, ...
+        10 s) while the replica is dead, restarting or cannot be placed, for at most `unavailable_seconds`.
+
+        Raises:
+            ProxyUnavailableError: when no replica answered in that time (or every answer was the ingress's
+                503 for a provider replica that is unavailable).
+        """
+        from ray.exceptions import RayError
+        from ray.serve.exceptions import RayServeException
+
+        started = time.monotonic()
+        delay = 1.0
+        while True:
+            response = self._methods[name].remote(*args)
+            try:
+                ok, value = response.result(timeout_s=self.call_timeout)
+                if ok or not _unavailable(value):
+                    return ok, value
+                cause = str(value)  # the ingress could not reach a provider replica (dead, restarting): 503
+            except (TimeoutError, RayError, RayServeException) as error:
+                response.cancel()
+                cause = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+            elapsed = time.monotonic() - started
+            if elapsed + delay > self.unavailable_seconds:
+                raise ProxyUnavailableError(name, elapsed, cause) from None
+            logger.warning("proxy call failed (%s); again in %.0f s", cause, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
 
     def check_access(self, models: Sequence[str]) -> None:
         """Raise the proxy's error when the key opens no account, a model is not served, or a quota is spent."""
-        ok, error = self._check_access.remote(self._api_key, list(models)).result()
+        ok, error = self._call("check_access", self._api_key, list(models))
         if not ok:
             raise error
 
@@ -96,7 +153,7 @@ class ProxyHandleService:
         pending = list(range(len(requests)))
         deadline = time.monotonic() + self.max_retry_seconds
         while pending:
-            ok, value = self._handle_requests.remote(self._api_key, [requests[i] for i in pending]).result()
+            ok, value = self._call("handle_requests", self._api_key, [requests[i] for i in pending])
             if not ok:
                 raise value
             refused: list[int] = []
@@ -164,6 +221,11 @@ class ProxyHttpServiceFactory:
 
         bench.load_builtins()
         return ProxyClient(self.url, self.api_key, verify=self.verify, deployments_file=self.deployments_file)
+
+
+def _unavailable(error: Any) -> bool:
+    """Whether the ingress's refusal says a replica is unavailable for now (a retriable 503)."""
+    return bool(getattr(error, "retriable", False)) and getattr(error, "status", None) == 503
 
 
 def service_for(factory: ServiceFactory) -> ModelService:

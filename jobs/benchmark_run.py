@@ -84,8 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--shard-size", type=int, default=None, metavar="N",
                         help="instances per Ray task (default: about two shards per task slot)")  # fmt: skip
     parser.add_argument("--task-cpus", type=float, default=None,
-                        help="CPUs each shard task reserves (default 0.2 through the proxy, which does the "
-                        "work; 0.5 with --direct)")  # fmt: skip
+                        help="CPUs each shard task counts for: tasks at once = the cluster's CPUs / this (default "
+                        "0.2 through the proxy, which does the work; reserved only with --direct: 0.5)")  # fmt: skip
     parser.add_argument("--in-process", action="store_true",
                         help="run in this process without Ray (debugging, quick checks); local output")  # fmt: skip
     parser.add_argument("--direct", action="store_true",
@@ -181,6 +181,7 @@ def run_on_ray(args: argparse.Namespace, suite: str, run_specs: list[RunSpec]) -
         force=args.force,
         shard_size=args.shard_size,
         task_cpus=args.task_cpus or (DIRECT_TASK_CPUS if direct else PROXY_TASK_CPUS),
+        reserve_cpus=direct,  # through the proxy, tasks wait on it: they must never hold the CPU its replicas need
         batch_size=args.batch_size or (DIRECT_BATCH_SIZE if direct else PROXY_BATCH_SIZE),
         parallelism=args.parallelism,
         progress=functools.partial(tqdm_progress, unit="inst"),  # shards report instances done
