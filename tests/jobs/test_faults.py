@@ -10,6 +10,9 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -19,7 +22,7 @@ import pytest
 
 from jobs.benchmark_run import main
 
-pytestmark = [pytest.mark.usefixtures("restore_registries", "proxy_env"), pytest.mark.timeout(600), pytest.mark.slow]
+pytestmark = [pytest.mark.usefixtures("restore_registries", "proxy_env"), pytest.mark.timeout(600)]
 
 RUN = "simple1:num_test_instances=48,model=local_smollm2-135m"
 ARGS = ["-r", "simple1:model=local/smollm2-135m,num_test_instances=48", "--shard-size", "4", "--batch-size", "2",
@@ -50,6 +53,7 @@ def _metric_stats(run_dir: Path) -> dict[tuple[Any, ...], tuple[float, float]]:
     return out
 
 
+@pytest.mark.slow
 def test_a_local_model_replica_killed_mid_run_is_waited_for_and_the_run_equals_a_clean_one(tmp_path: Path) -> None:
     assert main([*ARGS, "--max-eval-instances", "5", "-o", str(tmp_path / "warm")]) == 0  # the app is deployed
     before = _replica_pid("provider-local")
@@ -82,3 +86,40 @@ def test_a_local_model_replica_killed_mid_run_is_waited_for_and_the_run_equals_a
     assert _metric_stats(fault_dir) == _metric_stats(clean_dir)
     info = json.loads((fault_dir / "run_info.json").read_text())
     assert info["num_requests"] == 48 and info["num_failed_requests"] == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_driver_killed_mid_run_is_resumed_to_the_clean_runs_stats(tmp_path: Path) -> None:
+    # benchmark-run in its own process with its own local Ray (which dies with it): SIGKILL once shards are
+    # stored, then the same command again. Shards that finished with failed requests as the cluster went down
+    # must not count as finished: the rerun ends with the stats of a run that was never interrupted.
+    entry = "simple1:model=simple/model1,num_test_instances=600"
+    run = "simple1:num_test_instances=600,model=simple_model1"
+    command = [str(Path(sys.executable).parent / "benchmark-run"), "-r", entry, "--shard-size", "20",
+               "--batch-size", "2", "-n", "1", "-o", str(tmp_path / "out")]  # fmt: skip
+    env = dict(os.environ, MERCURY_PROD_ENV=str(tmp_path / "prod_env"), MERCURY_PROXY_PORT=str(_free_port()))
+    run_dir = tmp_path / "out" / "runs" / "default" / run
+    driver = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300
+        while not (run_dir / "shards").is_dir() or len(list((run_dir / "shards").glob("*.json"))) < 3:
+            assert driver.poll() is None, "the run ended before it could be interrupted"
+            assert time.monotonic() < deadline, "no shard was stored within 5 minutes"
+            time.sleep(0.05)
+        os.kill(driver.pid, signal.SIGKILL)
+    finally:
+        driver.wait(timeout=60)
+    assert not (run_dir / "stats.json").exists()
+
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=400)
+    assert again.returncode == 0, again.stderr[-3000:]
+    clean = tmp_path / "clean"
+    assert main(["-r", entry, "--in-process", "-o", str(clean)]) == 0
+    assert _metric_stats(run_dir) == _metric_stats(clean / "runs" / "default" / run)
+    info = json.loads((run_dir / "run_info.json").read_text())
+    assert info["num_requests"] == 600 and info["num_failed_requests"] == 0
