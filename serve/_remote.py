@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 ACTOR_NAMESPACE = "mercury-proxy"
+STATE_RESOURCE = "mercury_state"
+"""A custom resource the node holding the proxy's state folder offers (`ray start --resources`)."""
 
 logger = logging.getLogger(__name__)
 
@@ -167,12 +169,27 @@ class ActorRemote:
 
     async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         if method in self.unbatched:
-            ok, value = await self.handle.call.remote(method, args, kwargs)
+            try:
+                ok, value = await self.handle.call.remote(method, args, kwargs)
+            except Exception as error:
+                if not self._reconnect_after(error):
+                    raise
+                ok, value = await self.handle.call.remote(method, args, kwargs)
         else:
             ok, value = await self._queue(method, args, kwargs)
         if not ok:
             raise value
         return value
+
+    def _reconnect_after(self, error: BaseException) -> bool:
+        """Whether `error` says the actor is dead (its process or node is gone) and a new one can be made: then
+        the next call connects again, which creates the actor anew from its files (its name is free once the
+        old one is dead), so a provider recovers without a redeploy."""
+        if self._connect is None or not _actor_died(error):
+            return False
+        logger.warning("a shared-state actor died (%s); connecting to a new one", type(error).__name__)
+        self._handle = None
+        return True
 
     async def send(self, method: str, *args: Any, **kwargs: Any) -> None:
         """Queued for the next round trip, which goes before any later call of this replica's (trips go one
@@ -199,11 +216,12 @@ class ActorRemote:
     async def _round_trip(self, lane: _Lane, batch: list[tuple[Call, asyncio.Future[Outcome]]]) -> None:
         try:
             calls = [call for call, _ in batch]
-            if len(calls) == 1:
-                method, args, kwargs = calls[0]
-                outcomes = [await self.handle.call.remote(method, args, kwargs)]
-            else:
-                outcomes = await self.handle.call_many.remote(calls)
+            try:
+                outcomes = await self._trip(calls)
+            except Exception as error:
+                if not self._reconnect_after(error):
+                    raise
+                outcomes = await self._trip(calls)  # once, on the new actor
         except (Exception, asyncio.CancelledError) as error:  # the actor died, Ray failed, or a shutdown: tell all
             outcomes = [(False, error)] * len(batch)
         finally:
@@ -212,6 +230,22 @@ class ActorRemote:
             if not future.done():
                 future.set_result(outcome)
         self._send_waiting(lane)
+
+    async def _trip(self, calls: list[Call]) -> list[Outcome]:
+        if len(calls) == 1:
+            method, args, kwargs = calls[0]
+            return [await self.handle.call.remote(method, args, kwargs)]
+        outcomes: list[Outcome] = await self.handle.call_many.remote(calls)
+        return outcomes
+
+
+def _actor_died(error: BaseException) -> bool:
+    """Whether a call failed because the actor is dead for good (not merely busy or briefly unreachable)."""
+    try:
+        from ray.exceptions import ActorDiedError
+    except ImportError:  # pragma: no cover - Ray is there whenever an actor is
+        return False
+    return isinstance(error, ActorDiedError)
 
 
 def _log_failed_send(method: str, error: BaseException) -> None:
@@ -230,14 +264,24 @@ def named_actor(name: str, factory: Any, *args: Any) -> ActorRemote:
     made it yet: a provider nobody asks never costs a process for its cache or rate limiter.
 
     Detached, so it outlives the replica that happened to create it; its state is in files, so a new
-    actor after a restart starts from where the old one stopped.
+    actor after a restart starts from where the old one stopped, and one that died (its node gone) is made
+    again at the next call (`ActorRemote`). On a cluster whose state folder is on one node (ray-cluster.yaml:
+    the head), that node offers the custom resource `mercury_state`, and the actors are placed there: beside
+    their files, never on a worker that may leave.
     """
 
     def connect() -> Any:
         import ray
 
         actor_class = ray.remote(ServiceActor)
-        options = {"namespace": ACTOR_NAMESPACE, "lifetime": "detached", "get_if_exists": True, "num_cpus": 0}
+        options: dict[str, Any] = {
+            "namespace": ACTOR_NAMESPACE,
+            "lifetime": "detached",
+            "get_if_exists": True,
+            "num_cpus": 0,
+        }
+        if ray.cluster_resources().get(STATE_RESOURCE):
+            options["resources"] = {STATE_RESOURCE: 0.001}
         return actor_class.options(name=name, max_concurrency=1000, **options).remote(factory, *args)
 
     return ActorRemote(connect=connect)

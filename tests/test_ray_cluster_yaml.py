@@ -72,6 +72,15 @@ def test_every_node_has_the_same_fixed_proxy_state_folder_and_the_venv_on_path()
     assert any("mkdir -p /home/mercury/prod_env" in c and "chmod 700" in c for c in config["head_setup_commands"])
 
 
+def test_the_head_offers_the_resource_the_proxys_state_actors_ask_for() -> None:
+    # the accounts, caches and limiters live beside their files (the head's prod_env), never on a worker
+    from serve._remote import STATE_RESOURCE
+
+    config = yaml.safe_load(CONFIG.read_text())
+    assert f"""--resources='{{"{STATE_RESOURCE}": 1000}}'""" in config["head_start_ray_commands"][-1]
+    assert STATE_RESOURCE not in " ".join(config["worker_start_ray_commands"])
+
+
 def test_a_broken_config_is_refused() -> None:
     config = yaml.safe_load(CONFIG.read_text())
     config["unknown_key"] = 1

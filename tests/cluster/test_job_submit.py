@@ -79,6 +79,12 @@ def _kill_processes_of(folder: str) -> None:
                 os.kill(int(entry.name), signal.SIGKILL)
 
 
+def _yaml_head_resources() -> list[str]:
+    """The head's custom resources as ray-cluster.yaml starts it (where the proxy's state actors go)."""
+    command = yaml.safe_load(CLUSTER_YAML.read_text())["head_start_ray_commands"][-1]
+    return [word for word in shlex.split(command) if word.startswith("--resources=")]
+
+
 @pytest.fixture(scope="module")
 def head_prod_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The head's proxy state folder (ray-cluster.yaml's /home/mercury/prod_env)."""
@@ -101,6 +107,7 @@ def ray_head(head_prod_env: Path, metrics_port: int) -> Iterator[str]:
         f"--port={_free_port()}", f"--dashboard-port={dashboard}", "--dashboard-host=127.0.0.1",
         f"--dashboard-agent-listen-port={_free_port()}", f"--metrics-export-port={metrics_port}",
         f"--ray-client-server-port={_free_port()}", f"--runtime-env-agent-port={_free_port()}",
+        *_yaml_head_resources(),
     ]  # fmt: skip
     head = subprocess.Popen(command, env=_head_env(head_prod_env), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     address = f"http://127.0.0.1:{dashboard}"
