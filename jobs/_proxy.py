@@ -93,8 +93,41 @@ def ensure_benchmark_account(base_path: Path) -> str:
 
 
 def default_proxy_port() -> int:
-    """Serve's HTTP port when benchmark-run deploys the proxy: $MERCURY_PROXY_PORT, else 1959."""
-    return int(os.environ.get(PORT_VARIABLE) or DEFAULT_PROXY_PORT)
+    """Serve's HTTP port when benchmark-run deploys the proxy: $MERCURY_PROXY_PORT, else the port of
+    configs/serve.yaml (what `serve deploy` uses: the two agree), else 1959."""
+    if os.environ.get(PORT_VARIABLE):
+        return int(os.environ[PORT_VARIABLE])
+    try:
+        import yaml
+
+        options = yaml.safe_load((config_dir() / "serve.yaml").read_text()).get("http_options") or {}
+        return int(options.get("port", DEFAULT_PROXY_PORT))
+    except (OSError, ValueError, AttributeError, yaml.YAMLError):  # no or odd serve.yaml: Serve's usual port
+        return DEFAULT_PROXY_PORT
+
+
+def warn_if_serve_elsewhere(port: int) -> None:
+    """Say so when Serve already answers HTTP on another port than `port`: Serve fixes its HTTP options when
+    it first starts, and neither benchmark-run nor `serve deploy` can move them (Serve says "deployed" and
+    keeps the old port). Requests from benchmark-run go through handles, so only HTTP clients are affected."""
+    try:
+        from ray.serve.context import _get_global_client
+
+        client = _get_global_client(raise_if_no_controller_running=False)
+    except Exception:  # a Ray without this client: nothing to compare
+        return
+    if client is None:  # Serve is not running: it will start on `port`
+        return
+    config = client.http_config
+    if config.port != port:
+        logger.warning(
+            "Serve on this cluster answers HTTP on %s:%d, not on port %d: its HTTP options were fixed when it "
+            "first started, and deploying again cannot move them; run `serve shutdown -y` first to change them "
+            "(benchmark-run's own requests go through handles and are not affected)",
+            config.host,
+            config.port,
+            port,
+        )
 
 
 def proxy_app_config(base_path: Path) -> ProxyAppConfig:
@@ -114,6 +147,7 @@ def ensure_proxy_app(base_path: Path, port: int, app_name: str = APP_NAME) -> bo
     """
     from ray import serve
 
+    warn_if_serve_elsewhere(port)
     if _app_running(app_name):
         logger.info("proxy app %r is running on the cluster: using it", app_name)
         return False

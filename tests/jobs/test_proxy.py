@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from jobs._proxy import KEY_FILE, ensure_benchmark_account
 from jobs.benchmark_run import main
@@ -133,3 +134,25 @@ def test_proxy_url_errors_are_one_line(
     assert not any("Traceback" in line for line in err)
     assert admin not in err[-1]
     assert not (tmp_path / "out" / "runs").exists()
+
+
+def test_a_serve_already_on_another_port_is_named_not_silently_kept(
+    tmp_path: Path, ray_serve_port: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Serve fixes its HTTP port when it first starts; asking for another later is said in one line, with the fix.
+    other = ray_serve_port + 1
+    args = ["-r", "simple1:model=simple/model1", "--max-eval-instances", "2", "-o", str(tmp_path)]
+    assert main([*args, "--proxy-port", str(other)]) == 0
+    err = capsys.readouterr().err
+    assert f"answers HTTP on 127.0.0.1:{ray_serve_port}, not on port {other}" in err
+    assert "serve shutdown -y" in err
+    assert main([*args, "--proxy-port", str(ray_serve_port), "--force"]) == 0
+    assert "answers HTTP on" not in capsys.readouterr().err
+
+
+def test_benchmark_run_deploys_on_the_port_serve_deploy_uses(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jobs._proxy import default_proxy_port
+
+    monkeypatch.delenv("MERCURY_PROXY_PORT", raising=False)
+    serve_yaml = yaml.safe_load((Path(__file__).parents[2] / "configs" / "serve.yaml").read_text())
+    assert default_proxy_port() == serve_yaml["http_options"]["port"]
