@@ -7,7 +7,7 @@ factory: `ProxyHandleServiceFactory` (the proxy app's DeploymentHandle, the defa
 (a proxy elsewhere, `--proxy-url`) or `InProcessServiceFactory` (`--direct`, the models in the task itself).
 """
 
-from cluster._errors import ClusterError, ResumeError, ShardFailedError, StorageError
+from cluster._errors import ClusterError, ProxyUnavailableError, ResumeError, ShardFailedError, StorageError
 from cluster._executor import (
     RayRunner,
     ShardedRunResult,
@@ -38,6 +38,7 @@ __all__ = [
     "ProxyHandleService",
     "ProxyHandleServiceFactory",
     "ProxyHttpServiceFactory",
+    "ProxyUnavailableError",
     "PublishResult",
     "RayRunner",
     "ResumeError",

@@ -4,7 +4,8 @@
      `-- ClusterError               anything the sharded execution reports to a user
           |-- StorageError          the output location cannot be read or written (after retries)
           |-- ResumeError           stored shards do not belong to the run being resumed
-          `-- ShardFailedError      a shard task failed for a reason other than storage
+          |-- ShardFailedError      a shard task failed for a reason other than storage
+          `-- ProxyUnavailableError the proxy app did not answer within its deadline, or stayed unavailable
 
 Like every MercuryError they pickle with their fields, so they cross from a task to the driver intact.
 """
@@ -46,3 +47,13 @@ class ShardFailedError(ClusterError):
         self.shard_id = shard_id
         self.problem = problem
         super().__init__(f"run {run!r}: shard {shard_id} failed: {problem}")
+
+
+class ProxyUnavailableError(ClusterError):
+    """The proxy app did not answer a call within its deadline, or its replicas stayed unavailable."""
+
+    def __init__(self, method: str, seconds: float, cause: str) -> None:
+        self.method = method
+        self.seconds = seconds
+        self.cause = cause
+        super().__init__(f"the proxy did not answer {method} for {seconds:.0f} s (last: {cause}); rerun to resume")

@@ -29,6 +29,7 @@ import bench
 from bench import Request, RequestResult
 from bench.models import InProcessService, ModelDeployment, ModelService, get_deployment
 from bench.tokenizers import Tokenizer, get_tokenizer
+from cluster._errors import ProxyUnavailableError
 from serve import APP_NAME
 
 logger = logging.getLogger(__name__)
@@ -69,16 +70,6 @@ CALL_TIMEOUT_SECONDS = 300.0
 queue, provider timeouts and retries); a call past it is stuck on a replica that is gone."""
 UNAVAILABLE_SECONDS = 180.0
 """How long a batch waits for the proxy's replicas to come back (Serve restarts a dead one in seconds)."""
-
-
-class ProxyUnavailableError(bench.MercuryError):
-    """The proxy app did not answer a call within its deadline, or its replicas stayed unavailable."""
-
-    def __init__(self, method: str, seconds: float, cause: str) -> None:
-        self.method = method
-        self.seconds = seconds
-        self.cause = cause
-        super().__init__(f"the proxy did not answer {method} for {seconds:.0f} s (last: {cause}); rerun to resume")
 
 
 class ProxyHandleService:

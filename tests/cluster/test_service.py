@@ -10,7 +10,8 @@ import pytest
 from ray.exceptions import ActorDiedError
 
 from bench import Request
-from cluster._service import ProxyHandleService, ProxyUnavailableError
+from cluster import ProxyUnavailableError
+from cluster._service import ProxyHandleService
 from serve import ProxyError
 
 Outcome = Callable[[float | None], Any]
