@@ -184,7 +184,8 @@ class ActorRemote:
     def _reconnect_after(self, error: BaseException) -> bool:
         """Whether `error` says the actor is dead (its process or node is gone) and a new one can be made: then
         the next call connects again, which creates the actor anew from its files (its name is free once the
-        old one is dead), so a provider recovers without a redeploy."""
+        old one is dead), so a provider recovers without a redeploy. The calls of the failed trip are sent once
+        more to the new actor: at least once, so one the old actor ran just before it died may count twice."""
         if self._connect is None or not _actor_died(error):
             return False
         logger.warning("a shared-state actor died (%s); connecting to a new one", type(error).__name__)

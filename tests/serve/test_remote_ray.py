@@ -47,13 +47,18 @@ def test_a_dead_state_actor_is_made_again_from_its_files(tmp_path: Path) -> None
     remote.unbatched = frozenset({"slow_add"})
 
     async def scenario() -> None:
-        assert await remote.call("add", 2) == 2
+        value = await remote.call("add", 2)
+        assert value == 2
         for method in ("add", "slow_add"):  # a batched and an unbatched call each meet a dead actor
             first = remote.handle
             ray.kill(first, no_restart=True)
             _wait_dead(first._actor_id.hex())
-            assert await remote.call(method, 3) in (5, 8)
+            after = await remote.call(method, 3)
+            # a new actor that started from the file (not from 0); a call cut by the death is sent once more, so
+            # it may count twice (at least once, never lost)
+            assert after in (value + 3, value + 6)
+            assert json.loads((tmp_path / "counter.json").read_text()) == after
             assert remote.handle is not first
+            value = after
 
     asyncio.run(scenario())
-    assert json.loads((tmp_path / "counter.json").read_text()) == 8  # each new actor started from the file
