@@ -162,7 +162,7 @@ class ProviderService:
         leads: list[int] = []
         follows: list[int] = []
         for index, (kind, value) in zip(keys, claims):
-            if value is not None:  # a hit
+            if value is not None:  # a hit (a lead or a follow carries no result)
                 results[index] = value
             else:
                 (leads if kind == "lead" else follows).append(index)
