@@ -36,6 +36,7 @@ from serve._errors import (
     RequestTooLargeError,
     redact,
 )
+from serve._facades import AccountsFacade, RateLimitersFacade, SharedCacheFacade
 from serve._limiters import RateLimiters
 from serve._limits import RequestLimits
 from serve._provider_service import Answer, ProviderService, StreamItem, StreamStats
@@ -54,6 +55,7 @@ __all__ = [
     "Account",
     "AccountNotFoundError",
     "Accounts",
+    "AccountsFacade",
     "ActorRemote",
     "Answer",
     "AuthenticationError",
@@ -78,6 +80,7 @@ __all__ = [
     "QuotaExceededError",
     "RateLimitedError",
     "RateLimiters",
+    "RateLimitersFacade",
     "Remote",
     "RequestLimits",
     "RequestTooLargeError",
@@ -85,6 +88,7 @@ __all__ = [
     "RetryConfig",
     "ServingConfig",
     "SharedCache",
+    "SharedCacheFacade",
     "SharedCacheStats",
     "StreamItem",
     "StreamStats",

@@ -26,8 +26,8 @@ from ray.serve.handle import DeploymentHandle
 from bench import ModelUnavailableError, Request, RequestResult, UnknownModelError
 from bench.models import ModelClient
 from serve._accounts import Accounts
-from serve._config import quota_group
 from serve._errors import ProxyError
+from serve._facades import AccountsFacade, RateLimitersFacade, SharedCacheFacade
 from serve._limiters import RateLimiters
 from serve._provider_service import Answer, ProviderService, StreamItem, StreamStats, run_in_thread
 from serve._proxy_service import ProviderCall, ProviderStream, ProxyService
@@ -75,7 +75,9 @@ class ProviderDeployment:
         cache = named_actor(actor_name("cache", provider, app.base_path), SharedCache, app.cache_folder(), provider)
         limits = named_actor(actor_name("limits", provider, app.base_path), RateLimiters, provider, servings)
         runner = self._run_batched if batching is not None else run_in_thread
-        self.service = ProviderService(deployments, servings, cache, limits, runner)
+        self.service = ProviderService(
+            deployments, servings, SharedCacheFacade(cache), RateLimitersFacade(limits), runner
+        )
 
     async def make_requests(self, requests: list[Request], cached_only: bool = False) -> tuple[bool, Any]:
         """(True, answers) or (False, the error): errors travel as values."""
@@ -170,7 +172,7 @@ class Ingress:
         self.service = ProxyService(
             app.all_deployments(),
             app.servings(),
-            accounts,
+            AccountsFacade(accounts),
             calls,
             _toxicity(app.base_path),
             streams=streams,
@@ -189,11 +191,7 @@ class Ingress:
         """For handle callers, before any request: the key opens an account, each model is served here and
         its quota group has quota left. (True, None) or (False, the error)."""
         try:
-            await self.service.authenticate(api_key)
-            for model in models:
-                deployment = self.service.deployment(model)
-                group = quota_group(deployment, self.service.servings[model])
-                await self.service.accounts.call("check_quota", api_key, group)
+            await self.service.check_access(api_key, models)
             return True, None
         except Exception as error:
             return False, _transportable(error)

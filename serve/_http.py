@@ -308,7 +308,7 @@ def _add_rest_routes(app: FastAPI, service: ProxyService) -> None:
             changes.api_key,
             description=changes.description,
             is_admin=changes.is_admin,
-            quotas=changes.quotas,
+            quotas=changes.quotas,  # type: ignore[arg-type]  # granularities are checked by Accounts
         )
         return updated.model_dump()
 

@@ -37,7 +37,7 @@ from serve._cache import cache_key
 from serve._cancellation import run_cancellable
 from serve._config import ServingConfig
 from serve._errors import ProviderError, RateLimitedError
-from serve._remote import Remote
+from serve._facades import RateLimitersFacade, SharedCacheFacade
 from serve.clients import ProviderClient, ai21_client, openai_client
 
 PACER_TIMEOUT_SECONDS = 60.0  # a retry's call to the limiter; the limiter answers at once, or has died
@@ -102,8 +102,8 @@ class ProviderService:
         self,
         deployments: dict[str, ModelDeployment],
         servings: dict[str, ServingConfig],
-        cache: Remote,
-        limiter: Remote,
+        cache: SharedCacheFacade,
+        limiter: RateLimitersFacade,
         runner: Runner = run_in_thread,
     ) -> None:
         self.deployments = deployments
@@ -154,24 +154,23 @@ class ProviderService:
             else:
                 keys[index] = key
         if cached_only:
-            stored = await self.cache.call("lookup_many", list(keys.values())) if keys else []
+            stored = await self.cache.lookup_many(list(keys.values())) if keys else []
             for index, result in zip(keys, stored):
                 results[index] = result or RequestResult.failure("not in the cache", retriable=False)
             return [self._answer(requests[i], results[i], None) for i in range(len(requests))]
-        claims = await self.cache.call("claim_many", list(keys.values())) if keys else []
+        claims = await self.cache.claim_many(list(keys.values())) if keys else []
         leads: list[int] = []
         follows: list[int] = []
         for index, (kind, value) in zip(keys, claims):
-            if kind == "hit":
+            if value is not None:  # a hit (a lead or a follow carries no result)
                 results[index] = value
             else:
                 (leads if kind == "lead" else follows).append(index)
         await self._lead(requests, leads, keys, results, retry_after)
         if follows:
-            shared = await self.cache.call("follow_many", [keys[i] for i in follows])
-            for index, result in zip(follows, shared):
-                results[index] = result
-            missing = [i for i in follows if results[i] is None]
+            shared = await self.cache.follow_many([keys[i] for i in follows])
+            results.update((i, result) for i, result in zip(follows, shared) if result is not None)
+            missing = [i for i in follows if i not in results]
             await self._lead(requests, missing, keys, results, retry_after)
         return [self._answer(requests[i], results[i], retry_after.get(i)) for i in range(len(requests))]
 
@@ -186,9 +185,9 @@ class ProviderService:
         if key is None:  # a request the provider's API cannot express: its failure, uncached
             yield self._answer(request, self.client_for(request.model).make_request(request), None)
             return
-        ((kind, stored),) = await self.cache.call("claim_many", [key])
+        ((kind, stored),) = await self.cache.claim_many([key])
         if kind == "follow":
-            (stored,) = await self.cache.call("follow_many", [key])
+            (stored,) = await self.cache.follow_many([key])
         if stored is not None:  # streamed from the cache: a stored answer or another caller's
             for delta in completion_deltas(stored):
                 yield delta
@@ -209,7 +208,7 @@ class ProviderService:
                             result = item
         finally:  # stored while the answer goes back; a cancelled stream releases its key with a failure
             done = result or RequestResult.failure("the stream was cancelled before it finished", retriable=True)
-            await self.cache.send("finish", key, done)
+            await self.cache.finish(key, done)
         yield self._answer(request, done, retry_after)
 
     async def _stream_client(self, request: Request) -> AsyncGenerator[TextDelta | RequestResult, None]:
@@ -278,7 +277,7 @@ class ProviderService:
         finally:  # stored while the answers go back: the caller does not wait for the cache
             for index in indices:
                 result = results.get(index) or RequestResult.failure("the proxy failed to answer", retriable=True)
-                await self.cache.send("finish", keys[index], result)
+                await self.cache.finish(keys[index], result)
 
     async def _run_model(
         self,
@@ -293,7 +292,7 @@ class ProviderService:
             await self._run_now(model, indices, requests, results)
             return
         costs = [self._budget(requests[i]) if serving.tokens_per_minute else 0 for i in indices]
-        turns = await self.limiter.call("acquire_each", model, costs, serving.max_queue_wait_seconds)
+        turns = await self.limiter.acquire_each(model, costs, serving.max_queue_wait_seconds)
         now: list[int] = []
         later: list[tuple[int, float]] = []
         for index, turn in zip(indices, turns):
@@ -332,18 +331,19 @@ class ProviderService:
         if not (serving.requests_per_minute or serving.tokens_per_minute):  # no limiter to ask: one hop saved
             return None
         costs = [self._budget(r) if serving.tokens_per_minute else 0 for r in batch]
-        turns = await self.limiter.call("acquire_each", model, costs, serving.max_queue_wait_seconds)
-        refused = next((t for t in turns if isinstance(t, RateLimitedError)), None)
-        if refused is not None:
-            return refused
-        wait = max([0.0, *turns])
+        waits = [0.0]
+        for turn in await self.limiter.acquire_each(model, costs, serving.max_queue_wait_seconds):
+            if isinstance(turn, RateLimitedError):
+                return turn
+            waits.append(turn)
+        wait = max(waits)
         if wait > 0:
             await asyncio.sleep(wait)
         return None
 
     async def pause(self, model: str, seconds: float) -> None:
         """Hold back every replica's requests of `model` for `seconds` (the provider said so)."""
-        await self.limiter.call("pause", model, seconds)
+        await self.limiter.pause(model, seconds)
 
     async def turn(self, request: Request) -> float:
         """One more turn of the rate limit for `request` (a retry); the seconds to wait for it.
@@ -353,11 +353,10 @@ class ProviderService:
         """
         serving = self.servings[request.model]
         cost = self._budget(request) if serving.tokens_per_minute else 0
-        (turn,) = await self.limiter.call("acquire_each", request.model, [cost], serving.max_queue_wait_seconds)
+        (turn,) = await self.limiter.acquire_each(request.model, [cost], serving.max_queue_wait_seconds)
         if isinstance(turn, RateLimitedError):
             raise turn
-        wait: float = turn
-        return wait
+        return turn
 
     def _key(self, request: Request) -> str | None:
         """The cache key: what the provider would be sent (its own request for hosted models), plus `random`."""

@@ -24,13 +24,13 @@ from typing import Any, Protocol
 from bench import ModelUnavailableError, Request, RequestResult, UnknownModelError
 from bench.models import ModelDeployment, completion_deltas
 from bench.tokenizers import get_tokenizer
-from serve._accounts import Account, Granularity
+from serve._accounts import Account
 from serve._budget import max_cost
 from serve._config import ServingConfig, quota_group
 from serve._errors import InvalidRequestError, QuotaExceededError, RateLimitedError
+from serve._facades import AccountsFacade, Quotas
 from serve._limits import RequestLimits, check_count, check_request, check_token_ids
 from serve._provider_service import Answer, StreamItem
-from serve._remote import Remote
 
 
 class ProviderCall(Protocol):
@@ -53,7 +53,7 @@ class ProxyService:
         self,
         deployments: dict[str, ModelDeployment],
         servings: dict[str, ServingConfig],
-        accounts: Remote,
+        accounts: AccountsFacade,
         providers: dict[str, ProviderCall],
         toxicity: Any = None,
         unlimited_ttl: float = 5.0,
@@ -62,7 +62,7 @@ class ProxyService:
     ) -> None:
         """Args:
         deployments: every model the proxy knows; servings: their serving settings.
-        accounts: the shared `Accounts`. providers: provider name -> its service's `make_requests`.
+        accounts: the shared `Accounts` (its facade). providers: provider name -> its service's `make_requests`.
         toxicity: a `ToxicityService` for /api/toxicity, or None (answers 503).
         unlimited_ttl: seconds a key with no quota on a model group skips the check before a request.
         limits: what every request is checked against before any work (default: `RequestLimits()`).
@@ -99,18 +99,15 @@ class ProxyService:
 
     async def authenticate(self, api_key: str) -> Account:
         """The caller's account. Raises: AuthenticationError."""
-        account: Account = await self.accounts.call("authenticate", api_key)
-        return account
+        return await self.accounts.authenticate(api_key)
 
     async def get_account(self, api_key: str, target: str | None = None) -> Account:
         """The caller's account, or (admins) another. Raises: AuthenticationError, PermissionDeniedError, ..."""
-        account: Account = await self.accounts.call("get_account", api_key, target)
-        return account
+        return await self.accounts.get_account(api_key, target)
 
     async def list_accounts(self, api_key: str) -> list[Account]:
         """Every account (admins only)."""
-        accounts: list[Account] = await self.accounts.call("list_accounts", api_key)
-        return accounts
+        return await self.accounts.list_accounts(api_key)
 
     async def create_account(
         self,
@@ -118,25 +115,43 @@ class ProxyService:
         *,
         description: str = "",
         is_admin: bool = False,
-        quotas: dict[str, dict[Granularity, int | None]] | None = None,
+        quotas: Quotas | None = None,
     ) -> Account:
         """A new account (admins only); its key is in the answer, once."""
-        account: Account = await self.accounts.call(
-            "create_account", api_key, description=description, is_admin=is_admin, quotas=quotas
-        )
-        return account
+        return await self.accounts.create_account(api_key, description=description, is_admin=is_admin, quotas=quotas)
 
-    async def update_account(self, api_key: str, target: str | None, **changes: Any) -> Account:
+    async def update_account(
+        self,
+        api_key: str,
+        target: str | None,
+        *,
+        description: str | None = None,
+        is_admin: bool | None = None,
+        quotas: Quotas | None = None,
+    ) -> Account:
         """Change an account (see `Accounts.update_account`); a new quota applies to this replica's next request."""
-        account: Account = await self.accounts.call("update_account", api_key, target, **changes)
+        account = await self.accounts.update_account(
+            api_key, target, description=description, is_admin=is_admin, quotas=quotas
+        )
         self._unlimited.clear()
         return account
 
     async def rotate_key(self, api_key: str, target: str | None = None) -> Account:
         """A new key for the caller's account (or, for admins, another's)."""
-        account: Account = await self.accounts.call("rotate_key", api_key, target)
+        account = await self.accounts.rotate_key(api_key, target)
         self._unlimited.clear()
         return account
+
+    async def check_access(self, api_key: str, models: Sequence[str]) -> None:
+        """Before a caller's first request (benchmark-run): the key opens an account, each model is served here
+        and its quota group has quota left.
+
+        Raises:
+            AuthenticationError, UnknownModelError, ModelUnavailableError, QuotaExceededError.
+        """
+        await self.authenticate(api_key)
+        for model in models:
+            await self.accounts.check_quota(api_key, self._group(model))
 
     # --- requests ------------------------------------------------------------------------------------------
 
@@ -200,7 +215,7 @@ class ProxyService:
                 reservations[group] = None
                 continue
             try:
-                reservation = await self.accounts.call("reserve", api_key, group, cost)
+                reservation = await self.accounts.reserve(api_key, group, cost)
             except QuotaExceededError as error:
                 self._unlimited.pop((api_key, group), None)
                 return error
@@ -306,10 +321,10 @@ class ProxyService:
             used[groups[request.model]] += answer.charged_tokens
         for group, reservation in sorted(reservations.items()):
             if reservation is not None:
-                await self.accounts.send("settle", reservation, api_key, group, used[group])
+                await self.accounts.settle(reservation, api_key, group, used[group])
             elif used[group]:
                 # no quota to refuse the answer over: the usage is counted while the answer goes back
-                await self.accounts.send("record_usage", api_key, group, used[group])
+                await self.accounts.record_usage(api_key, group, used[group])
 
     async def make_request(self, api_key: str, request: Request) -> Answer:
         """One request's answer.

@@ -5,6 +5,10 @@ plain object (`Accounts`, `RateLimiters`, `SharedCache`) and exposing a single `
 actor returns errors as values instead of raising them, so a `ProxyError` reaches the caller as itself
 (Ray would wrap it in a `RayTaskError` whose message is a traceback). Tests without Ray use `LocalRemote`
 around the same plain object: the services above cannot tell the difference.
+
+A caller names the method by the function itself (`remote.call(Accounts.charge, key, group, tokens)`), so
+mypy checks its arguments and its value against the object's own method; only the transport below
+(`call_by_name`) sees the method's name. The services call typed facades (serve._facades) built on this.
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ import hashlib
 import inspect
 import logging
 import weakref
-from collections.abc import Callable
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 ACTOR_NAMESPACE = "mercury-proxy"
 STATE_RESOURCE = "mercury_state"
@@ -25,21 +30,41 @@ STATE_RESOURCE = "mercury_state"
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R")
 
-class Remote(Protocol):
-    """Something whose methods can be awaited by name."""
 
-    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """The value of `target.method(*args, **kwargs)`; its exception is raised here."""
-        ...
+class Remote(ABC, Generic[T]):
+    """A shared object of type `T` whose methods are awaited, wherever it lives."""
 
-    async def send(self, method: str, *args: Any, **kwargs: Any) -> None:
+    @overload
+    async def call(
+        self, method: Callable[Concatenate[T, P], Coroutine[Any, Any, R]], *args: P.args, **kwargs: P.kwargs
+    ) -> R: ...
+
+    @overload
+    async def call(self, method: Callable[Concatenate[T, P], R], *args: P.args, **kwargs: P.kwargs) -> R: ...
+
+    async def call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """The value of `target.method(*args, **kwargs)`; its exception is raised here, with its own type."""
+        return await self.call_by_name(method.__name__, args, kwargs)
+
+    async def send(self, method: Callable[Concatenate[T, P], object], *args: P.args, **kwargs: P.kwargs) -> None:
         """`target.method(*args, **kwargs)` without waiting for it (a failure is logged, never raised).
 
         For writes whose answer the caller does not need (store a result, count usage): calls made after it
         through this Remote in this process see its effect, but the caller's answer does not wait for it.
         """
-        ...
+        await self.send_by_name(method.__name__, args, kwargs)
+
+    @abstractmethod
+    async def call_by_name(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """The transport of `call`: the method's name and arguments to the object, its value or error back."""
+
+    @abstractmethod
+    async def send_by_name(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """The transport of `send`."""
 
 
 async def _invoke(target: object, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -49,16 +74,16 @@ async def _invoke(target: object, method: str, args: tuple[Any, ...], kwargs: di
     return value
 
 
-class LocalRemote:
+class LocalRemote(Remote[T]):
     """Calls an object in this process (tests, and the single-process server)."""
 
-    def __init__(self, target: object) -> None:
+    def __init__(self, target: T) -> None:
         self.target = target
 
-    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+    async def call_by_name(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         return await _invoke(self.target, method, args, kwargs)
 
-    async def send(self, method: str, *args: Any, **kwargs: Any) -> None:
+    async def send_by_name(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         """In this process there is no trip to save: the call is made at once, only its failure is logged."""
         try:
             await _invoke(self.target, method, args, kwargs)
@@ -70,7 +95,7 @@ Call = tuple[str, tuple[Any, ...], dict[str, Any]]
 """One method call: name, positional and keyword arguments."""
 
 Outcome = tuple[bool, Any]
-"""(True, value) or (False, the exception it raised)."""
+"""(True, value) or (False, the exception it raised): only between `ServiceActor` and `ActorRemote`."""
 
 
 class ServiceActor:
@@ -125,7 +150,7 @@ class _Lane:
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
 
-class ActorRemote:
+class ActorRemote(Remote[T]):
     """Calls a `ServiceActor` through its Ray handle, coalescing concurrent calls into few round trips.
 
     Every actor call costs the caller and the actor a fraction of a millisecond of CPU however little it
@@ -167,7 +192,7 @@ class ActorRemote:
             self._handle = self._connect()
         return self._handle
 
-    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+    async def call_by_name(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if method in self.unbatched:
             try:
                 ok, value = await self.handle.call.remote(method, args, kwargs)
@@ -192,7 +217,7 @@ class ActorRemote:
         self._handle = None
         return True
 
-    async def send(self, method: str, *args: Any, **kwargs: Any) -> None:
+    async def send_by_name(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         """Queued for the next round trip, which goes before any later call of this replica's (trips go one
         after another), so this replica's later calls see its effect."""
         future = self._queue(method, args, kwargs)
@@ -260,7 +285,7 @@ def actor_name(kind: str, key: str, base_path: str) -> str:
     return f"{kind}:{key}:{folder}"
 
 
-def named_actor(name: str, factory: Any, *args: Any) -> ActorRemote:
+def named_actor(name: str, factory: Callable[..., T], *args: Any) -> ActorRemote[T]:
     """The detached actor called `name`, created (holding `factory(*args)`) at the first call if no replica
     made it yet: a provider nobody asks never costs a process for its cache or rate limiter.
 

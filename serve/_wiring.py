@@ -20,6 +20,7 @@ from bench import ConfigError
 from bench.models import ModelDeployment, config_dir, load_deployments
 from serve._accounts import Accounts
 from serve._config import AutoscalingConfig, BatchingConfig, ServingConfig, load_serving_configs
+from serve._facades import AccountsFacade, RateLimitersFacade, SharedCacheFacade
 from serve._limiters import RateLimiters
 from serve._limits import RequestLimits
 from serve._provider_service import ProviderService
@@ -121,12 +122,12 @@ def local_service(config: ProxyAppConfig, toxicity: Any = None) -> ProxyService:
         service = ProviderService(
             deployments,
             mine,
-            LocalRemote(SharedCache(config.cache_folder(), provider)),
-            LocalRemote(RateLimiters(provider, mine)),
+            SharedCacheFacade(LocalRemote(SharedCache(config.cache_folder(), provider))),
+            RateLimitersFacade(LocalRemote(RateLimiters(provider, mine))),
         )
         providers[provider] = service.make_requests
         streams[provider] = service.stream_request
-    accounts = LocalRemote(Accounts(config.base_path))
+    accounts = AccountsFacade(LocalRemote(Accounts(config.base_path)))
     return ProxyService(
         config.all_deployments(),
         servings,

@@ -13,7 +13,17 @@ import pytest
 
 from bench import Request, RequestResult
 from bench.models import TextDelta
-from serve import Answer, LocalRemote, ProviderService, ProxyAppConfig, RateLimitedError, RateLimiters, SharedCache
+from serve import (
+    Answer,
+    LocalRemote,
+    ProviderService,
+    ProxyAppConfig,
+    RateLimitedError,
+    RateLimiters,
+    RateLimitersFacade,
+    SharedCache,
+    SharedCacheFacade,
+)
 from serve._config import ServingConfig
 from tests.serve.fake_openai import FakeOpenAI, Fault
 
@@ -22,8 +32,8 @@ def services(config: ProxyAppConfig, count: int) -> list[ProviderService]:
     """`count` services of the openai provider sharing one cache and one rate limiter."""
     deployments = config.served()["openai"]
     servings = {name: config.servings()[name] for name in deployments}
-    cache = LocalRemote(SharedCache(config.cache_folder(), "openai"))
-    limits = LocalRemote(RateLimiters("openai", servings))
+    cache = SharedCacheFacade(LocalRemote(SharedCache(config.cache_folder(), "openai")))
+    limits = RateLimitersFacade(LocalRemote(RateLimiters("openai", servings)))
     return [ProviderService(deployments, servings, cache, limits) for _ in range(count)]
 
 

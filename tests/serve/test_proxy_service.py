@@ -9,25 +9,33 @@ from typing import Any
 
 import pytest
 
-from bench import Request
-from serve import Accounts, LocalRemote, ProxyAppConfig, QuotaExceededError, local_service
+from bench import ModelUnavailableError, Request, UnknownModelError
+from serve import (
+    Accounts,
+    AccountsFacade,
+    AuthenticationError,
+    LocalRemote,
+    ProxyAppConfig,
+    QuotaExceededError,
+    local_service,
+)
 from tests.serve.conftest import write_deployments
 
 
-class CountingRemote(LocalRemote):
+class CountingRemote(LocalRemote[Accounts]):
     """A LocalRemote that counts the calls of each method."""
 
-    def __init__(self, target: object) -> None:
+    def __init__(self, target: Accounts) -> None:
         super().__init__(target)
         self.counts: dict[str, int] = {}
 
-    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+    async def call_by_name(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         self.counts[method] = self.counts.get(method, 0) + 1
-        return await super().call(method, *args, **kwargs)
+        return await super().call_by_name(method, args, kwargs)
 
-    async def send(self, method: str, *args: Any, **kwargs: Any) -> None:
+    async def send_by_name(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         self.counts[f"{method} (sent)"] = self.counts.get(f"{method} (sent)", 0) + 1
-        await super().send(method, *args, **kwargs)
+        await super().send_by_name(method, args, kwargs)
 
 
 def proxy(tmp_path: Path, unlimited_ttl: float) -> tuple[Any, CountingRemote, str]:
@@ -39,9 +47,10 @@ def proxy(tmp_path: Path, unlimited_ttl: float) -> tuple[Any, CountingRemote, st
     accounts = Accounts(config.base_path)
     admin = accounts.ensure_admin()
     assert admin is not None
-    service.accounts = CountingRemote(accounts)
+    remote = CountingRemote(accounts)
+    service.accounts = AccountsFacade(remote)
     service.unlimited_ttl = unlimited_ttl
-    return service, service.accounts, admin
+    return service, remote, admin
 
 
 def ask(service: Any, key: str, prompt: str) -> Any:
@@ -54,13 +63,13 @@ def test_an_unlimited_key_is_checked_once_and_charged_every_time(tmp_path: Path)
         ask(service, admin, prompt)
     # charged without the answer waiting: no quota could refuse it
     assert remote.counts == {"reserve": 1, "record_usage (sent)": 3}
-    accounts: Accounts = remote.target  # type: ignore[assignment]
+    accounts = remote.target
     assert accounts.get_account(admin).usages["simple"]["total"].used > 0
 
 
 def test_a_limited_key_reserves_before_every_request_and_settles_after(tmp_path: Path) -> None:
     service, remote, admin = proxy(tmp_path, unlimited_ttl=60.0)
-    accounts: Accounts = remote.target  # type: ignore[assignment]
+    accounts = remote.target
     user = accounts.create_account(admin, quotas={"simple": {"total": 1000}}).api_key
     assert user is not None
     for prompt in ("a", "b", "c"):
@@ -72,7 +81,7 @@ def test_a_limited_key_reserves_before_every_request_and_settles_after(tmp_path:
 
 def test_a_quota_set_while_remembered_takes_effect_after_the_memory_and_usage_is_counted(tmp_path: Path) -> None:
     service, remote, admin = proxy(tmp_path, unlimited_ttl=60.0)
-    accounts: Accounts = remote.target  # type: ignore[assignment]
+    accounts = remote.target
     user = accounts.create_account(admin).api_key
     ask(service, user, "a")  # remembered: no quota on 'simple'
     accounts.update_account(admin, user, quotas={"simple": {"total": 1}})
@@ -89,3 +98,34 @@ def test_without_memory_every_request_is_checked(tmp_path: Path) -> None:
     for prompt in ("a", "b"):
         ask(service, admin, prompt)
     assert remote.counts == {"reserve": 2, "record_usage (sent)": 2}
+
+
+def test_check_access_asks_the_key_first_then_each_model_and_its_quota(tmp_path: Path) -> None:
+    service, remote, admin = proxy(tmp_path, unlimited_ttl=60.0)
+    accounts = remote.target
+    user = accounts.create_account(admin, quotas={"simple": {"total": 3}}).api_key
+    assert user is not None
+    asyncio.run(service.check_access(user, ["simple/model1", "openai/fake"]))
+    with pytest.raises(AuthenticationError):  # a wrong key hears 401, never which models exist
+        asyncio.run(service.check_access("not-a-key", ["no/such-model"]))
+    with pytest.raises(UnknownModelError):
+        asyncio.run(service.check_access(user, ["simple/model1", "no/such-model"]))
+    accounts.charge(user, "simple", 3)
+    with pytest.raises(QuotaExceededError) as refused:
+        asyncio.run(service.check_access(user, ["simple/model1"]))
+    assert refused.value.model_group == "simple" and "used 3 of 3 tokens" in str(refused.value)
+    # a check reserves nothing, and is never skipped for a key remembered as unlimited
+    assert remote.counts == {"authenticate": 4, "check_quota": 4}
+
+
+def test_check_access_refuses_a_model_not_served_here(tmp_path: Path) -> None:
+    config = ProxyAppConfig(
+        base_path=str(tmp_path / "prod_env"),
+        deployments_file=str(write_deployments(tmp_path, "http://unused/v1")),
+        models=["simple/model1"],
+    )
+    service = local_service(config)
+    admin = Accounts(config.base_path).ensure_admin()
+    assert admin is not None
+    with pytest.raises(ModelUnavailableError, match="not deployed on this proxy"):
+        asyncio.run(service.check_access(admin, ["openai/fake"]))

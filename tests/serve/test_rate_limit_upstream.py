@@ -11,7 +11,15 @@ import asyncio
 import bisect
 
 from bench import Request
-from serve import LocalRemote, ProviderService, ProxyAppConfig, RateLimiters, SharedCache
+from serve import (
+    LocalRemote,
+    ProviderService,
+    ProxyAppConfig,
+    RateLimiters,
+    RateLimitersFacade,
+    SharedCache,
+    SharedCacheFacade,
+)
 from serve._config import ServingConfig
 from tests.serve.fake_openai import FakeOpenAI, Fault
 
@@ -36,8 +44,8 @@ def test_the_upstream_never_sees_more_than_the_limit_in_any_window_retries_inclu
         max_queue_wait_seconds=120,
     )
     servings = {"openai/fake": serving}
-    cache = LocalRemote(SharedCache(proxy_config.cache_folder(), "openai"))
-    limits = LocalRemote(RateLimiters("openai", servings, window_seconds=WINDOW))
+    cache = SharedCacheFacade(LocalRemote(SharedCache(proxy_config.cache_folder(), "openai")))
+    limits = RateLimitersFacade(LocalRemote(RateLimiters("openai", servings, window_seconds=WINDOW)))
     replicas = [ProviderService(deployments, servings, cache, limits) for _ in range(2)]
     fake_openai.fail_next(
         Fault(status=500),
@@ -78,8 +86,8 @@ def test_an_upstream_429_with_retry_after_pauses_every_replica(
     deployments = {"openai/fake": proxy_config.served()["openai"]["openai/fake"]}
     servings = {"openai/fake": ServingConfig(requests_per_minute=600, max_queue_wait_seconds=0)}
     clock = Clock()  # the limiter's time stands still unless the test moves it
-    cache = LocalRemote(SharedCache(proxy_config.cache_folder(), "openai"))
-    limits = LocalRemote(RateLimiters("openai", servings, clock=clock))
+    cache = SharedCacheFacade(LocalRemote(SharedCache(proxy_config.cache_folder(), "openai")))
+    limits = RateLimitersFacade(LocalRemote(RateLimiters("openai", servings, clock=clock)))
     first, second = (ProviderService(deployments, servings, cache, limits) for _ in range(2))
     first.client_for("openai/fake").retrier.sleep = lambda seconds: None  # type: ignore[attr-defined]
     fake_openai.fail_next(Fault(status=429, retry_after="30"))

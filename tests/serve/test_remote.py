@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import pickle
 from collections.abc import Iterator
 from typing import Any
 
@@ -57,10 +58,11 @@ class FakeMethod:
 
 
 class FakeHandle:
-    """Stands for a Ray actor handle: `call.remote(...)` and `call_many.remote(...)` are awaitable."""
+    """Stands for a Ray actor handle: `call.remote(...)` and `call_many.remote(...)` are awaitable, and what
+    they answer is pickled and unpickled, as Ray sends it."""
 
-    def __init__(self, fail: bool = False) -> None:
-        self.actor = ServiceActor(Counter)
+    def __init__(self, fail: bool = False, factory: Any = Counter, *args: Any) -> None:
+        self.actor = ServiceActor(factory, *args)
         self.trips: list[tuple[str, int]] = []
         self.fail = fail
         self.call = FakeMethod(self, "call")
@@ -72,17 +74,17 @@ class FakeHandle:
         if self.fail:
             raise ConnectionError("the actor died")
         if name == "call":
-            return await self.actor.call(*args)
+            return pickle.loads(pickle.dumps(await self.actor.call(*args)))
         outcomes: list[Outcome] = await self.actor.call_many(*args)
-        return outcomes
+        return pickle.loads(pickle.dumps(outcomes))
 
 
 def test_concurrent_calls_share_round_trips() -> None:
     handle = FakeHandle()
-    remote = ActorRemote(handle, max_in_flight=2)
+    remote = ActorRemote[Counter](handle, max_in_flight=2)
 
     async def main() -> list[int]:
-        return list(await asyncio.gather(*(remote.call("add", 1) for _ in range(20))))
+        return list(await asyncio.gather(*(remote.call(Counter.add, 1) for _ in range(20))))
 
     values = asyncio.run(main())
     assert sorted(values) == list(range(1, 21))
@@ -93,23 +95,23 @@ def test_concurrent_calls_share_round_trips() -> None:
 
 def test_an_idle_caller_is_not_delayed_and_errors_reach_their_caller() -> None:
     handle = FakeHandle()
-    remote = ActorRemote(handle)
+    remote = ActorRemote[Counter](handle)
 
     async def main() -> None:
-        assert await remote.call("add", 5) == 5
+        assert await remote.call(Counter.add, 5) == 5
         with pytest.raises(ValueError, match="negative amount"):
-            await remote.call("add", -5)
-        assert await remote.call("later", 1) == 6
+            await remote.call(Counter.add, -5)
+        assert await remote.call(Counter.later, 1) == 6
 
     asyncio.run(main())
     assert handle.trips == [("call", 1)] * 3
 
 
 def test_a_failed_round_trip_fails_every_call_in_it() -> None:
-    remote = ActorRemote(FakeHandle(fail=True), max_in_flight=1)
+    remote = ActorRemote[Counter](FakeHandle(fail=True), max_in_flight=1)
 
     async def main() -> list[Any]:
-        return list(await asyncio.gather(*(remote.call("add", 1) for _ in range(5)), return_exceptions=True))
+        return list(await asyncio.gather(*(remote.call(Counter.add, 1) for _ in range(5)), return_exceptions=True))
 
     errors = asyncio.run(main())
     assert all(isinstance(e, ConnectionError) and "the actor died" in str(e) for e in errors)
@@ -117,10 +119,10 @@ def test_a_failed_round_trip_fails_every_call_in_it() -> None:
 
 def test_unbatched_methods_go_alone() -> None:
     handle = FakeHandle()
-    remote = ActorRemote(handle, max_in_flight=1, unbatched=frozenset({"later"}))
+    remote = ActorRemote[Counter](handle, max_in_flight=1, unbatched=frozenset({"later"}))
 
     async def main() -> None:
-        await asyncio.gather(*(remote.call("later", 1) for _ in range(3)))
+        await asyncio.gather(*(remote.call(Counter.later, 1) for _ in range(3)))
 
     asyncio.run(main())
     assert handle.trips == [("call", 1)] * 3
@@ -133,12 +135,12 @@ def test_the_actor_is_made_at_the_first_call_only() -> None:
         made.append(FakeHandle())
         return made[-1]
 
-    remote = ActorRemote(connect=connect)
+    remote = ActorRemote[Counter](connect=connect)
     assert made == []  # a provider nobody asks costs no actor
 
     async def main() -> None:
-        assert await remote.call("add", 2) == 2
-        assert await remote.call("add", 3) == 5
+        assert await remote.call(Counter.add, 2) == 2
+        assert await remote.call(Counter.add, 3) == 5
 
     asyncio.run(main())
     assert len(made) == 1
@@ -148,14 +150,14 @@ def test_the_actor_is_made_at_the_first_call_only() -> None:
 
 def test_a_sent_call_goes_before_later_calls_and_its_failure_is_logged(caplog: pytest.LogCaptureFixture) -> None:
     handle = FakeHandle()
-    remote = ActorRemote(handle)
+    remote = ActorRemote[Counter](handle)
 
     async def main() -> int:
-        first = asyncio.ensure_future(remote.call("add", 1))
+        first = asyncio.ensure_future(remote.call(Counter.add, 1))
         await asyncio.sleep(0)  # its trip is under way: what follows queues
-        await remote.send("add", 10)
-        await remote.send("add", -1)  # fails on the actor: logged, not raised
-        value: int = await remote.call("add", 100)
+        await remote.send(Counter.add, 10)
+        await remote.send(Counter.add, -1)  # fails on the actor: logged, not raised
+        value: int = await remote.call(Counter.add, 100)
         await first
         return value
 

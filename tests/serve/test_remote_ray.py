@@ -47,9 +47,9 @@ def test_a_dead_state_actor_is_made_again_from_its_files(tmp_path: Path) -> None
     remote.unbatched = frozenset({"slow_add"})
 
     async def scenario() -> None:
-        value = await remote.call("add", 2)
+        value = await remote.call(FileCounter.add, 2)
         assert value == 2
-        for method in ("add", "slow_add"):  # a batched and an unbatched call each meet a dead actor
+        for method in (FileCounter.add, FileCounter.slow_add):  # a batched and an unbatched call meet a dead actor
             first = remote.handle
             ray.kill(first, no_restart=True)
             _wait_dead(first._actor_id.hex())
