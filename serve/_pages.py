@@ -119,7 +119,7 @@ def page(title: str, body: str, *, scripts: Sequence[str] = (), stylesheets: Seq
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)} · Mercury</title>
-{links}
+<link rel="icon" href="data:,">{links}
 </head><body>
 <header><span class="brand">Mercury</span> <span class="suite">proxy</span> <span id="who" class="suite"></span>
 <nav>{nav}</nav></header>
