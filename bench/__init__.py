@@ -5,7 +5,7 @@ subpackages' `__all__`.
 """
 
 from bench._builtins import load_builtins
-from bench._credentials import Credentials, load_credentials
+from bench._credentials import CREDENTIAL_ENVIRONMENT_VARIABLES, Credentials, load_credentials
 from bench._errors import (
     ConfigError,
     MercuryError,
@@ -31,6 +31,7 @@ from bench._stat import MetricName, Stat, merge_stats
 
 __all__ = [
     "CORRECT_TAG",
+    "CREDENTIAL_ENVIRONMENT_VARIABLES",
     "EVAL_SPLITS",
     "TEST_SPLIT",
     "TRAIN_SPLIT",

@@ -32,6 +32,9 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
 }
 """Credential name -> environment variable that may hold it instead."""
 
+CREDENTIAL_ENVIRONMENT_VARIABLES = ENVIRONMENT_VARIABLES
+"""The same table under its public name (serve/ names the variable when it says a credential is missing)."""
+
 _LINE = re.compile(r"""^\s*([A-Za-z_][\w.-]*)\s*[:=]\s*(?:"([^"]*)"|'([^']*)'|(\S[^#]*?))?\s*(?:#.*)?$""")
 
 

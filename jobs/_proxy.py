@@ -218,11 +218,13 @@ def check_http_proxy(url: str, api_key: str, models: list[str], verify: bool | s
     finally:
         client.close()
     available = {m["name"]: m.get("available", True) for m in info.get("all_models", [])}
+    reasons = {m["name"]: m.get("unavailable_reason") for m in info.get("all_models", [])}
     for model in models:
         if model not in available:
             raise ProxySetupError(f"proxy at {url} does not know model {model!r}")
         if not available[model]:
-            raise ProxySetupError(f"proxy at {url} does not serve model {model!r} (its provider is not deployed)")
+            reason = reasons.get(model) or "its provider is not deployed"
+            raise ProxySetupError(f"proxy at {url} does not serve model {model!r} ({reason})")
         _check_quota_left(url, account, model)
 
 

@@ -27,24 +27,50 @@ HEADLINE_METRICS = (
 
 def headline_stats(stats: Sequence[Stat], limit: int = 4) -> list[Stat]:
     """The run's most telling Stats: unperturbed, whole evaluation split (test if present, else valid)."""
+    by_name = _headline_by_name(stats)
+    return [by_name[name] for name in HEADLINE_METRICS if name in by_name][:limit]
+
+
+def _headline_by_name(stats: Sequence[Stat]) -> dict[str, Stat]:
+    """The unperturbed whole-split Stats of the evaluation split (test if present, else valid), by metric name."""
     candidates = [s for s in stats if s.name.perturbation is None and s.name.sub_split is None and s.count]
     splits = {s.name.split for s in candidates}
     split = "test" if "test" in splits else "valid"
-    by_name = {s.name.name: s for s in candidates if s.name.split == split}
-    return [by_name[name] for name in HEADLINE_METRICS if name in by_name][:limit]
+    return {s.name.name: s for s in candidates if s.name.split == split}
+
+
+def summary_metrics(results: Sequence[RunResult], limit: int = 4) -> list[str]:
+    """The metrics the summary shows for every run, the same for all runs of the table (one suite), so that
+    rows compare: the `limit` headline metrics that the most runs have (ties: HEADLINE_METRICS's order), listed
+    in HEADLINE_METRICS's order. A run without one of them shows it as not measured rather than another metric.
+    """
+    runs_having: dict[str, int] = dict.fromkeys(HEADLINE_METRICS, 0)
+    for result in results:
+        if result.error is None:
+            for name in _headline_by_name(result.stats):
+                if name in runs_having:
+                    runs_having[name] += 1
+    ranked = sorted((name for name, n in runs_having.items() if n), key=lambda name: -runs_having[name])
+    chosen = set(ranked[:limit])  # sorted() is stable: ties keep HEADLINE_METRICS's order
+    return [name for name in HEADLINE_METRICS if name in chosen]
 
 
 def figure_line(stat: Stat, stats: Sequence[Stat]) -> str:
     """`name=mean ±stderr [95% interval] (count; N failed)`, and beside an accuracy figure whose slice has failed
     instances, the same figure with them counted as wrong (`name_all`)."""
-    failed_stat = _same_slice(stats, stat, FAILED_STAT)
-    failed = round(failed_stat.sum) if failed_stat is not None else 0
+    failed = _failed(stat, stats)
     line = f"{stat.name.name}={stat.uncertainty_str()}"
     line = line[:-1] + f"; {failed} failed)" if failed else line
     counted = _same_slice(stats, stat, stat.name.name + ALL_SUFFIX)
     if failed and counted is not None and counted.count:
         line += f"\n  {counted.name.name}={counted.uncertainty_str()[:-1]}, failed as 0)"
     return line
+
+
+def _failed(stat: Stat, stats: Sequence[Stat]) -> int:
+    """How many instances of `stat`'s slice failed (and are left out of an accuracy figure)."""
+    failed_stat = _same_slice(stats, stat, FAILED_STAT)
+    return round(failed_stat.sum) if failed_stat is not None else 0
 
 
 def _same_slice(stats: Sequence[Stat], like: Stat, name: str) -> Stat | None:
@@ -54,42 +80,66 @@ def _same_slice(stats: Sequence[Stat], like: Stat, name: str) -> Stat | None:
 
 
 def perturbation_lines(stats: Sequence[Stat], metric: str) -> list[str]:
-    """`metric` on each perturbation's copies (evaluation split), e.g. `  typos: 0.412`, worst first."""
-    headline = headline_stats(stats, limit=1)
-    split = headline[0].name.split if headline else "test"
+    """`metric` on each perturbation's copies (evaluation split), worst first, with the instances each figure
+    covers out of the unperturbed figure's: `  typos: 0.412 ±0.080 [0.255, 0.569] (8 of 10 instances)`. A
+    perturbation only keeps the copies whose input it changed, so its figure may cover fewer instances than the
+    unperturbed one, and the two compare only with that count in view."""
+    original = _headline_by_name(stats).get(metric)
+    if original is None:
+        return []
     perturbed = [
         s
         for s in stats
-        if s.name.name == metric and s.name.perturbation is not None and s.name.split == split and not s.name.sub_split
+        if s.name.name == metric
+        and s.name.perturbation is not None
+        and s.name.split == original.name.split
+        and not s.name.sub_split
+        and s.count
     ]
     perturbed.sort(key=lambda s: s.mean if s.mean is not None else 0.0)
-    lines = [f"  {s.name.perturbation.name}: {s.mean:.3f}" for s in perturbed if s.name.perturbation and s.count]
+    lines = []
+    for stat in perturbed:
+        assert stat.name.perturbation is not None  # kept above; narrows the type
+        failed = _failed(stat, stats)
+        counts = f"{stat.count} of {original.count} instances" + (f"; {failed} failed" if failed else "")
+        figure = stat.uncertainty_str().rsplit(" (", 1)[0]
+        lines.append(f"  {stat.name.perturbation.name}: {figure} ({counts})")
     return [f"{metric} when perturbed:", *lines] if lines else []
 
 
+def _metric_lines(result: RunResult, metrics: Sequence[str]) -> list[str]:
+    """The summary's lines for one finished run: each of `metrics` (or `name=-` when the run has none), then the
+    first of them on each perturbation."""
+    by_name = _headline_by_name(result.stats)
+    lines = [
+        figure_line(by_name[name], result.stats) if name in by_name else f"{name}=- (not measured)" for name in metrics
+    ]
+    perturbed_metric = next((name for name in metrics if name in by_name), None)
+    if perturbed_metric is not None:
+        lines += perturbation_lines(result.stats, perturbed_metric)
+    return lines
+
+
 def print_run_summary(results: Sequence[RunResult], console: Console) -> None:
-    """A table: one row per run, with its headline metrics, failures, time and folder."""
+    """A table: one row per run, with the same headline metrics for every run, failures, time and folder."""
     table = Table(title="Mercury run summary", show_lines=False)
-    table.add_column("run", overflow="fold", ratio=3)
+    table.add_column("run", overflow="fold", ratio=2)
     for column in ("instances", "requests", "failed"):
         table.add_column(column, justify="right")
-    table.add_column("metrics (test split): mean ±stderr [95% CI] (instances)", ratio=3)
+    table.add_column("metrics (test split, else valid): mean ±stderr [95% CI] (instances)", ratio=3)
     table.add_column("seconds", justify="right")
+    metrics = summary_metrics(results)
     for result in results:
         if result.error is not None:
-            table.add_row(result.run_spec.name, "-", "-", "-", f"[red]failed:[/red] {result.error}", "-")
+            table.add_row(result.run_spec.name, "-", "-", "-", f"[red]failed:[/red] {escape(result.error)}", "-")
             continue
-        headline = headline_stats(result.stats)
-        lines = [escape(figure_line(s, result.stats)) for s in headline]
-        if headline:
-            lines += [escape(line) for line in perturbation_lines(result.stats, headline[0].name.name)]
+        lines = [escape(line) for line in _metric_lines(result, metrics)]
         if result.incomplete is not None:
             lines.append("[red]incomplete: too many failed requests, no stats.json (see below)[/red]")
-        metrics = "\n".join(lines)
         seconds = "cached" if result.skipped else f"{result.timings.total:.1f}"
         failed = f"[red]{result.num_failed_requests}[/red]" if result.num_failed_requests else "0"
         table.add_row(
-            result.run_spec.name, str(result.num_instances), str(result.num_requests), failed, metrics, seconds
+            result.run_spec.name, str(result.num_instances), str(result.num_requests), failed, "\n".join(lines), seconds
         )
     console.print(table)
     folders = {str(r.output_dir.parent) for r in results if r.output_dir is not None}

@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 from fastapi import FastAPI
 from fastapi import Request as HttpRequest
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException
@@ -55,7 +55,7 @@ from serve._openai_api import (
     completion_response,
     completion_stream,
 )
-from serve._pages import BenchmarkSites, api_page
+from serve._pages import BenchmarkSites, api_page, home_page
 from serve._provider_service import Answer, StreamItem
 from serve._proxy_service import ProxyService
 from serve._security import SecurityHeaders
@@ -277,7 +277,7 @@ def build_http_app(service: ProxyService, *, benchmarks_path: str | Path = DEFAU
     app.add_middleware(SecurityHeaders)
     _add_rest_routes(app, service)
     _add_openai_routes(app, service)
-    _add_ui_routes(app)
+    _add_ui_routes(app, service)
     _add_docs_route(app)
     app.mount("/benchmarks", BenchmarkSites(Path(benchmarks_path)), name="benchmarks")
     return app
@@ -428,12 +428,14 @@ def _add_openai_routes(app: FastAPI, service: ProxyService) -> None:
         return chat_response(body, answer)
 
 
-def _add_ui_routes(app: FastAPI) -> None:
+def _add_ui_routes(app: FastAPI, service: ProxyService) -> None:
     @app.get("/", include_in_schema=False)
-    async def index() -> FileResponse:
-        return FileResponse(STATIC_DIR / "index.html")
+    async def index() -> HTMLResponse:
+        return HTMLResponse(home_page(service.general_info()["all_models"]))
 
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # the proxy's own files, then the results site's (site.css): one stylesheet for both, not a copy
+    static = StaticFiles(directory=STATIC_DIR, packages=[("bench.presentation", "static")])
+    app.mount("/static", static, name="static")
 
 
 def _add_docs_route(app: FastAPI) -> None:

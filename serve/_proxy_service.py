@@ -21,16 +21,25 @@ from collections import defaultdict
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
-from bench import ModelUnavailableError, Request, RequestResult, UnknownModelError
+from bench import (
+    ConfigError,
+    Credentials,
+    ModelUnavailableError,
+    Request,
+    RequestResult,
+    UnknownModelError,
+    load_credentials,
+)
 from bench.models import ModelDeployment, completion_deltas
 from bench.tokenizers import get_tokenizer
 from serve._accounts import Account
 from serve._budget import max_cost
-from serve._config import ServingConfig, quota_group
+from serve._config import ServingConfig, proxy_env_path, quota_group
 from serve._errors import InvalidRequestError, QuotaExceededError, RateLimitedError
 from serve._facades import AccountsFacade, Quotas
 from serve._limits import RequestLimits, check_count, check_request, check_token_ids
 from serve._provider_service import Answer, StreamItem
+from serve.clients import missing_credential_reason
 
 
 class ProviderCall(Protocol):
@@ -82,20 +91,35 @@ class ProxyService:
     # --- information and accounts ----------------------------------------------------------------------------
 
     def general_info(self) -> dict[str, Any]:
-        """The proxy's version and every model with whether this proxy serves it."""
-        models = [
-            {
-                "name": d.name,
-                "display_name": d.name,
-                "description": d.description,
-                "provider": d.provider,
-                "groups": list(d.groups),
-                "context_window": d.context_window,
-                "available": d.provider in self.providers,
-            }
-            for d in self.deployments.values()
-        ]
+        """The proxy's version and every model: whether this proxy can answer it now and, when not, why: its
+        provider is not deployed here, or the credential its client needs is set neither in the proxy's
+        credentials.conf nor in the environment (named, with where to set it; never a value). Credentials are
+        read at each call, as the clients read them, so a key added later shows at once."""
+        credentials = _current_credentials()
+        models = []
+        for d in self.deployments.values():
+            reason = self._unavailable_reason(d, credentials)
+            models.append(
+                {
+                    "name": d.name,
+                    "display_name": d.name,
+                    "description": d.description,
+                    "provider": d.provider,
+                    "groups": list(d.groups),
+                    "context_window": d.context_window,
+                    "available": reason is None,
+                    "unavailable_reason": reason,
+                }
+            )
         return {"version": VERSION, "all_models": models}
+
+    def _unavailable_reason(self, deployment: ModelDeployment, credentials: Credentials) -> str | None:
+        if deployment.provider not in self.providers:
+            return f"its provider {deployment.provider!r} is not deployed on this proxy"
+        try:
+            return missing_credential_reason(deployment, credentials)
+        except ConfigError as error:  # client_args its client refuses: the request would fail the same way
+            return str(error)
 
     async def authenticate(self, api_key: str) -> Account:
         """The caller's account. Raises: AuthenticationError."""
@@ -409,3 +433,12 @@ def _limit_of(result: RequestResult) -> str:
     """The limit named in a rate-limit failure's message ('requests per minute' or 'tokens per minute')."""
     error = result.error or ""
     return "tokens per minute" if "tokens per minute" in error else "requests per minute"
+
+
+def _current_credentials() -> Credentials:
+    """The credentials the providers' clients would find now (the proxy's credentials.conf, then the environment);
+    an unreadable file counts as absent here (the client that reads it says what is wrong with it)."""
+    try:
+        return load_credentials(proxy_env_path())
+    except ConfigError:
+        return Credentials()

@@ -19,11 +19,26 @@ from bench.presentation._model import (
     SuiteSummary,
 )
 from bench.presentation._run_page import INDEX_ROWS_PER_CHUNK, ROWS_PER_CHUNK
-from bench.presentation._run_reader import MAIN_METRICS, RunData, RunReadError, read_run, run_column, run_slug
+from bench.presentation._run_reader import (
+    MAIN_METRICS,
+    RunData,
+    RunReadError,
+    read_run,
+    run_column,
+    run_group,
+    run_slug,
+)
 from bench.presentation._site import PresentResult, load_manifest, present_suite, write_site
 from bench.presentation._status import ERROR_FILE, run_state, status_text, suite_status
 from bench.presentation._storage import FileInfo, LocalStorage, ResultStorage
-from bench.presentation._summary import build_groups, build_models, build_suite_summary, collect_runs, win_rates
+from bench.presentation._summary import (
+    build_groups,
+    build_models,
+    build_suite_summary,
+    collect_runs,
+    group_means,
+    win_rates,
+)
 
 __all__ = [
     "ERROR_FILE",
@@ -51,11 +66,13 @@ __all__ = [
     "build_models",
     "build_suite_summary",
     "collect_runs",
+    "group_means",
     "load_manifest",
     "paired_comparison",
     "present_suite",
     "read_run",
     "run_column",
+    "run_group",
     "run_slug",
     "run_state",
     "status_text",

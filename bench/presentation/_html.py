@@ -25,8 +25,11 @@ def fmt(value: float | None, digits: int = 3) -> str:
 
 
 def fmt_cost(value: float | None) -> str:
-    """Dollars: '-' when unknown (model without prices), otherwise four decimals."""
-    return "-" if value is None else f"${value:,.4f}"
+    """Dollars (HTML): '-' when unknown (model without prices), otherwise four decimals; a cost too small for them
+    reads '<$0.0001', so that $0.0000 never suggests a free model."""
+    if value is None:
+        return "-"
+    return "&lt;$0.0001" if 0 < value < 0.00005 else f"${value:,.4f}"
 
 
 def num(value: float | None, digits: int = 3) -> tuple[str, str]:

@@ -149,7 +149,10 @@ class ModelRow(_Data):
 
     model: str
     mean_win_rate: float | None = None
-    mean_main: float | None = Field(default=None, description="mean of higher-is-better main metrics")
+    mean_main: float | None = Field(
+        default=None, description="mean of the model's group means (higher-is-better main metrics of each group)"
+    )
+    main_groups: int = Field(default=0, description="scenario groups averaged into mean_main")
     num_runs: int = 0
     num_instances: int = 0
     prompt_tokens: float = 0.0

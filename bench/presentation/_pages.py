@@ -12,6 +12,7 @@ from html import escape
 
 from bench.presentation._html import fmt, fmt_cost, link, num, page, table
 from bench.presentation._model import Cell, GroupTable, PairedComparison, RunSummary, SuiteSummary
+from bench.presentation._summary import group_means
 from bench.presentation._svg import bar_chart, calibration_chart, scatter_chart
 
 Row = list[str | tuple[str, str]]
@@ -45,19 +46,25 @@ def _status_section(summary: SuiteSummary) -> list[str]:
 
 
 def _leaderboard_section(summary: SuiteSummary) -> list[str]:
-    group_means = _group_means(summary.groups)
-    headers = ["model", "mean win rate", "mean main metric", *(f"{g.name}" for g in summary.groups)]
+    means = group_means(summary.groups)
+    averaged = [g.name for g in summary.groups if any(v is not None for v in means[g.name].values())]
+    headers = ["model", "mean win rate", "mean of the group columns", *(f"{g.name}" for g in summary.groups)]
     rows: list[Row] = []
     for model in summary.models:
-        row: Row = [escape(model.model), num(model.mean_win_rate), num(model.mean_main)]
-        row += [num(group_means[g.name].get(model.model)) for g in summary.groups]
+        mean = fmt(model.mean_main)
+        if model.mean_main is not None and model.main_groups < len(averaged):
+            mean += f' <span class="stderr">({model.main_groups} of {len(averaged)} groups)</span>'
+        row: Row = [escape(model.model), num(model.mean_win_rate), (mean, "num")]
+        row += [num(means[g.name].get(model.model)) for g in summary.groups]
         rows.append(row)
     categories = [g.name for g in summary.groups]
-    series = [(m.model, [group_means[g].get(m.model) for g in categories]) for m in summary.models]
+    series = [(m.model, [means[g].get(m.model) for g in categories]) for m in summary.models]
     return [
         "<h2>Leaderboard</h2>",
         "<p>Win rate: the share of other models a model beats on each scenario's main metric, averaged. "
-        "Group columns average the higher-is-better main metrics of the group's scenarios. Each group's page "
+        "A group column averages the higher-is-better main metrics of the group's scenarios (lower-is-better ones, "
+        "such as bits per byte, are left out: '-' when a group has only those); the mean of the group columns "
+        "averages the group columns the model has a value in, each group once. Each group's page "
         "gives every value with its 95% confidence interval and says which differences between two models are "
         "within noise (a paired test on the same instances).</p>",
         table(headers, rows),
@@ -65,17 +72,6 @@ def _leaderboard_section(summary: SuiteSummary) -> list[str]:
         bar_chart(categories, series, "main metric"),
         "</figure>",
     ]
-
-
-def _group_means(groups: Sequence[GroupTable]) -> dict[str, dict[str, float | None]]:
-    """Group -> model -> mean of the higher-is-better main metrics of the group's columns."""
-    means: dict[str, dict[str, float | None]] = {}
-    for g in groups:
-        means[g.name] = {}
-        for i, model in enumerate(g.models):
-            values = [c.value for c, lower in zip(g.cells[i], g.lower_is_better) if c.value is not None and not lower]
-            means[g.name][model] = sum(values) / len(values) if values else None
-    return means
 
 
 def _groups_section(summary: SuiteSummary) -> list[str]:
@@ -132,8 +128,8 @@ def _cost_section(summary: SuiteSummary) -> list[str]:
         ]
         x_label = "estimated cost ($)" if use_cost else "tokens (no model has prices)"
         parts += [
-            "<figure><figcaption>Mean main metric against cost</figcaption>",
-            scatter_chart(points, x_label, "mean main metric"),
+            "<figure><figcaption>Mean of the group columns against cost</figcaption>",
+            scatter_chart(points, x_label, "mean of the group columns"),
             "</figure>",
         ]
     return parts

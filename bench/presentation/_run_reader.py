@@ -182,7 +182,7 @@ def _build(
         model=adapter.get("model", "?"),
         scenario=run_spec.get("scenario_spec", {}).get("name", name.split(":")[0]),
         column=run_column(name),
-        group=(run_spec.get("groups") or [name.split(":")[0]])[0],
+        group=run_group(run_spec),
         description=scenario.get("description", ""),
         method=adapter.get("method", ""),
         augmentation=_augmentation(name),
@@ -210,6 +210,24 @@ def _build(
     if main:
         _perturbation_views(summary, rows, main)
     return RunData(summary=summary, rows=rows, run_spec=run_spec)
+
+
+def run_group(run_spec: dict[str, Any]) -> str:
+    """The scenario group a run is shown in: the first of its RunSpec's groups that is not another scenario's.
+
+    A RunSpec lists every group it belongs to, broadest first (lpm: synthetic_reasoning, lpm). HELM's schema then
+    decides which groups get a table; here a run gets one group, and it is never that of another scenario, whose
+    runs have other instances and another main metric: averaging them into one figure would mix two tasks (HELM
+    likewise shows synthetic_reasoning_natural as a group of its own beside synthetic_reasoning). Runs recorded
+    before a scenario had a group of its own are placed the same way, from their run_spec.json.
+    """
+    from bench import load_builtins
+    from bench.scenarios import SCENARIOS
+
+    load_builtins()  # the scenario registry (idempotent): a presentation may run before anything loaded it
+    scenario = run_spec.get("scenario_spec", {}).get("name") or run_spec["name"].split(":")[0]
+    groups = [g for g in run_spec.get("groups") or () if g == scenario or g not in SCENARIOS]
+    return groups[0] if groups else scenario
 
 
 def _main_values(rows: list[dict[str, Any]], main: str, split: str | None) -> dict[str, float]:
@@ -251,13 +269,17 @@ def _total(stats: list[StatRow], metric: str) -> float:
 
 
 def _cost(model: str, prompt_tokens: float, completion_tokens: float) -> float | None:
-    """Estimated dollars at the deployment's prices; None for a model the deployments do not list."""
+    """Estimated dollars at the deployment's prices; None for a model the deployments do not list or list
+    without prices (both prices 0, the default: a local or test model), which the site shows as '-', not $0."""
     from bench.models import get_deployment
 
     try:
-        return get_deployment(model).estimate_cost(prompt_tokens, completion_tokens)
+        deployment = get_deployment(model)
     except MercuryError:
         return None
+    if not (deployment.price_per_1m_input_tokens or deployment.price_per_1m_output_tokens):
+        return None
+    return deployment.estimate_cost(prompt_tokens, completion_tokens)
 
 
 def _calibration(stats: list[StatRow], split: str | None) -> list[CalibrationBin]:

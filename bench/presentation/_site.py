@@ -34,7 +34,9 @@ from bench.presentation._summary import CachedRun, build_suite_summary, collect_
 logger = logging.getLogger(__name__)
 
 MANIFEST_FILE = "manifest.json"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
+"""Bumped when a run's summary is built differently (2: a run is never shown in another scenario's group, a model
+without prices has no cost), so that a site made before is rebuilt from the runs rather than from its manifest."""
 ASSETS = ("site.css", "table.js", "run.js")
 
 

@@ -157,11 +157,28 @@ def win_rates(groups: list[GroupTable]) -> dict[str, float]:
     return {model: sum(rates) / len(rates) for model, rates in wins.items()}
 
 
+def group_means(groups: list[GroupTable]) -> dict[str, dict[str, float | None]]:
+    """Group -> model -> mean of the higher-is-better main metrics of the group's columns (None: none of them):
+    the leaderboard's group columns. A lower-is-better figure (bits per byte, perplexity) does not average with
+    accuracies, so a group of only such columns has no mean."""
+    means: dict[str, dict[str, float | None]] = {}
+    for g in groups:
+        means[g.name] = {}
+        for i, model in enumerate(g.models):
+            values = [c.value for c, lower in zip(g.cells[i], g.lower_is_better) if c.value is not None and not lower]
+            means[g.name][model] = sum(values) / len(values) if values else None
+    return means
+
+
 def build_models(runs: list[RunSummary], groups: list[GroupTable]) -> list[ModelRow]:
-    """The leaderboard: one row per model, best mean win rate first."""
+    """The leaderboard: one row per model, best mean win rate first.
+
+    A model's mean main metric is the mean of its group columns (`group_means`), the figures the leaderboard shows
+    beside it, so each group counts once however many scenario variants it has; `main_groups` says how many
+    groups it averages (a model without a run in a group is averaged over fewer).
+    """
     rates = win_rates(groups)
     rows: dict[str, ModelRow] = {}
-    mains: dict[str, list[float]] = {}
     for run in runs:
         row = rows.setdefault(run.model, ModelRow(model=run.model, cost=0.0))
         row.num_runs += 1
@@ -171,12 +188,12 @@ def build_models(runs: list[RunSummary], groups: list[GroupTable]) -> list[Model
         row.inference_runtime += run.inference_runtime
         row.failed_requests += run.num_failed_requests
         row.cost = None if run.cost is None or row.cost is None else row.cost + run.cost
-        if run.main_value is not None and not run.lower_is_better:
-            mains.setdefault(run.model, []).append(run.main_value)
+    by_group = group_means(groups)
     for model, row in rows.items():
         row.mean_win_rate = rates.get(model)
-        values = mains.get(model)
+        values = [v for means in by_group.values() if (v := means.get(model)) is not None]
         row.mean_main = sum(values) / len(values) if values else None
+        row.main_groups = len(values)
     return sorted(rows.values(), key=lambda r: (-(r.mean_win_rate or -1), -(r.mean_main or -1), r.model))
 
 

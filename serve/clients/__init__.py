@@ -5,11 +5,13 @@ Registration is explicit, not an import side effect: importing serve leaves benc
 """
 
 from serve.clients._ai21 import AI21Args, AI21Client, ai21_client
+from serve.clients._credentials import CLIENT_ARGS, missing_credential_reason, required_credential
 from serve.clients._openai import OpenAIArgs, OpenAIClient, openai_client
 from serve.clients._provider import ProviderClient, resolve_credential
 from serve.clients._retry import Pacer, Retrier
 
 __all__ = [
+    "CLIENT_ARGS",
     "AI21Args",
     "AI21Client",
     "OpenAIArgs",
@@ -18,8 +20,10 @@ __all__ = [
     "ProviderClient",
     "Retrier",
     "ai21_client",
+    "missing_credential_reason",
     "openai_client",
     "register_clients",
+    "required_credential",
     "resolve_credential",
 ]
 

@@ -45,10 +45,11 @@ async function loadModels() {
 
 function showUsage(account) {
   const table = $("usage-table");
-  table.innerHTML = "<tr><th>group</th><th>period</th><th>used</th><th>quota</th></tr>";
+  table.innerHTML = "<thead><tr><th>group</th><th>period</th><th>used</th><th>quota</th></tr></thead>";
+  const body = table.createTBody();
   for (const [group, usages] of Object.entries(account.usages || {})) {
     for (const [granularity, usage] of Object.entries(usages)) {
-      const row = table.insertRow();
+      const row = body.insertRow();
       const quota = usage.quota === null ? "no limit" : usage.quota;
       for (const text of [group, granularity + " " + (usage.period || ""), usage.used, quota]) {
         row.insertCell().textContent = text;

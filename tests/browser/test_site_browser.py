@@ -63,7 +63,16 @@ def test_leaderboard_run_page_paging_and_search(site: Path, browser: object, tmp
 
     page.goto((site / "index.html").as_uri())
     assert page.locator("h1").inner_text() == "Suite demo"
-    assert page.locator("table").first.locator("tbody tr").count() == 1  # one model on the leaderboard
+    leaderboard = page.locator("table").first
+    assert leaderboard.locator("tbody tr").count() == 1  # one model on the leaderboard
+    headers = leaderboard.locator("thead th").all_inner_texts()
+    assert headers[:3] == ["model", "mean win rate", "mean of the group columns"]
+    assert "lpm" in headers and "synthetic_reasoning" in headers  # lpm is a group of its own
+    cells = leaderboard.locator("tbody tr td").all_inner_texts()
+    shown = [float(c) for c in cells[3:] if c != "-"]
+    assert float(cells[2]) == pytest.approx(sum(shown) / len(shown), abs=2e-3)  # the mean of the shown columns
+    costs = page.locator("table", has=page.locator("th", has_text="estimated cost"))
+    assert costs.locator("tbody tr td").nth(5).inner_text() == "-"  # simple/model1 has no prices
     assert page.locator("svg.plot").count() >= 3  # per group, against cost, robustness drops
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # fits a laptop screen
     _shot(page, "1-leaderboard")

@@ -136,3 +136,22 @@ def live_proxy(proxy_config: ProxyAppConfig, fake_openai: FakeOpenAI) -> Iterato
         yield LiveProxy(
             f"http://127.0.0.1:{server.port}", admin, Path(proxy_config.base_path), fake_openai, proxy_config
         )
+
+
+@pytest.fixture
+def keyed_proxy(tmp_path: Path, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A proxy whose deployments add `openai/needs-key`: the fake server, behind the default credential
+    `openaiApiKey`, which neither the proxy's (empty) folder nor the environment holds."""
+    deployments = write_deployments(tmp_path, fake_openai.base_url)
+    data = yaml.safe_load(deployments.read_text())
+    needs_key = {"name": "openai/needs-key", "client": "openai", "tokenizer": "openai/r50k_base",
+                 "context_window": 2048, "client_args": {"base_url": fake_openai.base_url}}  # fmt: skip
+    data["model_deployments"].append(needs_key)
+    deployments.write_text(yaml.safe_dump(data))
+    env = tmp_path / "prod_env"
+    monkeypatch.setenv("MERCURY_PROD_ENV", str(env))
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    config = ProxyAppConfig(base_path=str(env), deployments_file=str(deployments))
+    Accounts(config.base_path).ensure_admin()
+    with _Uvicorn(build_http_app(local_service(config))) as server:
+        yield f"http://127.0.0.1:{server.port}"

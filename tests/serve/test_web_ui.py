@@ -1,5 +1,6 @@
 """The proxy's web page in headless Chromium: sign in, send a request to simple/model1, see the completion
-with its tokens shaded and the account's usage. The screenshot is kept in test-artifacts/serve/."""
+with its tokens shaded and the account's usage; the results site's look (its stylesheet applied); a model whose
+credential is missing listed as unavailable. Screenshots are kept in test-artifacts/serve/."""
 
 from __future__ import annotations
 
@@ -60,4 +61,24 @@ def test_sign_in_send_a_request_and_see_shaded_tokens(live_proxy: LiveProxy, pag
     assert "5" in page.inner_text("#usage-table")  # 3 prompt + 2 completion tokens charged
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "web_ui.png"), full_page=True)
+    assert errors == []
+
+
+def test_the_page_has_the_results_sites_look_and_lists_unavailable_models(keyed_proxy: str, page: Any) -> None:
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(keyed_proxy + "/")
+    # site.css's header (--fg background) and body font, the same as on the results site's pages
+    assert page.evaluate("getComputedStyle(document.querySelector('header')).backgroundColor") == "rgb(29, 36, 51)"
+    assert page.evaluate("getComputedStyle(document.querySelector('main')).maxWidth") == "1200px"
+    assert page.evaluate("getComputedStyle(document.querySelector('#signin-button')).color") == "rgb(255, 255, 255)"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # fits the window
+    row = page.locator("#models-table tr", has_text="openai/needs-key")
+    assert row.locator(".badge").inner_text() == "unavailable"
+    assert "missing credential openaiApiKey" in row.inner_text() and "OPENAI_API_KEY" in row.inner_text()
+    assert page.locator("#models-table tr", has_text="simple/model1").locator(".badge").inner_text() == "available"
+    assert page.locator("#model option[value='openai/needs-key']").count() == 0
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "web_ui_models.png"), full_page=True)
     assert errors == []

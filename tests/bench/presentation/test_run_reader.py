@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.presentation import LocalStorage, RunReadError, read_run, run_column, run_slug
+from bench.presentation import LocalStorage, RunReadError, read_run, run_column, run_group, run_slug
 from tests.bench.presentation.runs_fixture import DIALECT, TYPOS, Item, original_stat, write_run
 
 
@@ -41,8 +41,8 @@ def test_main_metric_and_paired_perturbations(tmp_path: Path) -> None:
     # worst case per instance over original and robustness perturbations: id0 0, id1 0, id2 1, id3 1
     assert summary.robustness_worst == 0.5
     assert summary.fairness_worst == 0.75
-    # tokens of all 7 requests: 70 prompt, 7 completion; simple/model1 is free
-    assert (summary.prompt_tokens, summary.completion_tokens, summary.cost) == (70.0, 7.0, 0.0)
+    # tokens of all 7 requests: 70 prompt, 7 completion; simple/model1 lists no prices: no cost, not $0
+    assert (summary.prompt_tokens, summary.completion_tokens, summary.cost) == (70.0, 7.0, None)
     assert summary.num_rows == len(data.rows) == 7
 
 
@@ -83,8 +83,8 @@ def test_a_run_without_perturbations_has_no_robustness_view(tmp_path: Path) -> N
     folder = write_run(tmp_path, "s", "lpm:difficulty=easy", "simple/model1", [Item("id0", 1.0), Item("id1", 0.0)])
     summary = read_run(LocalStorage(tmp_path), "s", folder.name).summary
     assert summary.perturbations == [] and summary.robustness_worst is None and summary.calibration == []
-    # the group comes from the RunSpec: lpm's run-spec function puts it with synthetic_reasoning, as HELM does
-    assert summary.column == "lpm:difficulty=easy" and summary.group == "synthetic_reasoning"
+    # the group comes from the RunSpec's groups (synthetic_reasoning, lpm), never another scenario's
+    assert summary.column == "lpm:difficulty=easy" and summary.group == "lpm"
     assert summary.main_value == 0.5
 
 
@@ -106,3 +106,20 @@ def test_slugs_are_url_safe_and_distinct() -> None:
         "lpm:difficulty=easy,data_augmentation=typos"
     )
     assert run_column("simple1:model=simple_model1") == "simple1"
+
+
+def test_a_scenario_is_never_shown_in_another_scenarios_group(tmp_path: Path) -> None:
+    """lpm's RunSpec lists the groups synthetic_reasoning and lpm, broadest first; synthetic_reasoning is another
+    scenario's group (other instances, another task), so lpm gets its own; a broader group that names no scenario
+    (humaneval's `code`) is kept."""
+    storage = LocalStorage(tmp_path)
+    groups = {}
+    for entry in ("lpm:difficulty=easy", "synthetic_reasoning:mode=induction", "numeracy"):
+        folder = write_run(tmp_path, "s", entry, "simple/model1", [Item("id0", 1.0)])
+        groups[entry.split(":")[0]] = read_run(storage, "s", folder.name).summary.group
+    assert groups == {"lpm": "lpm", "synthetic_reasoning": "synthetic_reasoning", "numeracy": "numeracy"}
+    assert run_group({"name": "lpm:difficulty=hard", "scenario_spec": {"name": "lpm"},
+                      "groups": ["synthetic_reasoning", "lpm"]}) == "lpm"  # fmt: skip
+    humaneval = {"name": "humaneval", "scenario_spec": {"name": "humaneval"}, "groups": ["code", "humaneval"]}
+    assert run_group(humaneval) == "code"
+    assert run_group({"name": "x:a=1", "scenario_spec": {"name": "x"}}) == "x"  # no groups: the scenario's name

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.presentation import LocalStorage, SuiteSummary, present_suite
+from bench.presentation._html import fmt_cost
 from tests.bench.presentation.runs_fixture import TYPOS, Item, original_stat, write_run
 
 LINK = re.compile(r'(?:href|src)="([^"]*)"')
@@ -36,7 +37,7 @@ def test_site_pages_and_links_all_resolve_offline(tmp_path: Path) -> None:
     assert len(result.summary.runs) == 5 and len(result.runs_read) == 5
     pages = sorted(site.rglob("*.html"))
     assert {p.relative_to(site).as_posix() for p in pages if p.parent == site} == {"index.html", "runs.html"}
-    assert len(list((site / "groups").glob("*.html"))) == 2  # simple1 and synthetic_reasoning (lpm's group)
+    assert len(list((site / "groups").glob("*.html"))) == 2  # simple1 and lpm (its own group)
     assert len(list((site / "runs").glob("*/index.html"))) == 5
     for page in pages:
         html = page.read_text(encoding="utf-8")
@@ -111,3 +112,53 @@ def test_calibration_view_appears_when_runs_have_bins(tmp_path: Path) -> None:
     calibration = index[index.index("<h2>Calibration</h2>") :]
     assert "0.250" in calibration and "<polyline" in calibration  # the ECE and the curve
     assert "confidence 0.75, accuracy 1" in calibration
+
+
+def _table_after(html: str, heading: str) -> list[list[str]]:
+    """The cells (text, tags stripped) of each body row of the first table after `heading`."""
+    section = html[html.index(heading) :]
+    body = section[section.index("<tbody>") : section.index("</tbody>")]
+    rows = re.findall(r"<tr>(.*?)</tr>", body)
+    return [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r)] for r in rows]
+
+
+def test_leaderboard_mean_is_the_mean_of_its_group_columns_and_lpm_is_a_group(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    # simple/model1: simple1 1.0; lpm easy 0.0 and hard 1.0 (group mean 0.5); synthetic_reasoning 0.0.
+    # The mean of the three group columns is 0.5; the mean over the four runs would be 0.5 too, so lpm gets a
+    # third run to tell them apart: lpm medium 1.0 makes lpm's group 2/3 and the runs' mean 0.6.
+    # gpt-3.5-turbo-instruct has simple1 only: its mean covers 1 of 3 groups.
+    for entry, score in (("simple1", 1.0), ("lpm:difficulty=easy", 0.0), ("lpm:difficulty=hard", 1.0),
+                         ("lpm:difficulty=medium", 1.0), ("synthetic_reasoning:mode=induction", 0.0)):  # fmt: skip
+        write_run(results, "s", entry, "simple/model1", [Item("id0", score)])
+    write_run(results, "s", "simple1", "openai/gpt-3.5-turbo-instruct", [Item("id0", 0.5), Item("id1", 0.5)])
+    site = tmp_path / "site"
+    summary = present_suite(LocalStorage(results), "s", site).summary
+    assert [g.name for g in summary.groups] == ["lpm", "simple1", "synthetic_reasoning"]
+    index = (site / "index.html").read_text()
+    rows = {r[0]: r for r in _table_after(index, "<h2>Leaderboard</h2>")}
+    simple = rows["simple/model1"]
+    shown = [float(v) for v in simple[3:] if v != "-"]
+    assert shown == [pytest.approx(2 / 3, abs=5e-4), 1.0, 0.0]
+    assert float(simple[2]) == pytest.approx(sum(shown) / len(shown), abs=5e-4)  # 0.556, not the runs' 0.600
+    assert rows["openai/gpt-3.5-turbo-instruct"][2] == "0.500 (1 of 3 groups)"
+    assert "mean of the group columns" in index
+
+
+def test_a_model_without_prices_has_no_cost_rather_than_zero(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    _suite(results)
+    site = tmp_path / "site"
+    present_suite(LocalStorage(results), "s", site)
+    index = (site / "index.html").read_text()
+    costs = {r[0]: r[5] for r in _table_after(index, "<h2>Efficiency and cost</h2>")}
+    assert costs["simple/model1"] == "-"  # configs/model_deployments.yaml lists no prices for it
+    assert costs["openai/gpt-3.5-turbo-instruct"].startswith("$")
+    for page in site.rglob("*.html"):
+        assert "$0.0000" not in page.read_text(encoding="utf-8"), page
+    assert (fmt_cost(None), fmt_cost(0.00003), fmt_cost(0.00005), fmt_cost(2.5)) == (
+        "-",
+        "&lt;$0.0001",  # a priced model's tiny cost is not shown as free
+        "$0.0001",
+        "$2.5000",
+    )
