@@ -174,11 +174,16 @@ def print_dry_run(results: Sequence[RunResult], console: Console) -> None:
         if tokens is not None:
             console.print(f"{model}_{tokens}", highlight=False, markup=False)
         if prompt is not None and out is not None:
-            cost = deployment.estimate_cost(prompt.sum, out.sum)
+            if deployment.has_prices:
+                cost = deployment.estimate_cost(prompt.sum, out.sum)
+                price = (
+                    f"estimated cost ${cost:,.4f} (at ${deployment.price_per_1m_input_tokens}/"
+                    f"${deployment.price_per_1m_output_tokens} per 1M tokens)"
+                )
+            else:
+                price = "estimated cost - (no prices listed for this model in model_deployments.yaml)"
             console.print(
-                f"{model}: {int(prompt.sum)} prompt tokens + at most {int(out.sum)} output tokens "
-                f"= estimated cost ${cost:,.4f} (at ${deployment.price_per_1m_input_tokens}/"
-                f"${deployment.price_per_1m_output_tokens} per 1M tokens)",
+                f"{model}: {int(prompt.sum)} prompt tokens + at most {int(out.sum)} output tokens = {price}",
                 highlight=False,
                 markup=False,
             )

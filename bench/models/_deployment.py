@@ -30,6 +30,12 @@ class ModelDeployment(BaseModel):
     def provider(self) -> str:
         return self.name.split("/", 1)[0]
 
+    @property
+    def has_prices(self) -> bool:
+        """Whether the deployment lists prices; without (both 0, the default of local and test models) its cost is
+        unknown, shown as '-', never as a free $0."""
+        return bool(self.price_per_1m_input_tokens or self.price_per_1m_output_tokens)
+
     def estimate_cost(self, prompt_tokens: float, output_tokens: float) -> float:
         """Dollars for this many prompt and output tokens."""
         return (prompt_tokens * self.price_per_1m_input_tokens + output_tokens * self.price_per_1m_output_tokens) / 1e6

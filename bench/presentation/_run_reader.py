@@ -277,7 +277,7 @@ def _cost(model: str, prompt_tokens: float, completion_tokens: float) -> float |
         deployment = get_deployment(model)
     except MercuryError:
         return None
-    if not (deployment.price_per_1m_input_tokens or deployment.price_per_1m_output_tokens):
+    if not deployment.has_prices:
         return None
     return deployment.estimate_cost(prompt_tokens, completion_tokens)
 

@@ -96,6 +96,13 @@ def test_dry_run_prints_tokens_and_cost_and_writes_nothing(tmp_path: Path, capsy
     assert not (tmp_path / "runs").exists()
 
 
+def test_dry_run_of_a_model_without_prices_shows_no_cost(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["-r", "simple1:model=simple/model1", "--max-eval-instances", "5", "--dry-run", "-o", str(tmp_path)])
+    assert status == 0
+    out = capsys.readouterr().out
+    assert "estimated cost - (no prices listed" in out and "$0.0000" not in out
+
+
 @pytest.mark.parametrize("mode", [[], ["--in-process"]], ids=["ray", "in-process"])
 def test_finished_runs_are_reused_unless_forced(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], mode: list[str]
