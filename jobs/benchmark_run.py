@@ -280,21 +280,18 @@ def check_output(output_path: str, suite: str, run_specs: list[RunSpec], *, forc
     """The output location checked and the runs sorted by what it holds, all before Ray starts.
 
     An S3 bucket is checked first (a missing bucket or bad credentials is one line, at once); then, unless
-    `force`, the runs already complete there with the same run spec are read back; if any run is left to do,
-    a small file is written and deleted to be sure results can be stored.
+    `force`, the runs already complete there with the same run spec are read back. (That results can be
+    written is checked by `run_todo`, once the models of the runs to do are known to be available.)
 
     Raises:
-        StorageError: the output cannot be read or written, saying why.
+        StorageError: the output cannot be read, saying why.
     """
     from cluster import Storage, StoredRuns, stored_runs
 
     storage = Storage(output_path)
     if storage.is_s3:
         storage.check_bucket()
-    found = StoredRuns(todo=list(run_specs)) if force else stored_runs(storage, suite, run_specs)
-    if found.todo:
-        storage.check_writable()
-    return found
+    return StoredRuns(todo=list(run_specs)) if force else stored_runs(storage, suite, run_specs)
 
 
 def _stale_results(run_specs: Sequence[RunSpec], stored: StoredRuns) -> dict[str, RunResult]:
@@ -304,8 +301,10 @@ def _stale_results(run_specs: Sequence[RunSpec], stored: StoredRuns) -> dict[str
 
 
 def run_todo(args: argparse.Namespace, suite: str, run_specs: list[RunSpec], clock: CommandClock) -> list[RunResult]:
-    """The runs not complete yet: their models checked, then run in this process or on Ray."""
+    """The runs not complete yet: their models and the output checked (a small file written and deleted), all
+    before Ray starts; then run in this process or on Ray."""
     from bench.models import InProcessService, get_deployment
+    from cluster import Storage
     from serve import register_clients
 
     register_clients()  # hosted models (openai, ai21) answer in-process when their credential is set
@@ -315,6 +314,7 @@ def run_todo(args: argparse.Namespace, suite: str, run_specs: list[RunSpec], clo
             get_deployment(model)
     else:  # here, or the proxy deployed from this node's prod_env and environment
         check_models_available(service, {r.adapter_spec.model for r in run_specs})
+    Storage(args.output_path).check_writable()
     logger.info("%d runs to do: %s", len(run_specs), ", ".join(r.name for r in run_specs))
     if args.in_process:
         return run_in_process(args, suite, service, run_specs, clock)

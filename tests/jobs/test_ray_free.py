@@ -169,6 +169,16 @@ def test_dry_run_and_bad_entries_need_no_ray(args: list[str], status: int, expec
     assert not (tmp_path / "out" / "runs").exists()
 
 
+def test_an_output_that_cannot_be_written_is_one_line_without_ray(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    done = benchmark_run([*RUN, "-o", str(tmp_path / "a-file" / "out")], cwd=tmp_path)
+    assert done.status == 2
+    assert done.banned_imports == []
+    error = [line for line in done.err.splitlines() if line.startswith("benchmark-run:")]
+    assert len(error) == 1 and error[0].startswith(f"benchmark-run: error: storage: cannot write {tmp_path}/a-file/out")
+    assert "Traceback" not in done.err
+
+
 @pytest.fixture(scope="module")
 def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`rclone serve s3` on loopback with one bucket, `results` (see tests/cluster/conftest.py)."""
