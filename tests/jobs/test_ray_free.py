@@ -56,9 +56,10 @@ DRIVER = textwrap.dedent(
 """benchmark-run's main in a process that refuses (and records) any import of Ray, torch or transformers."""
 
 
-@pytest.fixture(scope="package", autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def proxy_env() -> Iterator[None]:
-    """Overrides tests/jobs' fixture of the same name: these tests must not start Ray and Serve."""
+    """Overrides tests/jobs' fixture of the same name (for this module only): these tests must not start Ray
+    and Serve."""
     yield
 
 
