@@ -5,27 +5,61 @@ results written through a `Storage` (a local folder or `s3://bucket/prefix`); `S
 back for the presentation and `publish_site` uploads a site. Tasks get their model service from a picklable
 factory: `ProxyHandleServiceFactory` (the proxy app's DeploymentHandle, the default), `ProxyHttpServiceFactory`
 (a proxy elsewhere, `--proxy-url`) or `InProcessServiceFactory` (`--direct`, the models in the task itself).
+`stored_runs` tells which runs are already complete in a Storage. Importing the package does not import Ray:
+the names that need it (or the proxy, or the site) are imported on first use.
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from cluster._completion import StoredRuns, run_path, stored_runs
 from cluster._errors import ClusterError, ProxyUnavailableError, ResumeError, ShardFailedError, StorageError
-from cluster._executor import (
-    RayRunner,
-    ShardedRunResult,
-    run_path,
-)
-from cluster._result_storage import PublishResult, StorageResults, publish_site
-from cluster._service import (
-    DEFAULT_APP_NAME,
-    InProcessServiceFactory,
-    ProxyHandleService,
-    ProxyHandleServiceFactory,
-    ProxyHttpServiceFactory,
-    ServiceFactory,
-    service_for,
-)
-from cluster._sharding import Shard, ShardPlan, default_shard_size, fingerprint, plan_shards, split_by_plan
 from cluster._storage import RetryPolicy, S3Settings, Storage, is_transient, retry
-from cluster._tasks import PLAN_FILE, SHARDS_DIR, ShardSummary, ShardTask, run_shard, shard_files
+
+if TYPE_CHECKING:  # imported on first use (see __getattr__): these modules import Ray, the proxy or the site
+    from cluster._executor import RayRunner, ShardedRunResult
+    from cluster._result_storage import PublishResult, StorageResults, publish_site
+    from cluster._service import (
+        DEFAULT_APP_NAME,
+        InProcessServiceFactory,
+        ProxyHandleService,
+        ProxyHandleServiceFactory,
+        ProxyHttpServiceFactory,
+        ServiceFactory,
+        service_for,
+    )
+    from cluster._sharding import Shard, ShardPlan, default_shard_size, fingerprint, plan_shards, split_by_plan
+    from cluster._tasks import PLAN_FILE, SHARDS_DIR, ShardSummary, ShardTask, run_shard, shard_files
+
+_LAZY_MODULES = {
+    "cluster._executor": ("RayRunner", "ShardedRunResult"),
+    "cluster._result_storage": ("PublishResult", "StorageResults", "publish_site"),
+    "cluster._service": (
+        "DEFAULT_APP_NAME",
+        "InProcessServiceFactory",
+        "ProxyHandleService",
+        "ProxyHandleServiceFactory",
+        "ProxyHttpServiceFactory",
+        "ServiceFactory",
+        "service_for",
+    ),
+    "cluster._sharding": ("Shard", "ShardPlan", "default_shard_size", "fingerprint", "plan_shards", "split_by_plan"),
+    "cluster._tasks": ("PLAN_FILE", "SHARDS_DIR", "ShardSummary", "ShardTask", "run_shard", "shard_files"),
+}
+_LAZY = {name: module for module, names in _LAZY_MODULES.items() for name in names}
+"""Public names imported on first use: `from cluster import Storage, stored_runs` must not import Ray, so that
+benchmark-run answers what needs no cluster (nothing to do, a missing bucket) in a fraction of a second."""
+
+
+def __getattr__(name: str) -> Any:
+    """A lazily imported public name (PEP 562), cached in the package once imported."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cluster' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_APP_NAME",
@@ -54,6 +88,7 @@ __all__ = [
     "Storage",
     "StorageError",
     "StorageResults",
+    "StoredRuns",
     "default_shard_size",
     "fingerprint",
     "is_transient",
@@ -65,4 +100,5 @@ __all__ = [
     "service_for",
     "shard_files",
     "split_by_plan",
+    "stored_runs",
 ]

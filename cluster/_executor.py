@@ -54,6 +54,7 @@ from bench.runner import (
 )
 from bench.scenarios import create_scenario
 from bench.tokenizers import get_tokenizer
+from cluster._completion import run_path
 from cluster._errors import ClusterError, ShardFailedError, StorageError
 from cluster._preparation import Preparation, Prepared, prepare_run_remote
 from cluster._service import ServiceFactory
@@ -212,8 +213,10 @@ class RayRunner:
         started = time.perf_counter()
         prepared, train, slices = self._prepare(run_spec, run_dir)
         plan = prepared.plan
-        timings.instances = prepared.instances_seconds
-        started += prepared.instances_seconds  # adaptation happens in the tasks: it counts as execution
+        # loading, as the user waits for it: the preparing task's start on a (maybe cold) worker included
+        timings.instances = time.perf_counter() - started
+
+        started = time.perf_counter()  # adaptation happens in the tasks: it counts as execution
         summaries, reused = self._execute(run_spec, run_dir, plan, train, slices)
         del train, slices
         timings.execution = time.perf_counter() - started
@@ -536,11 +539,6 @@ def _check_counts(run: str, folded: StatsAccumulator, merged: StatsAccumulator) 
             f"run {run!r}: the shards' per-instance tables disagree with their summaries; "
             "a shard in storage is stale or corrupt: rerun with --force"
         )
-
-
-def run_path(suite: str, run_name: str) -> str:
-    """A run's folder relative to the storage root (run names may hold '/', which becomes '_')."""
-    return f"runs/{suite}/{run_name.replace('/', '_')}"
 
 
 def _default_scenario_cache(storage: Storage) -> Path:

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from bench import MetricName, Stat
 from bench.models import get_deployment
-from bench.runner import ALL_SUFFIX, FAILED_STAT, RunResult
+from bench.runner import ALL_SUFFIX, FAILED_STAT, RunResult, RunTimings
 
 HEADLINE_METRICS = (
     "exact_match",
@@ -145,6 +145,41 @@ def print_run_summary(results: Sequence[RunResult], console: Console) -> None:
     folders = {str(r.output_dir.parent) for r in results if r.output_dir is not None}
     for folder in sorted(folders):
         console.print(f"Results are in [bold]{folder}/[/bold]")
+
+
+TIMING_LABELS = {
+    "startup": "start-up",
+    "instances": "loading",
+    "adaptation": "adaptation",
+    "execution": "execution",
+    "metrics": "metrics",
+    "writing": "writing",
+}
+"""How each step of RunTimings is named on screen, in RunTimings.STEPS' order."""
+
+
+def timing_line(timings: RunTimings, total: float | None = None) -> str:
+    """`start-up 3.1s · loading 0.4s · ... · total 6.4s`; with the command's wall clock `total`, what no step
+    covers (checks, reading stored results, printing) shows as `other`."""
+    parts = [f"{TIMING_LABELS[step]} {getattr(timings, step):.2f}s" for step in RunTimings.STEPS]
+    if total is None:
+        total = timings.total
+    else:
+        parts.append(f"other {max(0.0, total - timings.total):.2f}s")
+    return " · ".join([*parts, f"total {total:.2f}s"])
+
+
+def print_timings(results: Sequence[RunResult], startup: float, total: float, console: Console) -> None:
+    """Where the command's time went, after its summary: one line for the command (start-up, then each step
+    summed over the runs done now, then the rest, and the wall clock since the process started), and one line
+    per run when several ran (runs read back from storage took no time)."""
+    ran = [r for r in results if not r.skipped and r.error is None]
+    command = RunTimings.sum((r.timings for r in ran), startup=startup)
+    console.print(f"Time: {timing_line(command, total)}", highlight=False, markup=False, soft_wrap=True)
+    if len(ran) > 1:
+        for result in ran:
+            console.print(f"  {result.run_spec.name}: {timing_line(result.timings)}", highlight=False, markup=False,
+                          soft_wrap=True)  # fmt: skip
 
 
 def print_dry_run(results: Sequence[RunResult], console: Console) -> None:

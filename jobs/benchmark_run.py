@@ -21,30 +21,20 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from tqdm import tqdm
-
 import bench
 from bench import MercuryError
-from bench.metrics import build_toxicity_service
-from bench.models import InProcessService, get_deployment
 from bench.run_specs import RunSpec, expand_run_entries, suite_entries
-from bench.runner import FailurePolicy, Runner, RunResult
+from bench.runner import FailurePolicy, RunResult
+from jobs._clock import CommandClock
 from jobs._logging import configure_logging
-from jobs._proxy import (
-    API_KEY_VARIABLE,
-    APP_NAME,
-    benchmark_api_key,
-    check_handle_access,
-    check_http_proxy,
-    default_proxy_port,
-    ensure_proxy_app,
-)
-from jobs._ray import connect_ray
-from jobs._summary import make_console, print_dry_run, print_run_summary
-from serve import proxy_env_path, register_clients
+from jobs._summary import make_console, print_dry_run, print_run_summary, print_timings
 
 if TYPE_CHECKING:
-    from cluster import ServiceFactory
+    from bench.models import InProcessService
+    from cluster import ServiceFactory, StoredRuns
+
+# What needs no cluster (nothing to do, a dry run, a bad entry, a missing bucket) is answered before Ray starts:
+# Ray, the proxy's modules and the models' libraries are imported only by the functions that use them.
 
 logger = logging.getLogger("benchmark-run")
 
@@ -95,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--api-key", metavar="KEY",
                         help="the proxy account's API key (default: $MERCURY_API_KEY, else benchmark-run's own "
                         "account in the proxy's state folder)")  # fmt: skip
-    parser.add_argument("--proxy-port", type=int, default=default_proxy_port(),
+    parser.add_argument("--proxy-port", type=int, default=None,
                         help="HTTP port of the proxy when benchmark-run deploys it (default $MERCURY_PROXY_PORT, "
                         "else 1959)")  # fmt: skip
     parser.add_argument("--batch-size", type=int, default=None, metavar="N",
@@ -118,6 +108,8 @@ def failed_fraction(text: str) -> float:
 
 def tqdm_progress(description: str, total: int, unit: str = "req") -> Callable[[int], None]:
     """A progress bar on stderr, closed when `total` is reached (requests in-process, instances on Ray)."""
+    from tqdm import tqdm
+
     bar = tqdm(total=total, desc=description[:60], unit=unit, dynamic_ncols=True, leave=True)
 
     def advance(count: int) -> None:
@@ -130,17 +122,21 @@ def tqdm_progress(description: str, total: int, unit: str = "req") -> Callable[[
 
 def check_models_available(service: InProcessService, models: set[str]) -> None:
     """Fail before anything runs if a model cannot be served here."""
+    from bench.models import get_deployment
+
     for model in sorted(models):
         get_deployment(model)
         service.client_for(model)
 
 
 def run_in_process(
-    args: argparse.Namespace, suite: str, service: InProcessService, run_specs: list[RunSpec]
+    args: argparse.Namespace, suite: str, service: InProcessService, run_specs: list[RunSpec], clock: CommandClock
 ) -> list[RunResult]:
     """Every run in this process (no Ray): the core's own path, for debugging and quick checks."""
-    if "://" in args.output_path:
-        raise MercuryError(f"--in-process writes to a local folder only, not {args.output_path!r}")
+    from bench.metrics import build_toxicity_service
+    from bench.runner import Runner
+    from serve import proxy_env_path
+
     runner = Runner(
         service,
         args.output_path,
@@ -151,6 +147,7 @@ def run_in_process(
         toxicity=build_toxicity_service(proxy_env_path()),
         failure_policy=FailurePolicy(args.max_failed_fraction),
     )
+    clock.ready()
     return runner.run_all(run_specs, keep_going=True)
 
 
@@ -162,9 +159,12 @@ PROXY_BATCH_SIZE = 32
 bigger batches serve cached runs faster (measured: 8 -> ~740, 32 -> ~1,040, 64 -> ~1,350 cached instances/s)."""
 
 
-def run_on_ray(args: argparse.Namespace, suite: str, run_specs: list[RunSpec]) -> list[RunResult]:
+def run_on_ray(args: argparse.Namespace, suite: str, run_specs: list[RunSpec], clock: CommandClock) -> list[RunResult]:
     """Every run sharded over Ray tasks whose requests go through the proxy (or, --direct, to the models)."""
+    from bench.metrics import build_toxicity_service
     from cluster import RayRunner
+    from jobs._ray import connect_ray
+    from serve import proxy_env_path
 
     models = sorted({r.adapter_spec.model for r in run_specs})
     if args.proxy_url:  # a proxy elsewhere: check it before Ray starts
@@ -189,6 +189,7 @@ def run_on_ray(args: argparse.Namespace, suite: str, run_specs: list[RunSpec]) -
         toxicity_factory=functools.partial(build_toxicity_service, proxy_env_path().resolve()),
         failure_policy=FailurePolicy(args.max_failed_fraction),
     )
+    clock.ready()  # Ray connected and the proxy ready: start-up is over
     return runner.run_all(run_specs, keep_going=True)
 
 
@@ -202,9 +203,11 @@ def direct_factory() -> ServiceFactory:
 def handle_factory(args: argparse.Namespace, models: list[str]) -> ServiceFactory:
     """The proxy app on this cluster (deployed now if it is not running), checked with the key before any request."""
     from cluster import ProxyHandleServiceFactory
+    from jobs._proxy import APP_NAME, benchmark_api_key, check_handle_access, default_proxy_port, ensure_proxy_app
+    from serve import proxy_env_path
 
     base_path = proxy_env_path().resolve()
-    ensure_proxy_app(base_path, args.proxy_port, APP_NAME)
+    ensure_proxy_app(base_path, args.proxy_port or default_proxy_port(), APP_NAME)
     api_key = benchmark_api_key(args.api_key, base_path)
     check_handle_access(APP_NAME, api_key, models)
     return ProxyHandleServiceFactory(api_key=api_key, app_name=APP_NAME)
@@ -213,6 +216,7 @@ def handle_factory(args: argparse.Namespace, models: list[str]) -> ServiceFactor
 def http_factory(args: argparse.Namespace, models: list[str]) -> ServiceFactory:
     """--proxy-url: a proxy elsewhere over HTTP(S), checked before any request."""
     from cluster import ProxyHttpServiceFactory
+    from jobs._proxy import API_KEY_VARIABLE, check_http_proxy
 
     api_key = args.api_key or os.environ.get(API_KEY_VARIABLE)
     if not api_key:
@@ -223,6 +227,7 @@ def http_factory(args: argparse.Namespace, models: list[str]) -> ServiceFactory:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (2 for a user's mistake, with one line saying what)."""
+    clock = CommandClock()
     args = build_parser().parse_args(argv)
     configure_logging(args.log_level)
     console = make_console()
@@ -239,25 +244,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         suite = args.suite or "default"
         if args.dry_run:
+            from bench.runner import Runner
+
+            clock.ready()
             results = Runner(None, args.output_path, suite, dry_run=True).run_all(run_specs)
             print_dry_run(results, console)
+            print_timings(results, clock.startup, clock.elapsed(), console)
             return 0
-        register_clients()  # hosted models (openai, ai21) answer in-process when their credential is set
-        service = InProcessService()
         if args.proxy_url and (args.in_process or args.direct):
             raise MercuryError(
                 "--proxy-url goes through a remote proxy: it cannot be combined with --in-process or --direct"
             )
-        if args.proxy_url:  # the proxy elsewhere holds the credentials: only the models must be known here
-            for model in sorted({r.adapter_spec.model for r in run_specs}):
-                get_deployment(model)
-        else:  # here, or the proxy deployed from this node's prod_env and environment
-            check_models_available(service, {r.adapter_spec.model for r in run_specs})
-        logger.info("%d runs to do: %s", len(run_specs), ", ".join(r.name for r in run_specs))
-        if args.in_process:
-            results = run_in_process(args, suite, service, run_specs)
+        if args.in_process and "://" in args.output_path:
+            raise MercuryError(f"--in-process writes to a local folder only, not {args.output_path!r}")
+        stored = check_output(args.output_path, suite, run_specs, force=args.force)
+        done: dict[str, RunResult] = {**stored.complete, **_stale_results(run_specs, stored)}
+        if stored.todo:
+            done.update((r.run_spec.name, r) for r in run_todo(args, suite, stored.todo, clock))
         else:
-            results = run_on_ray(args, suite, run_specs)
+            logger.info("nothing to do: every run is complete in %s (--force recomputes)", args.output_path)
+        clock.ready()
+        results = [done[run_spec.name] for run_spec in run_specs]
     except MercuryError as e:
         print(f"benchmark-run: error: {e}", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -265,7 +272,53 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("benchmark-run: interrupted; finished runs are kept", file=sys.stderr)
         return 130
     print_run_summary(results, console)
+    print_timings(results, clock.startup, clock.elapsed(), console)
     return report_outcome(results, FailurePolicy(args.max_failed_fraction))
+
+
+def check_output(output_path: str, suite: str, run_specs: list[RunSpec], *, force: bool) -> StoredRuns:
+    """The output location checked and the runs sorted by what it holds, all before Ray starts.
+
+    An S3 bucket is checked first (a missing bucket or bad credentials is one line, at once); then, unless
+    `force`, the runs already complete there with the same run spec are read back. (That results can be
+    written is checked by `run_todo`, once the models of the runs to do are known to be available.)
+
+    Raises:
+        StorageError: the output cannot be read, saying why.
+    """
+    from cluster import Storage, StoredRuns, stored_runs
+
+    storage = Storage(output_path)
+    if storage.is_s3:
+        storage.check_bucket()
+    return StoredRuns(todo=list(run_specs)) if force else stored_runs(storage, suite, run_specs)
+
+
+def _stale_results(run_specs: Sequence[RunSpec], stored: StoredRuns) -> dict[str, RunResult]:
+    """A failed result for each run whose stored stats.json belongs to another run spec (nothing is deleted)."""
+    by_name = {run_spec.name: run_spec for run_spec in run_specs}
+    return {name: RunResult(by_name[name], [], 0, 0, 0, None, error=why) for name, why in stored.stale.items()}
+
+
+def run_todo(args: argparse.Namespace, suite: str, run_specs: list[RunSpec], clock: CommandClock) -> list[RunResult]:
+    """The runs not complete yet: their models and the output checked (a small file written and deleted), all
+    before Ray starts; then run in this process or on Ray."""
+    from bench.models import InProcessService, get_deployment
+    from cluster import Storage
+    from serve import register_clients
+
+    register_clients()  # hosted models (openai, ai21) answer in-process when their credential is set
+    service = InProcessService()
+    if args.proxy_url:  # the proxy elsewhere holds the credentials: only the models must be known here
+        for model in sorted({r.adapter_spec.model for r in run_specs}):
+            get_deployment(model)
+    else:  # here, or the proxy deployed from this node's prod_env and environment
+        check_models_available(service, {r.adapter_spec.model for r in run_specs})
+    Storage(args.output_path).check_writable()
+    logger.info("%d runs to do: %s", len(run_specs), ", ".join(r.name for r in run_specs))
+    if args.in_process:
+        return run_in_process(args, suite, service, run_specs, clock)
+    return run_on_ray(args, suite, run_specs, clock)
 
 
 def report_outcome(results: Sequence[RunResult], policy: FailurePolicy) -> int:

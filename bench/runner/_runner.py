@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from bench._errors import MercuryError
 from bench._instance import Instance
@@ -42,17 +42,41 @@ DRY_RUN_METRIC = MetricSpec(name="dry_run")
 
 @dataclass
 class RunTimings:
-    """Seconds spent in each step of a run."""
+    """Seconds spent in each step of a run, or (summed over its runs, see `sum`) of a whole command.
 
+    The steps are disjoint stretches of wall-clock time, so they add up to at most the time they cover.
+    """
+
+    startup: float = 0.0
+    """Before any run could start: for a command, from its process's start until its runner was ready (Ray
+    connected and the proxy found or deployed, when on Ray); 0 for one run."""
     instances: float = 0.0
+    """Loading: the scenario's instances, their evaluation subset and perturbations (on Ray, the preparing
+    task's wall time, its worker's start included)."""
     adaptation: float = 0.0
+    """Turning instances into requests (on Ray the tasks adapt: that counts as execution)."""
     execution: float = 0.0
+    """Sending the requests and getting their results (on Ray: the shard tasks, which also score)."""
     metrics: float = 0.0
+    """Computing the Stats (on Ray: concatenating the shards' tables and folding their per-instance Stats)."""
     writing: float = 0.0
+    """Writing the run's files."""
+
+    STEPS: ClassVar[tuple[str, ...]] = ("startup", "instances", "adaptation", "execution", "metrics", "writing")
+    """The fields, in the order they happen."""
 
     @property
     def total(self) -> float:
-        return self.instances + self.adaptation + self.execution + self.metrics + self.writing
+        return sum(getattr(self, step) for step in self.STEPS)
+
+    @classmethod
+    def sum(cls, timings: Iterable[RunTimings], *, startup: float = 0.0) -> RunTimings:
+        """Step by step sums of `timings` (a command's runs), with the command's `startup`."""
+        summed = cls(startup=startup)
+        for one in timings:
+            for step in cls.STEPS:
+                setattr(summed, step, getattr(summed, step) + getattr(one, step))
+        return summed
 
 
 @dataclass

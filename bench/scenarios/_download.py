@@ -18,8 +18,6 @@ import zipfile
 from pathlib import Path
 from typing import Literal
 
-import httpx
-
 from bench._errors import ScenarioDataError
 
 logger = logging.getLogger(__name__)
@@ -85,6 +83,8 @@ def _download(url: str, path: Path, target: Path, timeout: float) -> None:
     compressed: only a Content-Encoding is undone). A short body (fewer bytes on the wire than Content-Length,
     which counts encoded bytes) is an error, and so is an encoded body that does not decode.
     """
+    import httpx  # here, not at the top: only a download needs it (importing it costs 0.1-0.2 s)
+
     logger.info("downloading %s", url)
     encoding = None
     try:

@@ -16,6 +16,7 @@ from bench.run_specs import RunSpec, exact_match_metric_specs, generation_adapte
 from bench.runner import read_request_states
 from bench.scenarios import Scenario, scenario
 from jobs.benchmark_run import main
+from tests.jobs.time_line import assert_timings_add_up
 
 REPO = Path(__file__).parents[2]
 CONF = str(REPO / "configs" / "run_specs.conf")
@@ -62,6 +63,8 @@ def test_demo_suite_on_simple_model(tmp_path: Path, capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert "Mercury run summary" in out and "exact_match=" in out
     assert f"Results are in {tmp_path}/runs/demo/" in out
+    assert_timings_add_up(out)  # where the time went: the command, then each of its five runs
+    assert len([line for line in out.splitlines() if re.match(r"  \S+model=simple_model1: start-up 0.00s", line)]) == 5
 
 
 def test_stats_agree_with_the_per_instance_stats(tmp_path: Path) -> None:

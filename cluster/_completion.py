@@ -1,0 +1,82 @@
+"""Which runs are already complete in a `Storage`, answered without Ray.
+
+A run is complete when its folder holds stats.json (written last, see cluster._executor) AND its run_spec.json
+equals the run spec asked for now. The name alone is not enough: options such as `max_eval_instances` change a
+run spec without changing its name, and a stats.json made for another spec must not be reported as this run's.
+
+This module imports neither Ray nor the runners, so benchmark-run can answer "nothing to do" (and a missing
+bucket) in a fraction of a second, before it starts or joins a cluster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.run_specs import RunSpec
+from bench.runner import RUN_INFO_FILE, RUN_SPEC_FILE, STATS_FILE, RunResult, stat_from_json, to_jsonable
+from cluster._storage import Storage
+
+
+def run_path(suite: str, run_name: str) -> str:
+    """A run's folder relative to the storage root (run names may hold '/', which becomes '_')."""
+    return f"runs/{suite}/{run_name.replace('/', '_')}"
+
+
+@dataclass
+class StoredRuns:
+    """The runs asked for, sorted by what the storage holds for them."""
+
+    complete: dict[str, RunResult] = field(default_factory=dict)
+    """Results read back from storage (marked `skipped`), by run name: nothing to do for these."""
+    stale: dict[str, str] = field(default_factory=dict)
+    """Runs whose stats.json was made for another run spec, by name: why, in one line (they need --force)."""
+    todo: list[RunSpec] = field(default_factory=list)
+    """Runs to do (never started, or started and not finished: a runner resumes them), in the order asked."""
+
+
+def stored_runs(storage: Storage, suite: str, run_specs: list[RunSpec]) -> StoredRuns:
+    """Sort `run_specs` into complete, stale and to do by what `storage` holds under `runs/<suite>/`.
+
+    Raises:
+        StorageError: the storage cannot be read (a missing bucket, bad credentials, ...).
+    """
+    found = StoredRuns()
+    for run_spec in run_specs:
+        folder = run_path(suite, run_spec.name)
+        if not storage.exists(f"{folder}/{STATS_FILE}"):
+            found.todo.append(run_spec)
+            continue
+        spec_file = f"{folder}/{RUN_SPEC_FILE}"
+        stored_spec = storage.read_json(spec_file) if storage.exists(spec_file) else None
+        if stored_spec != to_jsonable(run_spec):
+            why = f"it has no {RUN_SPEC_FILE}" if stored_spec is None else f"its {RUN_SPEC_FILE} differs"
+            found.stale[run_spec.name] = (
+                f"{storage.location(folder)} holds the results of another run spec ({why}): rerun with --force "
+                "to recompute it, or choose another --suite or --output-path"
+            )
+            continue
+        found.complete[run_spec.name] = _stored_result(storage, folder, run_spec)
+    return found
+
+
+def _stored_result(storage: Storage, folder: str, run_spec: RunSpec) -> RunResult:
+    """A complete run's result as stored: its Stats and counts (run_info.json), with no time spent."""
+    stats = [stat_from_json(s) for s in storage.read_json(f"{folder}/{STATS_FILE}")]
+    info_file = f"{folder}/{RUN_INFO_FILE}"
+    info = storage.read_json(info_file) if storage.exists(info_file) else {}
+    local = storage.local_path()
+    return RunResult(
+        run_spec=run_spec,
+        stats=stats,
+        num_instances=info.get("num_instances", 0),
+        num_requests=info.get("num_requests", 0),
+        num_failed_requests=info.get("num_failed_requests", 0),
+        num_retriable_failed_requests=info.get("num_retriable_failed_requests", 0),
+        output_dir=_local_dir(local, folder),
+        skipped=True,
+    )
+
+
+def _local_dir(root: str | None, folder: str) -> Path | None:
+    return Path(root) / folder if root is not None else None
