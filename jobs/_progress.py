@@ -52,7 +52,10 @@ class LineProgress:
         if self.done >= self.total:
             self.finished = True
             elapsed = now - self.started
-            rate = f", {self.done / elapsed:.1f} {self.unit}/s" if elapsed > 0 else ""
+            rate = ""
+            if elapsed > 0 and self.done:  # like tqdm: units per second, or seconds per unit when slower
+                per_s = self.done / elapsed
+                rate = f", {per_s:.1f} {self.unit}/s" if per_s >= 1 else f", {1 / per_s:.1f} s/{self.unit}"
             logger.info("%s: %d/%d %s in %.1f s%s", self.description, self.done, self.total, self.unit, elapsed, rate)
         elif now - self.last_line >= self.interval_s:
             self.last_line = now
