@@ -147,12 +147,20 @@ def serve_forever(config: ProxyAppConfig, args: argparse.Namespace, notice: str 
             print(notice, flush=True)
         stop.wait()
     finally:
-        import ray
-        from ray import serve
-
-        serve.shutdown()
-        ray.shutdown()
+        stop_proxy()
     return 0
+
+
+def stop_proxy() -> None:
+    """Remove the app from a cluster this process joined (RAY_ADDRESS), then disconnect. A Ray started here goes
+    down whole with `ray.shutdown()`, Serve included, so Serve is not shut down first: its controller's kill
+    would reach the screen as a raylet error ("Task ServeController.graceful_shutdown failed")."""
+    import ray
+    from ray import serve
+
+    if os.environ.get("RAY_ADDRESS"):
+        serve.shutdown()
+    ray.shutdown()
 
 
 def start_proxy(config: ProxyAppConfig, args: argparse.Namespace) -> str:
@@ -186,8 +194,7 @@ def start_proxy(config: ProxyAppConfig, args: argparse.Namespace) -> str:
         serve.run(build_app(config), name=APP_NAME, route_prefix="/")
         phases["app"] = time.monotonic() - mark
     except BaseException:
-        serve.shutdown()
-        ray.shutdown()
+        stop_proxy()
         raise
     logger.info(
         "started in %.1f s (%s)",
