@@ -79,7 +79,10 @@ def one_start(models: str | None) -> dict[str, float | str]:
                     process.wait(120)
                 except subprocess.TimeoutExpired:
                     process.kill()
-        phases = re.search(r"started in .*", stderr_path.read_text())
+        logged = stderr_path.read_text()
+        phases = re.search(r"started in .*", logged)
+        if not ready_line:
+            print(f"proxy-server did not get ready (exit {process.returncode}); its stderr ends:\n{logged[-2000:]}")
     return {
         "answers_s": answered,
         "ready_line_s": ready_line[0] if ready_line else float("nan"),
