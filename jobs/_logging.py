@@ -13,6 +13,9 @@ Serve speak in five ways, each quieted here unless the level is DEBUG:
   (/tmp/ray/session_latest/logs);
 - Python warnings (DeprecationWarning, FutureWarning) from Ray, pydantic and the model libraries: ignored,
   or at DEBUG routed through logging;
+- other libraries' tqdm bars (transformers' GGUF conversion, in this process with --in-process or in a Ray
+  worker started from it): `TQDM_DISABLE=1` in the environment, which tqdm reads when first imported (so
+  nothing here imports tqdm at module level); Mercury's own bars (jobs/_progress.py) pass `disable=False`;
 - nothing else: errors still travel to the driver as exceptions.
 """
 
@@ -23,8 +26,6 @@ import os
 import sys
 import warnings
 from typing import Any
-
-from tqdm import tqdm
 
 NOISY_LOGGERS = (
     "httpx",
@@ -44,6 +45,9 @@ RAY_LOGGER = "ray"
 SERVE_LOGGER = "ray.serve"
 QUIET_RAY_LEVEL = logging.ERROR
 """Below DEBUG, Ray and Serve reach the user only with errors."""
+
+TQDM_DISABLE = "TQDM_DISABLE"
+"""tqdm's environment override of `disable` for every bar that does not pass it (read at tqdm's import)."""
 
 QUIETED_WARNINGS: tuple[type[Warning], ...] = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
 
@@ -68,6 +72,8 @@ class BarSafeHandler(logging.StreamHandler):
     half-drawn (which is how a finished bar used to appear twice)."""
 
     def emit(self, record: logging.LogRecord) -> None:
+        from tqdm import tqdm  # here, not above: configure_logging sets TQDM_DISABLE before tqdm reads it
+
         try:
             tqdm.write(self.format(record), file=self.stream)
             self.flush()
@@ -107,6 +113,8 @@ def configure_logging(level: str | None = None) -> None:
     logging.getLogger(SERVE_LOGGER).addFilter(_SERVE_FILTER)  # a no-op when it is already there
     if "ray" in sys.modules:  # Ray imported already: its level can be set now (else ray_init_options does it)
         _set_ray_level()
+    if not loud:
+        os.environ.setdefault(TQDM_DISABLE, "1")
     logging.captureWarnings(loud)
     for category in QUIETED_WARNINGS:
         warnings.filterwarnings("default" if loud else "ignore", category=category)

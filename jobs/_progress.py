@@ -12,8 +12,6 @@ import sys
 import time
 from collections.abc import Callable
 
-from tqdm import tqdm
-
 logger = logging.getLogger("progress")
 
 LINE_INTERVAL_S = 30.0
@@ -64,8 +62,16 @@ class LineProgress:
 
 
 def _bar(description: str, total: int, unit: str) -> Callable[[int], None]:
+    from tqdm import tqdm  # here: imported after configure_logging set TQDM_DISABLE for other libraries' bars
+
     bar = tqdm(
-        total=total, desc=description[:DESCRIPTION_CHARS], unit=unit, dynamic_ncols=True, leave=True, file=sys.stderr
+        total=total,
+        desc=description[:DESCRIPTION_CHARS],
+        unit=unit,
+        dynamic_ncols=True,
+        leave=True,
+        file=sys.stderr,
+        disable=False,  # ours: shown whatever TQDM_DISABLE says
     )
 
     def advance(count: int) -> None:

@@ -77,6 +77,29 @@ def test_debug_lets_ray_and_serve_speak(restore_logging: None) -> None:
     assert first == dict.fromkeys(QUIETED_WARNINGS, "default")  # shown (through logging), not ignored
 
 
+BARS = """
+import sys
+from jobs._logging import configure_logging
+configure_logging(sys.argv[1])
+from tqdm import tqdm  # as transformers does when it converts the GGUF model
+from jobs._progress import _bar
+theirs = tqdm(total=3, file=sys.stdout)
+_bar("ours", 3, "req")  # draws its empty bar on stderr when it is shown
+print(f"\\ndisabled={theirs.disable}")
+"""
+
+
+@pytest.mark.parametrize(("level", "theirs_disabled"), [("INFO", True), ("DEBUG", False)])
+def test_other_libraries_bars_are_off_unless_debug(level: str, theirs_disabled: bool) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TQDM_DISABLE"}
+    done = subprocess.run(
+        [sys.executable, "-c", BARS, level], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"\ndisabled={theirs_disabled}\n" in done.stdout
+    assert "ours:   0%" in done.stderr  # Mercury's own bar is shown at every level up to INFO
+
+
 def run_benchmark(tmp_path: Path, *flags: str) -> str:
     """benchmark-run on the simple model in a new process with its own local Ray; its stderr (a file: no TTY).
 
