@@ -6,7 +6,9 @@
 Each start is a new `proxy-server` process with its own Ray (RAY_ADDRESS unset), a fresh state folder and a free
 port. Printed per start: seconds until the port answers /api/general_info, until the "Proxy ready" line, and the
 phases the server logs (imports, Ray, Serve, app); then the median. Goal (issue 13): <= 15 s on a quiet machine.
-The load average is printed next to the figures: on a busy machine they mean little.
+The load average is printed next to the figures: on a busy machine they mean little. The CPU seconds that the
+server and the processes it reaped (Ray's, and the workers those reaped) used from start to stop do not depend on
+the load: over the cores, they bound from below what a quiet machine can do.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import signal
 import socket
 import statistics
@@ -50,6 +53,7 @@ def one_start(models: str | None) -> dict[str, float | str]:
             command += ["--models", models]
         stderr_path = Path(folder) / "stderr.log"
         with open(stderr_path, "w") as stderr:
+            cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.monotonic()
             process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
             ready_line: list[float] = []
@@ -79,11 +83,15 @@ def one_start(models: str | None) -> dict[str, float | str]:
                     process.wait(120)
                 except subprocess.TimeoutExpired:
                     process.kill()
+                    process.wait()
+            cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
         logged = stderr_path.read_text()
         phases = re.search(r"started in .*", logged)
         if not ready_line:
             print(f"proxy-server did not get ready (exit {process.returncode}); its stderr ends:\n{logged[-2000:]}")
+    cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
     return {
+        "cpu_s": cpu,
         "answers_s": answered,
         "ready_line_s": ready_line[0] if ready_line else float("nan"),
         "phases": phases.group(0) if phases else "(no phase line)",
@@ -102,7 +110,8 @@ def main() -> None:
         figures.append(result)
         print(
             f"start {index + 1}: answers /api/general_info after {result['answers_s']:.1f} s, "
-            f"ready line after {result['ready_line_s']:.1f} s; server: {result['phases']} (load {load:.1f})",
+            f"ready line after {result['ready_line_s']:.1f} s; server: {result['phases']} (load {load:.1f}); "
+            f"CPU of the server and the processes it reaped, start to stop: {result['cpu_s']:.1f} s",
             flush=True,
         )
     answered = [float(f["answers_s"]) for f in figures]
