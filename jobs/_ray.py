@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 
+from jobs._logging import ray_init_options
+
 logger = logging.getLogger(__name__)
 
 
@@ -17,7 +19,7 @@ def connect_ray() -> None:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     address = os.environ.get("RAY_ADDRESS") or "local"
     logger.info("connecting to Ray at %s", address if address != "local" else "a new local instance")
-    ray.init(address=address, logging_level=logging.WARNING, log_to_driver=True, configure_logging=False)
+    ray.init(address=address, **ray_init_options())  # Ray's and Serve's own lines only at DEBUG
     resources = ray.cluster_resources()
     logger.info("Ray: %g CPUs, dashboard at %s", resources.get("CPU", 0), _dashboard_url())
 

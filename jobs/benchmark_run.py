@@ -18,7 +18,7 @@ import functools
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import bench
@@ -27,6 +27,7 @@ from bench.run_specs import RunSpec, expand_run_entries, suite_entries
 from bench.runner import FailurePolicy, RunResult
 from jobs._clock import CommandClock
 from jobs._logging import configure_logging
+from jobs._progress import tqdm_progress
 from jobs._summary import make_console, print_dry_run, print_run_summary, print_timings
 
 if TYPE_CHECKING:
@@ -104,20 +105,6 @@ def failed_fraction(text: str) -> float:
         return FailurePolicy(float(text)).max_failed_fraction
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} must be a fraction between 0 and 1 (e.g. 0.01)") from None
-
-
-def tqdm_progress(description: str, total: int, unit: str = "req") -> Callable[[int], None]:
-    """A progress bar on stderr, closed when `total` is reached (requests in-process, instances on Ray)."""
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, desc=description[:60], unit=unit, dynamic_ncols=True, leave=True)
-
-    def advance(count: int) -> None:
-        bar.update(count)
-        if bar.n >= total:
-            bar.close()
-
-    return advance
 
 
 def check_models_available(service: InProcessService, models: set[str]) -> None:

@@ -1,5 +1,5 @@
-"""`proxy-server` (jobs/proxy_server.py): flags, the first admin's key printed once, and HTTPS end to end
-(its own Ray in a subprocess: Serve's HTTP options are fixed when Serve starts)."""
+"""`proxy-server` (jobs/proxy_server.py): flags, the first admin's key printed once, framed, last, and HTTPS end
+to end with a clean screen (its own Ray in a subprocess: Serve's HTTP options are fixed when Serve starts)."""
 
 from __future__ import annotations
 
@@ -22,15 +22,32 @@ from tests.serve.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
+FRAMED_KEY = re.compile(
+    r"^\+-+\+\n\| Created an admin account in .+\|\n\| Its API key, shown only this once.*\|\n\| +\|\n"
+    r"\| +(?P<key>\S+) +\|\n\+-+\+\n\Z",
+    re.MULTILINE,
+)
+"""The admin key's notice: a box whose fourth line is the key alone; \\Z: nothing is printed after it."""
 
-def test_init_only_prints_the_admin_key_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+
+def framed_key(printed: str) -> str:
+    """The key in the box that ends `printed`."""
+    found = FRAMED_KEY.search(printed)
+    assert found is not None, printed
+    return found.group("key")
+
+
+def test_init_only_prints_the_admin_key_once_framed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     base = str(tmp_path / "env")
     assert main(["--init-only", "--base-path", base, "--models", "simple/model1"]) == 0
     printed = capsys.readouterr().out
-    key = re.search(r"shown only this once: (\S+)", printed)
-    assert key is not None and (tmp_path / "env" / "accounts.jsonl").is_file()
+    key = framed_key(printed)
+    assert (tmp_path / "env" / "accounts.jsonl").is_file()
+    assert len({len(line) for line in printed.splitlines()}) == 1  # a rectangle
     assert main(["--init-only", "--base-path", base]) == 0
-    assert key.group(1) not in capsys.readouterr().out
+    assert key not in capsys.readouterr().out
+    # what the README says the first start creates: the accounts, nothing else (credentials.conf is only read)
+    assert {p.name for p in (tmp_path / "env").iterdir()} <= {"accounts.jsonl", "accounts.jsonl.lock"}
 
 
 @pytest.mark.parametrize(
@@ -89,6 +106,11 @@ def wait_for_line(process: subprocess.Popen[str], pattern: str, timeout: float) 
     raise AssertionError(f"proxy-server did not print {pattern!r} (exit {process.poll()})")
 
 
+NOISE = ("Token authentication is", "Cannot deregister", "(pid=", "DeprecationWarning", "Started Serve", "INFO serve")
+"""Ray's and Serve's own lines, which reach the screen only at --log-level DEBUG."""
+
+
+@pytest.mark.timeout(900)
 def test_https_with_a_certificate_the_test_makes(tmp_path: Path) -> None:
     key_file, cert_file = make_certificate(tmp_path)
     port = free_port()
@@ -99,8 +121,10 @@ def test_https_with_a_certificate_the_test_makes(tmp_path: Path) -> None:
     with open(tmp_path / "stderr.log", "w") as stderr:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
         try:
-            admin = wait_for_line(process, r"shown only this once", 60).split()[-1]
-            assert wait_for_line(process, r"Proxy ready", 120).strip() == f"Proxy ready at https://127.0.0.1:{port}/"
+            assert wait_for_line(process, r"Proxy ready", 600).strip() == f"Proxy ready at https://127.0.0.1:{port}/"
+            assert process.stdout is not None
+            notice = "".join(process.stdout.readline() for _ in range(6))  # the box: printed right after
+            admin = framed_key(notice)
             answer = httpx.post(
                 f"https://127.0.0.1:{port}/api/request",
                 json={
@@ -115,5 +139,10 @@ def test_https_with_a_certificate_the_test_makes(tmp_path: Path) -> None:
                 httpx.get(f"https://127.0.0.1:{port}/api/general_info")
         finally:
             process.send_signal(signal.SIGTERM)
-            assert process.wait(60) == 0
-    assert admin not in (tmp_path / "stderr.log").read_text()  # printed once on stdout, never logged
+            rest, _ = process.communicate(timeout=120)
+            assert process.returncode == 0
+    assert rest == ""  # the box was the last thing printed
+    logged = (tmp_path / "stderr.log").read_text()
+    assert admin not in logged  # printed once on stdout, never logged
+    assert [noise for noise in NOISE if noise in logged] == [], logged
+    assert "started in" in logged  # the start-up phases' times
