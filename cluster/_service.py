@@ -3,10 +3,11 @@
 - `ProxyHandleServiceFactory` (benchmark-run's default): requests go to the proxy app deployed on the same
   Ray cluster, a batch per call of its ingress through a DeploymentHandle, so the proxy's cache, quotas and
   shared rate limits apply. Answers the rate limit refused are sent again after their `retry_after`. Every
-  call has a deadline (for a hosted model, the longest call its serving settings allow: `call_deadline`, so a
-  call lost with its node is noticed in about a minute, not five), and a call that dies with its replica (killed, out of memory, its node gone) or cannot
-  be placed is sent again until the replica is back, for a bounded time: then the batch fails, its requests
-  are recorded as retriable failures, and the run ends incomplete and resumable, never hung.
+  call has a deadline (for a hosted model, the longest call its serving settings allow, `call_deadline`: a call
+  lost with its node is noticed within a minute or so with small settings, four with the defaults), and a call
+  that dies with its replica (killed, out of memory, its node gone) or cannot be placed is sent again until the
+  replica is back, for a bounded time: then the batch fails, its requests are recorded as retriable failures,
+  and the run ends incomplete and resumable, never hung.
 - `ProxyHttpServiceFactory`: a proxy elsewhere, over HTTP(S) with an API key (`serve.ProxyClient`).
 - `InProcessServiceFactory` (`--direct`, debugging): the task calls the models itself.
 
@@ -89,8 +90,9 @@ def call_deadline(deployment: ModelDeployment) -> float:
     about a minute with small settings, instead of after `CALL_TIMEOUT_SECONDS`. Other clients keep that fixed
     deadline, as does a deployment whose settings do not validate (the proxy refuses it anyway).
     """
-    from serve.clients import ProviderClient
+    from serve.clients import ProviderClient, register_clients
 
+    register_clients()  # a shard task's process has bench's built-ins only; idempotent
     if not _returns(CLIENTS, deployment.client, ProviderClient):
         return CALL_TIMEOUT_SECONDS
     try:

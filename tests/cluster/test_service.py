@@ -135,10 +135,8 @@ HOSTED = """model_deployments:
 
 @pytest.fixture
 def hosted_models(tmp_path: Path) -> Iterator[Path]:
-    """A deployments file with two OpenAI-compatible models (the proxy's clients registered, as benchmark-run does)."""
-    from serve import register_clients
-
-    register_clients()
+    """A deployments file with two OpenAI-compatible models (their client registered by `call_deadline` itself,
+    as in a shard task's process, where nothing else registers the proxy's clients)."""
     path = tmp_path / "model_deployments.yaml"
     path.write_text(HOSTED)
     yield path
@@ -146,6 +144,10 @@ def hosted_models(tmp_path: Path) -> Iterator[Path]:
 
 @pytest.mark.usefixtures("restore_registries")
 def test_a_hosted_models_call_deadline_is_its_longest_legitimate_wait(hosted_models: Path) -> None:
+    from bench.models import CLIENTS
+
+    CLIENTS.restore({name: factory for name, factory in CLIENTS.snapshot().items() if name != "openai"})
+    assert "openai" not in CLIENTS  # as in a shard task's process: bench's built-ins only
     # rate-limit queue + retries that start within max_total_seconds + the last one's timeout + the margin
     assert call_deadline(get_deployment("vllm/bounded", hosted_models)) == 5 + 10 + 4 + CALL_MARGIN_SECONDS
     assert call_deadline(get_deployment("vllm/defaults", hosted_models)) == 30 + 120 + 60 + CALL_MARGIN_SECONDS
