@@ -5,11 +5,13 @@ tests/jobs/test_node_loss.py in a process of its own: the test session's Ray is 
 
 The cluster (`ray.cluster_utils.Cluster`): a head with 1 CPU, and a worker with 2 CPUs that offers the custom
 resource `mercury_state` (so the proxy's state actors, its accounts, cache and rate limiter, are placed there).
-A warm-up run deploys the proxy app and creates the state actors on that worker. Then a spare node labelled
-`mercury_state` joins, as an operator would add one, and the same command runs a larger run; once its first
-shard is stored the worker's raylet and every process on it are killed (`remove_node(allow_graceful=False)`).
-After it: a second command with other instances on the same cluster, without redeploying anything; and the first
-command in-process (no Ray, no proxy) in a fresh output folder, the clean reference.
+A warm-up run deploys the proxy app and creates the state actors on that worker. Then a standby node labelled
+`mercury_state` joins (1 CPU; on one machine it sees the same state folder), and the same command runs a larger
+run; once two of its shards are stored, the worker's raylet and every process on it are killed
+(`remove_node(allow_graceful=False)`, as a machine that drops off the network). If the run exits non-zero, the
+same command again (a resume). Then a second command with other instances on the same cluster, without
+redeploying anything; and the first command in-process (no Ray, no proxy) in a fresh output folder, the clean
+reference.
 
 The models: one, vllm/fake-model, served by a fake OpenAI-compatible server (tests/serve/fake_openai.py) with
 0.1 s latency in a process of its own. Everything lands in WORK_DIR: the output folders, the proxy's state
