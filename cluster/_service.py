@@ -3,9 +3,11 @@
 - `ProxyHandleServiceFactory` (benchmark-run's default): requests go to the proxy app deployed on the same
   Ray cluster, a batch per call of its ingress through a DeploymentHandle, so the proxy's cache, quotas and
   shared rate limits apply. Answers the rate limit refused are sent again after their `retry_after`. Every
-  call has a deadline, and a call that dies with its replica (killed, out of memory, its node gone) or cannot
-  be placed is sent again until the replica is back, for a bounded time: then the batch fails, its requests
-  are recorded as retriable failures, and the run ends incomplete and resumable, never hung.
+  call has a deadline (for a hosted model, the longest call its serving settings allow, `call_deadline`: a call
+  lost with its node is noticed within a minute or so with small settings, four with the defaults), and a call
+  that dies with its replica (killed, out of memory, its node gone) or cannot be placed is sent again until the
+  replica is back, for a bounded time: then the batch fails, its requests are recorded as retriable failures,
+  and the run ends incomplete and resumable, never hung.
 - `ProxyHttpServiceFactory`: a proxy elsewhere, over HTTP(S) with an API key (`serve.ProxyClient`).
 - `InProcessServiceFactory` (`--direct`, debugging): the task calls the models itself.
 
@@ -20,17 +22,18 @@ import logging
 import pickle
 import threading
 import time
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import bench
-from bench import Request, RequestResult
-from bench.models import InProcessService, ModelDeployment, ModelService, get_deployment
+from bench import ConfigError, Request, RequestResult
+from bench.models import CLIENTS, InProcessService, ModelDeployment, ModelService, get_deployment
 from bench.tokenizers import Tokenizer, get_tokenizer
 from cluster._errors import ProxyUnavailableError
-from serve import APP_NAME
+from serve import APP_NAME, ServingConfig, serving_config
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +69,48 @@ DEFAULT_APP_NAME = APP_NAME
 """The proxy app's name on Serve (as in configs/serve.yaml and proxy-server)."""
 
 CALL_TIMEOUT_SECONDS = 300.0
-"""Deadline of one call of the ingress (a batch). The proxy's own waits are bounded well below it (rate-limit
-queue, provider timeouts and retries); a call past it is stuck on a replica that is gone."""
+"""Deadline of one call of the ingress when nothing bounds its work (the access check, a local or simple model,
+whose requests wait in the replica's queue for as long as the model takes): a call past it is stuck on a replica
+that is gone."""
+CALL_MARGIN_SECONDS = 30.0
+"""What a hosted model's call may take beyond its model's own bounded waits: the hops between the ingress, the
+provider replica and the state actors, and their queues on a busy cluster."""
 UNAVAILABLE_SECONDS = 180.0
-"""How long a batch waits for the proxy's replicas to come back (Serve restarts a dead one in seconds)."""
+"""How long a batch waits for the proxy's replicas to come back after its first failed call (Serve restarts a
+dead one in seconds; on a lost node, once Ray has declared the node dead and placed the replica elsewhere)."""
+
+
+def call_deadline(deployment: ModelDeployment) -> float:
+    """The deadline of an ingress call with requests for `deployment`: the longest such a call legitimately takes.
+
+    A hosted model's client (a `serve.clients.ProviderClient`) bounds every wait from its serving settings: the
+    rate limit's queue (`max_queue_wait_seconds`), then retries that start no later than `retry.max_total_seconds`,
+    the last of which takes at most `retry.request_timeout_seconds`; plus `CALL_MARGIN_SECONDS`. A call still
+    unanswered then was lost with its replica (its node died before Ray noticed), so it is sent again within
+    about a minute with small settings, instead of after `CALL_TIMEOUT_SECONDS`. Other clients keep that fixed
+    deadline, as does a deployment whose settings do not validate (the proxy refuses it anyway).
+    """
+    from serve.clients import ProviderClient, register_clients
+
+    register_clients()  # a shard task's process has bench's built-ins only; idempotent
+    if not _returns(CLIENTS, deployment.client, ProviderClient):
+        return CALL_TIMEOUT_SECONDS
+    try:
+        serving: ServingConfig = serving_config(deployment)
+    except ConfigError:
+        return CALL_TIMEOUT_SECONDS
+    retry = serving.retry
+    waits = serving.max_queue_wait_seconds + retry.max_total_seconds + retry.request_timeout_seconds
+    return waits + CALL_MARGIN_SECONDS
+
+
+def _returns(registry: Any, name: str, kind: type) -> bool:
+    """Whether the factory registered as `name` is declared to build a `kind` (its return annotation)."""
+    try:
+        built = typing.get_type_hints(registry.get(name)).get("return")
+    except Exception:  # an unknown name, or a factory without resolvable annotations: not known to be one
+        return False
+    return isinstance(built, type) and issubclass(built, kind)
 
 
 class ProxyHandleService:
@@ -85,7 +126,7 @@ class ProxyHandleService:
         api_key: str,
         deployments_file: str | None = None,
         max_retry_seconds: float = 600.0,
-        call_timeout: float = CALL_TIMEOUT_SECONDS,
+        call_timeout: float | None = None,
         unavailable_seconds: float = UNAVAILABLE_SECONDS,
     ) -> None:
         from ray import serve
@@ -100,11 +141,28 @@ class ProxyHandleService:
         self.deployments_file = deployments_file
         self.max_retry_seconds = max_retry_seconds
         self.call_timeout = call_timeout
+        """The deadline of every call; None: `call_deadline` of the batch's models (see `_deadline`)."""
         self.unavailable_seconds = unavailable_seconds
+        self._deadlines: dict[str, float] = {}
 
-    def _call(self, name: str, *args: Any) -> tuple[bool, Any]:
-        """The ingress method `name`'s value for `args` within `call_timeout`; sent again (backoff 1, 2, 4, ...
-        10 s) while the replica is dead, restarting or cannot be placed, for at most `unavailable_seconds`.
+    def _deadline(self, requests: Sequence[Request]) -> float:
+        """`call_timeout` if set, else the longest `call_deadline` of the requests' models."""
+        if self.call_timeout is not None:
+            return self.call_timeout
+        return max((self._model_deadline(model) for model in {r.model for r in requests}), default=CALL_TIMEOUT_SECONDS)
+
+    def _model_deadline(self, model: str) -> float:
+        if model not in self._deadlines:
+            try:
+                self._deadlines[model] = call_deadline(self.get_deployment(model))
+            except Exception:  # an unknown model: the proxy says so in its answer, under the fixed deadline
+                self._deadlines[model] = CALL_TIMEOUT_SECONDS
+        return self._deadlines[model]
+
+    def _call(self, name: str, timeout: float, *args: Any) -> tuple[bool, Any]:
+        """The ingress method `name`'s value for `args` within `timeout`; sent again (backoff 1, 2, 4, ... 10 s)
+        while the replica is dead, restarting or cannot be placed, for at most `unavailable_seconds` after the
+        first failure (a call that timed out is cancelled first, and the next one may reach a new replica).
 
         Raises:
             ProxyUnavailableError: when no replica answered in that time (or every answer was the ingress's
@@ -113,19 +171,20 @@ class ProxyHandleService:
         from ray.exceptions import RayError
         from ray.serve.exceptions import RayServeException
 
-        started = time.monotonic()
+        first_failure: float | None = None
         delay = 1.0
         while True:
             response = self._methods[name].remote(*args)
             try:
-                ok, value = response.result(timeout_s=self.call_timeout)
+                ok, value = response.result(timeout_s=timeout)
                 if ok or not _unavailable(value):
                     return ok, value
                 cause = str(value)  # the ingress could not reach a provider replica (dead, restarting): 503
             except (TimeoutError, RayError, RayServeException) as error:
                 response.cancel()
                 cause = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
-            elapsed = time.monotonic() - started
+            first_failure = time.monotonic() if first_failure is None else first_failure
+            elapsed = time.monotonic() - first_failure
             if elapsed + delay > self.unavailable_seconds:
                 raise ProxyUnavailableError(name, elapsed, cause) from None
             logger.warning("proxy call failed (%s); again in %.0f s", cause, delay)
@@ -134,7 +193,8 @@ class ProxyHandleService:
 
     def check_access(self, models: Sequence[str]) -> None:
         """Raise the proxy's error when the key opens no account, a model is not served, or a quota is spent."""
-        ok, error = self._call("check_access", self._api_key, list(models))
+        timeout = self.call_timeout if self.call_timeout is not None else CALL_TIMEOUT_SECONDS
+        ok, error = self._call("check_access", timeout, self._api_key, list(models))
         if not ok:
             raise error
 
@@ -144,7 +204,8 @@ class ProxyHandleService:
         pending = list(range(len(requests)))
         deadline = time.monotonic() + self.max_retry_seconds
         while pending:
-            ok, value = self._call("handle_requests", self._api_key, [requests[i] for i in pending])
+            batch = [requests[i] for i in pending]
+            ok, value = self._call("handle_requests", self._deadline(batch), self._api_key, batch)
             if not ok:
                 raise value
             refused: list[int] = []

@@ -1,17 +1,19 @@
-"""The proxy handle's calls have deadlines and ride out a replica that is gone for a while (no Ray needed: the
-handle is a fake with Serve's `remote(...).result(timeout_s=...)` shape)."""
+"""The proxy handle's calls have deadlines (a hosted model's from its serving settings) and ride out a replica that
+is gone for a while (no Ray needed: the handle is a fake with Serve's `remote(...).result(timeout_s=...)` shape)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from ray.exceptions import ActorDiedError
 
 from bench import Request
+from bench.models import get_deployment
 from cluster import ProxyUnavailableError
-from cluster._service import ProxyHandleService
+from cluster._service import CALL_MARGIN_SECONDS, CALL_TIMEOUT_SECONDS, ProxyHandleService, call_deadline
 from serve import ProxyError
 
 Outcome = Callable[[float | None], Any]
@@ -44,7 +46,7 @@ class FakeMethod:
         return response
 
 
-def _service(method: FakeMethod, *, unavailable_seconds: float, call_timeout: float = 5.0) -> ProxyHandleService:
+def _service(method: FakeMethod, *, unavailable_seconds: float, call_timeout: float | None = 5.0) -> ProxyHandleService:
     service = ProxyHandleService.__new__(ProxyHandleService)  # no Serve: the handle is the fake
     service._methods = {"handle_requests": method, "check_access": method}
     service._api_key = "k"
@@ -52,6 +54,7 @@ def _service(method: FakeMethod, *, unavailable_seconds: float, call_timeout: fl
     service.max_retry_seconds = 60.0
     service.call_timeout = call_timeout
     service.unavailable_seconds = unavailable_seconds
+    service._deadlines = {}
     return service
 
 
@@ -113,3 +116,75 @@ def test_a_refusal_that_is_not_unavailability_is_raised_at_once(no_sleep: list[f
     with pytest.raises(ProxyError, match="quota exceeded"):
         _service(method, unavailable_seconds=60).make_requests([Request(model="simple/model1", prompt="p")])
     assert no_sleep == []
+
+
+HOSTED = """model_deployments:
+  - name: vllm/bounded
+    client: openai
+    tokenizer: openai/r50k_base
+    context_window: 2048
+    client_args: {base_url: 'http://127.0.0.1:9/v1', credential: null, model: bounded}
+    serving: {max_queue_wait_seconds: 5, retry: {max_total_seconds: 10, request_timeout_seconds: 4}}
+  - name: vllm/defaults
+    client: openai
+    tokenizer: openai/r50k_base
+    context_window: 2048
+    client_args: {base_url: 'http://127.0.0.1:9/v1', credential: null, model: defaults}
+"""
+
+
+@pytest.fixture
+def hosted_models(tmp_path: Path) -> Iterator[Path]:
+    """A deployments file with two OpenAI-compatible models (their client registered by `call_deadline` itself,
+    as in a shard task's process, where nothing else registers the proxy's clients)."""
+    path = tmp_path / "model_deployments.yaml"
+    path.write_text(HOSTED)
+    yield path
+
+
+@pytest.mark.usefixtures("restore_registries")
+def test_a_hosted_models_call_deadline_is_its_longest_legitimate_wait(hosted_models: Path) -> None:
+    from bench.models import CLIENTS
+
+    CLIENTS.restore({name: factory for name, factory in CLIENTS.snapshot().items() if name != "openai"})
+    assert "openai" not in CLIENTS  # as in a shard task's process: bench's built-ins only
+    # rate-limit queue + retries that start within max_total_seconds + the last one's timeout + the margin
+    assert call_deadline(get_deployment("vllm/bounded", hosted_models)) == 5 + 10 + 4 + CALL_MARGIN_SECONDS
+    assert call_deadline(get_deployment("vllm/defaults", hosted_models)) == 30 + 120 + 60 + CALL_MARGIN_SECONDS
+    # a model answered in the replica's own queue (local) or at once (simple) has no such bound: the fixed one
+    assert call_deadline(get_deployment("simple/model1")) == CALL_TIMEOUT_SECONDS
+    assert call_deadline(get_deployment("local/smollm2-135m")) == CALL_TIMEOUT_SECONDS
+
+
+@pytest.mark.usefixtures("restore_registries")
+def test_a_call_lost_past_its_models_deadline_is_sent_again_and_answered(
+    hosted_models: Path, no_sleep: list[float]
+) -> None:
+    """The first call hangs (its replica's node is gone and Ray does not know yet) until the deadline the model's
+    settings give; the call is cancelled and sent again, and the window for the proxy to come back starts at that
+    failure, not at the first call (the deadline alone is longer than the window)."""
+    import cluster._service as module
+
+    def lost(timeout: float | None) -> Any:
+        assert timeout is not None
+        module.time.sleep(timeout)  # the fake clock: the whole deadline passes
+        raise TimeoutError(f"no answer within {timeout} s")
+
+    method = FakeMethod(lost, _answered)
+    service = _service(method, unavailable_seconds=10, call_timeout=None)
+    service.deployments_file = str(hosted_models)
+    results = service.make_requests([Request(model="vllm/bounded", prompt="p")])
+    assert [r.success for r in results] == [True]
+    deadline = 5 + 10 + 4 + CALL_MARGIN_SECONDS
+    assert method.timeouts == [deadline, deadline]
+    assert no_sleep == [deadline, 1.0]  # the lost call's deadline, then the backoff before the resend
+    assert [r.cancelled for r in method.responses] == [True, False]
+
+
+def test_the_access_check_and_unbounded_models_keep_the_fixed_deadline(no_sleep: list[float]) -> None:
+    method = FakeMethod(_answered)
+    service = _service(method, unavailable_seconds=10, call_timeout=None)
+    service.make_requests([Request(model="simple/model1", prompt="p")])
+    method.outcomes = [lambda timeout: (True, None)]
+    service.check_access(["simple/model1"])
+    assert method.timeouts == [CALL_TIMEOUT_SECONDS, CALL_TIMEOUT_SECONDS]
