@@ -10,6 +10,7 @@ from bench._errors import (
     ConfigError,
     MercuryError,
     ModelUnavailableError,
+    PluginError,
     RunEntryError,
     ScenarioDataError,
     UnknownModelError,
@@ -25,6 +26,7 @@ from bench._instance import (
     Reference,
 )
 from bench._object_spec import MetricSpec, ObjectSpec, PerturbationSpec, ScenarioSpec
+from bench._plugins import PLUGIN_GROUP, load_plugins, local_plugin_paths
 from bench._registry import Registry
 from bench._request import ChatMessage, GeneratedOutput, Request, RequestResult, Token
 from bench._stat import MetricName, Stat, merge_stats
@@ -32,6 +34,7 @@ from bench._stat import MetricName, Stat, merge_stats
 __all__ = [
     "CORRECT_TAG",
     "EVAL_SPLITS",
+    "PLUGIN_GROUP",
     "TEST_SPLIT",
     "TRAIN_SPLIT",
     "VALID_SPLIT",
@@ -47,6 +50,7 @@ __all__ = [
     "ObjectSpec",
     "PerturbationDescription",
     "PerturbationSpec",
+    "PluginError",
     "Reference",
     "Registry",
     "Request",
@@ -59,5 +63,7 @@ __all__ = [
     "UnknownModelError",
     "load_builtins",
     "load_credentials",
+    "load_plugins",
+    "local_plugin_paths",
     "merge_stats",
 ]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -130,17 +131,19 @@ def warn_if_serve_elsewhere(port: int) -> None:
         )
 
 
-def proxy_app_config(base_path: Path) -> ProxyAppConfig:
+def proxy_app_config(base_path: Path, plugins: Sequence[str] = ()) -> ProxyAppConfig:
     """The app benchmark-run deploys: every model of configs/, state in `base_path` (absolute paths: the
-    replicas resolve them in their own processes)."""
+    replicas resolve them in their own processes), the run's plug-ins imported in every replica."""
     return ProxyAppConfig(
         base_path=str(base_path.resolve()),
         deployments_file=str((config_dir() / "model_deployments.yaml").resolve()),
+        plugins=list(plugins),
     )
 
 
-def ensure_proxy_app(base_path: Path, port: int, app_name: str = APP_NAME) -> bool:
+def ensure_proxy_app(base_path: Path, port: int, app_name: str = APP_NAME, plugins: Sequence[str] = ()) -> bool:
     """Deploy the proxy app on the connected Ray cluster unless an app called `app_name` runs; True if deployed.
+    A running app is used as it is: it keeps the plug-ins (`plugins`: e.g. a client's) it was deployed with.
 
     Raises:
         ProxySetupError: when Serve cannot start (e.g. the port is taken) or the app does not come up.
@@ -153,7 +156,7 @@ def ensure_proxy_app(base_path: Path, port: int, app_name: str = APP_NAME) -> bo
         return False
     from serve._app import build_app
 
-    config = proxy_app_config(base_path)
+    config = proxy_app_config(base_path, plugins)
     config.served()  # a bad deployments file is a ConfigError here, before anything starts
     config.servings()
     logger.info("deploying the proxy app %r (state in %s, HTTP on 127.0.0.1:%d)", app_name, base_path, port)

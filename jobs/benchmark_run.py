@@ -30,6 +30,7 @@ from bench.models import InProcessService, get_deployment
 from bench.run_specs import RunSpec, expand_run_entries, suite_entries
 from bench.runner import FailurePolicy, Runner, RunResult
 from jobs._logging import configure_logging
+from jobs._plugins import add_plugins_argument
 from jobs._proxy import (
     API_KEY_VARIABLE,
     APP_NAME,
@@ -105,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a run is complete when at most this share of its requests failed (default 0: any "
                         "failure leaves the run incomplete, resumable, and the exit status 1)")  # fmt: skip
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO (default), WARNING")
+    add_plugins_argument(parser)
     return parser
 
 
@@ -188,6 +190,7 @@ def run_on_ray(args: argparse.Namespace, suite: str, run_specs: list[RunSpec]) -
         # built in each task's process: the key comes from that node's prod_env or PERSPECTIVE_API_KEY
         toxicity_factory=functools.partial(build_toxicity_service, proxy_env_path().resolve()),
         failure_policy=FailurePolicy(args.max_failed_fraction),
+        plugins=args.plugins,
     )
     return runner.run_all(run_specs, keep_going=True)
 
@@ -204,7 +207,7 @@ def handle_factory(args: argparse.Namespace, models: list[str]) -> ServiceFactor
     from cluster import ProxyHandleServiceFactory
 
     base_path = proxy_env_path().resolve()
-    ensure_proxy_app(base_path, args.proxy_port, APP_NAME)
+    ensure_proxy_app(base_path, args.proxy_port, APP_NAME, plugins=args.plugins)
     api_key = benchmark_api_key(args.api_key, base_path)
     check_handle_access(APP_NAME, api_key, models)
     return ProxyHandleServiceFactory(api_key=api_key, app_name=APP_NAME)
@@ -227,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(args.log_level)
     console = make_console()
     try:
-        bench.load_builtins()
+        bench.load_plugins(args.plugins)
         entries = list(args.entries)
         if args.conf_path:
             entries += suite_entries(args.conf_path, args.suite or "default", args.priority)

@@ -4,6 +4,7 @@ proxy-server                                   # http://127.0.0.1:1959/, state i
 proxy-server -p 8443 --ssl-key-file key.pem --ssl-cert-file cert.pem --base-path /srv/prod_env
 proxy-server --init-only                       # create the state folder and the first admin, then exit
 proxy-server --benchmarks-path /srv/results    # serve the benchmark-present sites of /srv/results at /benchmarks/
+proxy-server --plugins my_clients              # a client registered in ./my_clients.py, in every replica
 
 On first start the state folder gets an admin account; its key is printed once, here, and never again.
 The server runs until interrupted (Ctrl-C or SIGTERM), then shuts Serve down.
@@ -24,6 +25,7 @@ from types import FrameType
 import bench
 from bench import MercuryError
 from jobs._logging import configure_logging
+from jobs._plugins import add_plugins_argument
 from serve import APP_NAME, Accounts, ProxyAppConfig
 
 logger = logging.getLogger("proxy-server")
@@ -49,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--num-cpus", type=float, help="CPUs of a Ray started here (default: all)")
     parser.add_argument("--init-only", action="store_true", help="create the state folder and admin, then exit")
     parser.add_argument("--log-level", help="DEBUG, INFO (default), WARNING, ...")
+    add_plugins_argument(parser)
     return parser
 
 
@@ -75,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.log_level)
     try:
-        bench.load_builtins()
+        bench.load_plugins(args.plugins)
         check_tls(args)
         models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
         config = ProxyAppConfig(
@@ -84,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             models=models,
             # absolute: Serve's replicas may run in another working folder
             benchmarks_path=os.path.abspath(args.benchmarks_path),
+            plugins=args.plugins,
         )
         config.served()  # unknown models and bad serving settings stop here, before Ray starts
         config.servings()
