@@ -29,6 +29,7 @@ from bench._object_spec import MetricSpec, ObjectSpec, PerturbationSpec, Scenari
 from bench._plugins import PLUGIN_GROUP, load_plugins, local_plugin_paths
 from bench._registry import Registry
 from bench._request import ChatMessage, GeneratedOutput, Request, RequestResult, Token
+from bench._settings import MercurySettings, settings
 from bench._stat import MetricName, Stat, merge_stats
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "GeneratedOutput",
     "Instance",
     "MercuryError",
+    "MercurySettings",
     "MetricName",
     "MetricSpec",
     "ModelUnavailableError",
@@ -66,4 +68,5 @@ __all__ = [
     "load_plugins",
     "local_plugin_paths",
     "merge_stats",
+    "settings",
 ]

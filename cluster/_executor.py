@@ -28,7 +28,7 @@ import pyarrow as pa
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from bench import MercuryError, Stat
+from bench import MercuryError, Stat, settings
 from bench.metrics import MetricContext, create_metric
 from bench.models import get_deployment
 from bench.run_specs import RunSpec
@@ -554,5 +554,4 @@ def _default_scenario_cache(storage: Storage) -> Path:
     local = storage.local_path()
     if local is not None:
         return Path(local)
-    configured = os.environ.get("MERCURY_CACHE_DIR")
-    return Path(configured) if configured else Path.home() / ".cache" / "mercury"
+    return settings().cache_dir

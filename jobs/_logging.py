@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-import os
+
+from bench import ConfigError, settings
 
 NOISY_LOGGERS = (
     "httpx",
@@ -22,7 +23,11 @@ NOISY_LOGGERS = (
 
 def configure_logging(level: str | None = None) -> None:
     """Log to stderr as `time level logger: message`; level from the flag, MERCURY_LOG_LEVEL or INFO."""
-    chosen = (level or os.environ.get("MERCURY_LOG_LEVEL") or "INFO").upper()
+    problem = None
+    try:
+        chosen = (level or settings().log_level).upper()
+    except ConfigError as error:  # a bad MERCURY_LOG_LEVEL (or another variable): said once, never a traceback
+        chosen, problem = "INFO", error
     logging.basicConfig(
         level=chosen,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -31,3 +36,5 @@ def configure_logging(level: str | None = None) -> None:
     )
     for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    if problem is not None:
+        logging.getLogger(__name__).warning("%s; logging at INFO", problem)

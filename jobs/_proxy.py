@@ -18,12 +18,13 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
 
-from bench import MercuryError
+from bench import ConfigError, MercuryError, settings
 from bench.models import config_dir, get_deployment
 from serve import (
     APP_NAME,
@@ -62,7 +63,8 @@ def benchmark_api_key(flag: str | None, base_path: Path) -> str:
     Raises:
         ProxySetupError: when the key file is readable by others (a secret must not be).
     """
-    key = flag or os.environ.get(API_KEY_VARIABLE)
+    configured = settings().api_key
+    key = flag or (configured.get_secret_value() if configured else None)
     if key:
         return key
     return ensure_benchmark_account(base_path)
@@ -96,8 +98,13 @@ def ensure_benchmark_account(base_path: Path) -> str:
 def default_proxy_port() -> int:
     """Serve's HTTP port when benchmark-run deploys the proxy: $MERCURY_PROXY_PORT, else the port of
     configs/serve.yaml (what `serve deploy` uses: the two agree), else 1959."""
-    if os.environ.get(PORT_VARIABLE):
-        return int(os.environ[PORT_VARIABLE])
+    try:
+        configured = settings().proxy_port
+    except ConfigError as error:  # read while the parser is built, before main's one-line errors: say it here
+        print(f"benchmark-run: error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    if configured is not None:
+        return configured
     try:
         import yaml
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 
+from bench import settings
+
 logger = logging.getLogger(__name__)
 
 
@@ -15,7 +17,7 @@ def connect_ray() -> None:
     if ray.is_initialized():
         return
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    address = os.environ.get("RAY_ADDRESS") or "local"
+    address = settings().ray_address or "local"
     logger.info("connecting to Ray at %s", address if address != "local" else "a new local instance")
     ray.init(address=address, logging_level=logging.WARNING, log_to_driver=True, configure_logging=False)
     resources = ray.cluster_resources()

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
-import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING
 from tqdm import tqdm
 
 import bench
-from bench import MercuryError
+from bench import MercuryError, settings
 from bench.metrics import build_toxicity_service
 from bench.models import InProcessService, get_deployment
 from bench.run_specs import RunSpec, expand_run_entries, suite_entries
@@ -217,7 +216,8 @@ def http_factory(args: argparse.Namespace, models: list[str]) -> ServiceFactory:
     """--proxy-url: a proxy elsewhere over HTTP(S), checked before any request."""
     from cluster import ProxyHttpServiceFactory
 
-    api_key = args.api_key or os.environ.get(API_KEY_VARIABLE)
+    configured = settings().api_key
+    api_key = args.api_key or (configured.get_secret_value() if configured else None)
     if not api_key:
         raise MercuryError(f"--proxy-url needs an API key: give --api-key KEY or set {API_KEY_VARIABLE}")
     check_http_proxy(args.proxy_url, api_key, models)

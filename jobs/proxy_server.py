@@ -23,7 +23,7 @@ from pathlib import Path
 from types import FrameType
 
 import bench
-from bench import MercuryError
+from bench import MercuryError, settings
 from jobs._logging import configure_logging
 from jobs._plugins import add_plugins_argument
 from serve import APP_NAME, Accounts, ProxyAppConfig
@@ -110,7 +110,7 @@ def serve_forever(config: ProxyAppConfig, args: argparse.Namespace) -> int:
     from serve._app import build_app
 
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    address = os.environ.get("RAY_ADDRESS")
+    address = settings().ray_address
     ray.init(address=address or "local", num_cpus=None if address else args.num_cpus, include_dashboard=False)
     stop = threading.Event()
 
