@@ -10,6 +10,7 @@ from bench._errors import (
     ConfigError,
     MercuryError,
     ModelUnavailableError,
+    PluginError,
     RunEntryError,
     ScenarioDataError,
     UnknownModelError,
@@ -25,14 +26,17 @@ from bench._instance import (
     Reference,
 )
 from bench._object_spec import MetricSpec, ObjectSpec, PerturbationSpec, ScenarioSpec
+from bench._plugins import PLUGIN_GROUP, load_plugins, local_plugin_paths
 from bench._registry import Registry
 from bench._request import ChatMessage, GeneratedOutput, Request, RequestResult, Token
+from bench._settings import MercurySettings, settings
 from bench._stat import MetricName, Stat, merge_stats
 
 __all__ = [
     "CORRECT_TAG",
     "CREDENTIAL_ENVIRONMENT_VARIABLES",
     "EVAL_SPLITS",
+    "PLUGIN_GROUP",
     "TEST_SPLIT",
     "TRAIN_SPLIT",
     "VALID_SPLIT",
@@ -42,12 +46,14 @@ __all__ = [
     "GeneratedOutput",
     "Instance",
     "MercuryError",
+    "MercurySettings",
     "MetricName",
     "MetricSpec",
     "ModelUnavailableError",
     "ObjectSpec",
     "PerturbationDescription",
     "PerturbationSpec",
+    "PluginError",
     "Reference",
     "Registry",
     "Request",
@@ -60,5 +66,8 @@ __all__ = [
     "UnknownModelError",
     "load_builtins",
     "load_credentials",
+    "load_plugins",
+    "local_plugin_paths",
     "merge_stats",
+    "settings",
 ]

@@ -8,6 +8,7 @@ line for it and no traceback. The tree:
      |-- ConfigError                  a configuration file that is missing or invalid
      |-- UnknownModelError            a model name that no deployment describes
      |-- ModelUnavailableError        a model that exists but cannot run here (missing package or file)
+     |-- PluginError                  a plug-in module (--plugins, an entry point) that cannot be imported
      `-- ScenarioDataError            a scenario whose data cannot be produced or read
 
 `LookupError` (the builtin) is raised by registries for unknown names, with the nearest known names.
@@ -69,6 +70,16 @@ class ModelUnavailableError(MercuryError):
         self.model = model
         self.reason = reason
         super().__init__(f"model {model!r} is unavailable: {reason}")
+
+
+class PluginError(MercuryError):
+    """A plug-in module that cannot be imported (`bench.load_plugins`), named with where it was named."""
+
+    def __init__(self, module: str, origin: str, problem: str) -> None:
+        self.module = module
+        self.origin = origin
+        self.problem = problem
+        super().__init__(f"plug-in module {module!r} (from {origin}) cannot be imported: {problem}")
 
 
 class ScenarioDataError(MercuryError):

@@ -28,7 +28,7 @@ import pyarrow as pa
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from bench import MercuryError, Stat
+from bench import MercuryError, Stat, settings
 from bench.metrics import MetricContext, create_metric
 from bench.models import get_deployment
 from bench.run_specs import RunSpec
@@ -68,6 +68,7 @@ from cluster._tasks import (
     run_shard_remote,
     shard_files,
 )
+from serve import plugin_runtime_env
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +113,8 @@ class RayRunner:
         failure_policy: how many failed requests a complete run may have (default: none). A run with more
             writes no stats.json, so it stays resumable; a shard with requests that must be retried is never
             reused, so a rerun runs only those shards (bench.runner._failures has the rule).
+        plugins: plug-in modules (`--plugins`) every task imports (`bench.load_plugins`); those not installed
+            are shipped to the workers in the tasks' runtime environment (`serve.plugin_runtime_env`).
     """
 
     def __init__(
@@ -135,6 +138,7 @@ class RayRunner:
         storage: Storage | None = None,
         toxicity_factory: ToxicityFactory | None = None,
         failure_policy: FailurePolicy | None = None,
+        plugins: Sequence[str] = (),
     ) -> None:
         self.service_factory = service_factory
         self.toxicity_factory = toxicity_factory
@@ -152,7 +156,8 @@ class RayRunner:
         self.max_in_flight = max_in_flight
         self.progress = progress
         self.scenario_cache = Path(scenario_cache) if scenario_cache else _default_scenario_cache(self.storage)
-        self.runtime_env = runtime_env
+        self.plugins = tuple(plugins)
+        self.runtime_env = plugin_runtime_env(self.plugins, runtime_env)
         self._checked = False
 
     # --- the pipeline --------------------------------------------------------------------------------------
@@ -263,6 +268,7 @@ class RayRunner:
             slots=self._slots(),
             shard_size=self.shard_size,
             num_shards=self.num_shards,
+            plugins=self.plugins,
         )
         here = NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
         options: dict[str, Any] = {
@@ -369,6 +375,7 @@ class RayRunner:
                         batch_size=self.batch_size,
                         parallelism=self.parallelism,
                         toxicity_factory=self.toxicity_factory,
+                        plugins=self.plugins,
                     )
                     options: dict[str, Any] = {
                         "name": f"{run_spec.name}:shard-{shard.shard_id}",
@@ -545,5 +552,4 @@ def _default_scenario_cache(storage: Storage) -> Path:
     local = storage.local_path()
     if local is not None:
         return Path(local)
-    configured = os.environ.get("MERCURY_CACHE_DIR")
-    return Path(configured) if configured else Path.home() / ".cache" / "mercury"
+    return settings().cache_dir

@@ -55,6 +55,8 @@ class Preparation:
     """Tasks that fit on the cluster at once, for the default shard size."""
     shard_size: int | None = None
     num_shards: int | None = None
+    plugins: tuple[str, ...] = ()
+    """Plug-in modules the driver loaded (`--plugins`): imported here too, so their perturbations are known."""
 
 
 class Prepared(BaseModel):
@@ -72,7 +74,7 @@ def prepare_run(preparation: Preparation) -> Iterator[Any]:
     """
     import bench
 
-    bench.load_builtins()  # a fresh worker process has empty registries
+    bench.load_plugins(preparation.plugins)  # a fresh worker process has empty registries
     run_spec = preparation.run_spec
     started = time.perf_counter()
     scenario, instances = load_instances(run_spec, Path(preparation.scenario_cache) / "scenarios", preparation.scenario)

@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from bench import settings
 from cluster._errors import StorageError
 
 logger = logging.getLogger(__name__)
@@ -377,7 +378,7 @@ class Storage:
 
 def s3_endpoint() -> str | None:
     """The endpoint of an S3-compatible server from the standard variables, or None for AWS itself."""
-    return os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
+    return settings().s3_endpoint_url
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,8 @@ class ShardTask:
     parallelism: int = 4
     toxicity_factory: ToxicityFactory | None = None
     """Builds the toxicity service for toxicity metrics in the task's process (None: they report nothing)."""
+    plugins: tuple[str, ...] = ()
+    """Plug-in modules the driver loaded (`--plugins`): imported here too, so their metrics are known."""
 
 
 ToxicityFactory = Callable[[], ToxicityService | None]
@@ -150,7 +152,7 @@ def run_shard(task: ShardTask, train: list[Instance], evaluation: list[Instance]
     Raises:
         StorageError: if the shard's files cannot be written after retries.
     """
-    bench.load_builtins()  # a fresh worker process has empty registries
+    bench.load_plugins(task.plugins)  # a fresh worker process has empty registries
     request_states = adapt(task.run_spec, [*train, *evaluation])
     service = service_for(task.service_factory)
     executed = Executor(service, parallelism=task.parallelism, batch_size=task.batch_size).execute(request_states)

@@ -27,6 +27,8 @@ import sys
 import warnings
 from typing import Any
 
+from bench import ConfigError, settings
+
 NOISY_LOGGERS = (
     "httpx",
     "httpx2",
@@ -82,8 +84,12 @@ class BarSafeHandler(logging.StreamHandler):
 
 
 def chosen_level(level: str | None = None) -> str:
-    """The level in force: the flag, else $MERCURY_LOG_LEVEL, else INFO (upper case)."""
-    return (level or os.environ.get("MERCURY_LOG_LEVEL") or "INFO").upper()
+    """The level in force: the flag, else $MERCURY_LOG_LEVEL, else INFO (upper case; INFO when the variable is
+    bad, which configure_logging says once)."""
+    try:
+        return (level or settings().log_level).upper()
+    except ConfigError:
+        return "INFO"
 
 
 def verbose() -> bool:
@@ -118,6 +124,10 @@ def configure_logging(level: str | None = None) -> None:
     logging.captureWarnings(loud)
     for category in QUIETED_WARNINGS:
         warnings.filterwarnings("default" if loud else "ignore", category=category)
+    try:
+        settings()
+    except ConfigError as problem:  # a bad MERCURY_LOG_LEVEL (or another variable): said once, never a traceback
+        logging.getLogger(__name__).warning("%s; logging at %s", problem, chosen_level(level))
 
 
 def _set_ray_level() -> None:

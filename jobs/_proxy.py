@@ -18,11 +18,13 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
 
-from bench import MercuryError
+from bench import ConfigError, MercuryError, settings
 from bench.models import config_dir, get_deployment
 from serve import (
     APP_NAME,
@@ -61,7 +63,8 @@ def benchmark_api_key(flag: str | None, base_path: Path) -> str:
     Raises:
         ProxySetupError: when the key file is readable by others (a secret must not be).
     """
-    key = flag or os.environ.get(API_KEY_VARIABLE)
+    configured = settings().api_key
+    key = flag or (configured.get_secret_value() if configured else None)
     if key:
         return key
     return ensure_benchmark_account(base_path)
@@ -95,8 +98,13 @@ def ensure_benchmark_account(base_path: Path) -> str:
 def default_proxy_port() -> int:
     """Serve's HTTP port when benchmark-run deploys the proxy: $MERCURY_PROXY_PORT, else the port of
     configs/serve.yaml (what `serve deploy` uses: the two agree), else 1959."""
-    if os.environ.get(PORT_VARIABLE):
-        return int(os.environ[PORT_VARIABLE])
+    try:
+        configured = settings().proxy_port
+    except ConfigError as error:  # read while the parser is built, before main's one-line errors: say it here
+        print(f"benchmark-run: error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    if configured is not None:
+        return configured
     try:
         import yaml
 
@@ -130,17 +138,19 @@ def warn_if_serve_elsewhere(port: int) -> None:
         )
 
 
-def proxy_app_config(base_path: Path) -> ProxyAppConfig:
+def proxy_app_config(base_path: Path, plugins: Sequence[str] = ()) -> ProxyAppConfig:
     """The app benchmark-run deploys: every model of configs/, state in `base_path` (absolute paths: the
-    replicas resolve them in their own processes)."""
+    replicas resolve them in their own processes), the run's plug-ins imported in every replica."""
     return ProxyAppConfig(
         base_path=str(base_path.resolve()),
         deployments_file=str((config_dir() / "model_deployments.yaml").resolve()),
+        plugins=list(plugins),
     )
 
 
-def ensure_proxy_app(base_path: Path, port: int, app_name: str = APP_NAME) -> bool:
+def ensure_proxy_app(base_path: Path, port: int, app_name: str = APP_NAME, plugins: Sequence[str] = ()) -> bool:
     """Deploy the proxy app on the connected Ray cluster unless an app called `app_name` runs; True if deployed.
+    A running app is used as it is: it keeps the plug-ins (`plugins`: e.g. a client's) it was deployed with.
 
     Raises:
         ProxySetupError: when Serve cannot start (e.g. the port is taken) or the app does not come up.
@@ -153,7 +163,7 @@ def ensure_proxy_app(base_path: Path, port: int, app_name: str = APP_NAME) -> bo
         return False
     from serve._app import build_app
 
-    config = proxy_app_config(base_path)
+    config = proxy_app_config(base_path, plugins)
     config.served()  # a bad deployments file is a ConfigError here, before anything starts
     config.servings()
     logger.info("deploying the proxy app %r (state in %s, HTTP on 127.0.0.1:%d)", app_name, base_path, port)

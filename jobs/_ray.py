@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
+from bench import settings
 from jobs._logging import ray_init_options
 
 logger = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ def connect_ray() -> None:
     if ray.is_initialized():
         return
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    address = os.environ.get("RAY_ADDRESS") or "local"
+    address = settings().ray_address or "local"
     logger.info("connecting to Ray at %s", address if address != "local" else "a new local instance")
     ray.init(address=address, **ray_init_options())  # Ray's and Serve's own lines only at DEBUG
     resources = ray.cluster_resources()

@@ -16,17 +16,17 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import bench
-from bench import MercuryError
+from bench import MercuryError, settings
 from bench.run_specs import RunSpec, expand_run_entries, suite_entries
 from bench.runner import FailurePolicy, RunResult
 from jobs._clock import CommandClock
 from jobs._logging import configure_logging
+from jobs._plugins import add_plugins_argument
 from jobs._progress import tqdm_progress
 from jobs._summary import make_console, print_dry_run, print_run_summary, print_timings
 
@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a run is complete when at most this share of its requests failed (default 0: any "
                         "failure leaves the run incomplete, resumable, and the exit status 1)")  # fmt: skip
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO (default), WARNING")
+    add_plugins_argument(parser)
     return parser
 
 
@@ -175,6 +176,7 @@ def run_on_ray(args: argparse.Namespace, suite: str, run_specs: list[RunSpec], c
         # built in each task's process: the key comes from that node's prod_env or PERSPECTIVE_API_KEY
         toxicity_factory=functools.partial(build_toxicity_service, proxy_env_path().resolve()),
         failure_policy=FailurePolicy(args.max_failed_fraction),
+        plugins=args.plugins,
     )
     clock.ready()  # Ray connected and the proxy ready: start-up is over
     return runner.run_all(run_specs, keep_going=True)
@@ -194,7 +196,7 @@ def handle_factory(args: argparse.Namespace, models: list[str]) -> ServiceFactor
     from serve import proxy_env_path
 
     base_path = proxy_env_path().resolve()
-    ensure_proxy_app(base_path, args.proxy_port or default_proxy_port(), APP_NAME)
+    ensure_proxy_app(base_path, args.proxy_port or default_proxy_port(), APP_NAME, plugins=args.plugins)
     api_key = benchmark_api_key(args.api_key, base_path)
     check_handle_access(APP_NAME, api_key, models)
     return ProxyHandleServiceFactory(api_key=api_key, app_name=APP_NAME)
@@ -205,7 +207,8 @@ def http_factory(args: argparse.Namespace, models: list[str]) -> ServiceFactory:
     from cluster import ProxyHttpServiceFactory
     from jobs._proxy import API_KEY_VARIABLE, check_http_proxy
 
-    api_key = args.api_key or os.environ.get(API_KEY_VARIABLE)
+    configured = settings().api_key
+    api_key = args.api_key or (configured.get_secret_value() if configured else None)
     if not api_key:
         raise MercuryError(f"--proxy-url needs an API key: give --api-key KEY or set {API_KEY_VARIABLE}")
     check_http_proxy(args.proxy_url, api_key, models)
@@ -219,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(args.log_level)
     console = make_console()
     try:
-        bench.load_builtins()
+        bench.load_plugins(args.plugins)
         entries = list(args.entries)
         if args.conf_path:
             entries += suite_entries(args.conf_path, args.suite or "default", args.priority)

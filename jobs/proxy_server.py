@@ -4,6 +4,7 @@ proxy-server                                   # http://127.0.0.1:1959/, state i
 proxy-server -p 8443 --ssl-key-file key.pem --ssl-cert-file cert.pem --base-path /srv/prod_env
 proxy-server --init-only                       # create the state folder and the first admin, then exit
 proxy-server --benchmarks-path /srv/results    # serve the benchmark-present sites of /srv/results at /benchmarks/
+proxy-server --plugins my_clients              # a client registered in ./my_clients.py, in every replica
 
 On first start the state folder gets an admin account; its key is printed once, framed, as the last thing
 the command prints once the proxy answers (or at once with --init-only), and never again. Ray's and Serve's
@@ -25,8 +26,9 @@ from pathlib import Path
 from types import FrameType
 
 import bench
-from bench import MercuryError
+from bench import MercuryError, settings
 from jobs._logging import configure_logging, ray_init_options
+from jobs._plugins import add_plugins_argument
 from serve import APP_NAME, Accounts, ProxyAppConfig
 
 logger = logging.getLogger("proxy-server")
@@ -52,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--num-cpus", type=float, help="CPUs of a Ray started here (default: all)")
     parser.add_argument("--init-only", action="store_true", help="create the state folder and admin, then exit")
     parser.add_argument("--log-level", help="DEBUG, INFO (default), WARNING, ...")
+    add_plugins_argument(parser)
     return parser
 
 
@@ -97,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.log_level)
     try:
-        bench.load_builtins()
+        bench.load_plugins(args.plugins)
         check_tls(args)
         models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
         config = ProxyAppConfig(
@@ -106,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             models=models,
             # absolute: Serve's replicas may run in another working folder
             benchmarks_path=os.path.abspath(args.benchmarks_path),
+            plugins=args.plugins,
         )
         config.served()  # unknown models and bad serving settings stop here, before Ray starts
         config.servings()
@@ -173,7 +177,7 @@ def start_proxy(config: ProxyAppConfig, args: argparse.Namespace) -> str:
     from serve._app import build_app
 
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    address = os.environ.get("RAY_ADDRESS")
+    address = settings().ray_address
     phases: dict[str, float] = {"imports": time.monotonic() - started}
     mark = time.monotonic()
     ray.init(

@@ -39,6 +39,7 @@ from serve._errors import (
 from serve._facades import AccountsFacade, RateLimitersFacade, SharedCacheFacade
 from serve._limiters import RateLimiters
 from serve._limits import RequestLimits
+from serve._plugin_modules import plugin_runtime_env
 from serve._provider_service import Answer, ProviderService, StreamItem, StreamStats
 from serve._proxy_client import ProxyClient
 from serve._proxy_service import ProxyService
@@ -100,6 +101,7 @@ __all__ = [
     "load_serving_configs",
     "local_service",
     "new_api_key",
+    "plugin_runtime_env",
     "private_file",
     "private_folder",
     "proxy_env_path",

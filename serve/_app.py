@@ -29,6 +29,7 @@ from serve._accounts import Accounts
 from serve._errors import ProxyError
 from serve._facades import AccountsFacade, RateLimitersFacade, SharedCacheFacade
 from serve._limiters import RateLimiters
+from serve._plugin_modules import plugin_runtime_env
 from serve._provider_service import Answer, ProviderService, StreamItem, StreamStats, run_in_thread
 from serve._proxy_service import ProviderCall, ProviderStream, ProxyService
 from serve._remote import actor_name, named_actor
@@ -52,10 +53,11 @@ And 64 MiB messages between replicas instead of gRPC's 4 MiB: an answer with man
 serve._limits.RequestLimits) is larger than 4 MiB, and a larger one would fail inside Serve."""
 
 
-def _load_plugins() -> None:
+def _load_plugins(config: dict[str, Any]) -> None:
+    """Built-ins, entry points and the app's plug-in modules, before the config is checked (it names clients)."""
     import bench
 
-    bench.load_builtins()
+    bench.load_plugins(config.get("plugins") or ())
 
 
 @serve.deployment
@@ -63,7 +65,7 @@ class ProviderDeployment:
     """One provider's models; the local model's requests are batched across callers with `@serve.batch`."""
 
     def __init__(self, config: dict[str, Any], provider: str) -> None:
-        _load_plugins()
+        _load_plugins(config)
         app = ProxyAppConfig.model_validate(config)
         deployments = app.served()[provider]
         servings = {name: app.servings()[name] for name in deployments}
@@ -164,7 +166,7 @@ class Ingress:
     """The HTTP entry point: builds the FastAPI app over a `ProxyService` when the replica starts."""
 
     def __init__(self, config: dict[str, Any], providers: dict[str, DeploymentHandle]) -> None:
-        _load_plugins()
+        _load_plugins(config)
         app = ProxyAppConfig.model_validate(config)
         accounts = named_actor(actor_name("accounts", "all", app.base_path), Accounts, app.base_path)
         calls: dict[str, ProviderCall] = {provider: _provider_call(handle) for provider, handle in providers.items()}
@@ -223,11 +225,13 @@ def _toxicity(base_path: str) -> Any:
 def build_app(config: ProxyAppConfig) -> serve.Application:
     """The proxy app: an ingress bound to one deployment per provider of the served models."""
     servings = config.servings()
+    # the replicas' environment: Serve's throughput settings, and the plug-ins that are not installed
+    runtime_env = plugin_runtime_env(config.plugins, {"env_vars": REPLICA_ENV})
     providers = {}
     for provider, deployments in config.served().items():
         settings = provider_settings([servings[name] for name in deployments])
         scaling = settings.autoscaling
-        actor_options = {"num_cpus": settings.num_cpus, "runtime_env": {"env_vars": REPLICA_ENV}}
+        actor_options = {"num_cpus": settings.num_cpus, "runtime_env": runtime_env}
         options: dict[str, Any] = {
             "name": f"provider-{provider}",
             "ray_actor_options": actor_options,
@@ -244,12 +248,17 @@ def build_app(config: ProxyAppConfig) -> serve.Application:
         providers[provider] = deployment.bind(config.model_dump(), provider)
     ingress = Ingress.options(  # type: ignore[attr-defined]
         num_replicas=config.ingress_replicas,
-        ray_actor_options={"num_cpus": config.ingress_num_cpus, "runtime_env": {"env_vars": REPLICA_ENV}},
+        ray_actor_options={"num_cpus": config.ingress_num_cpus, "runtime_env": runtime_env},
         max_ongoing_requests=MAX_ONGOING,
     )
     return ingress.bind(config.model_dump(), providers)
 
 
 def app_builder(args: dict[str, Any]) -> serve.Application:
-    """`serve deploy` entry point: the `args:` of configs/serve.yaml are a `ProxyAppConfig`."""
-    return build_app(ProxyAppConfig.model_validate(args))
+    """`serve deploy` entry point: the `args:` of configs/serve.yaml are a `ProxyAppConfig` (its `plugins`
+    installed on every node: this runs in Serve's controller, far from the files of whoever deploys)."""
+    import bench
+
+    config = ProxyAppConfig.model_validate(args)
+    bench.load_plugins(config.plugins)
+    return build_app(config)

@@ -12,13 +12,12 @@ credentials) is `proxy_env_path()`.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from bench import ConfigError
+from bench import ConfigError, settings
 from bench.models import ModelDeployment, config_dir
 
 PROD_ENV_VARIABLE = "MERCURY_PROD_ENV"
@@ -27,7 +26,7 @@ DEFAULT_PROD_ENV = "prod_env"
 
 def proxy_env_path() -> Path:
     """The proxy's state folder: $MERCURY_PROD_ENV if set, else ./prod_env (the original proxy's default)."""
-    return Path(os.environ.get(PROD_ENV_VARIABLE) or DEFAULT_PROD_ENV).expanduser()
+    return settings().prod_env
 
 
 class _Strict(BaseModel):

@@ -57,6 +57,11 @@ class ProxyAppConfig(BaseModel):
     limits: RequestLimits = Field(
         default_factory=RequestLimits, description="bounds every request is checked against before any work"
     )
+    plugins: list[str] = Field(
+        default_factory=list,
+        description="plug-in modules (e.g. a client's) every replica imports, after the mercury.plugins entry "
+        "points; those not installed are shipped to the replicas",
+    )
 
     def deployments_path(self) -> Path:
         return Path(self.deployments_file) if self.deployments_file else config_dir() / "model_deployments.yaml"

@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from bench import ConfigError, MercuryError, RunEntryError, ScenarioDataError, UnknownModelError
+from bench import ConfigError, MercuryError, PluginError, RunEntryError, ScenarioDataError, UnknownModelError
 from cluster import ResumeError, StorageError
 from serve import CredentialMissingError, QuotaExceededError
 
@@ -18,6 +18,7 @@ from serve import CredentialMissingError, QuotaExceededError
         ConfigError("configs/x.yaml", "bad key"),
         UnknownModelError("nope/model", ["simple/model1"]),
         ScenarioDataError("no file at data/x.json"),
+        PluginError("my_task", "--plugins", "ModuleNotFoundError: No module named 'my_task'"),
         StorageError("write", "s3://b/x", "access denied"),
         ResumeError("run", "s3://b/runs", "other instances"),
         QuotaExceededError(model_group="openai", granularity="daily", used=5, quota=5, tokens=1),

@@ -1,59 +1,62 @@
-"""The README's extension examples run as written: a scenario, a metric and a perturbation."""
+"""The README's extension example runs as written: a user's module (a scenario, its run entry, a metric and a
+perturbation) loaded as a plug-in, here in one process; tests/jobs/test_plugins.py runs it on Ray."""
 
 from __future__ import annotations
 
-import random
 import re
-from dataclasses import dataclass
+import shlex
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bench import CORRECT_TAG, TEST_SPLIT, TRAIN_SPLIT, Instance, Reference, ScenarioSpec
-from bench.augmentation import Perturbation, perturbation
-from bench.metrics import Metric, metric, plain
+import bench
 from bench.models import InProcessService
-from bench.run_specs import (
-    RunSpec,
-    exact_match_metric_specs,
-    expand_run_entry,
-    generation_adapter_spec,
-    run_spec_function,
-)
+from bench.run_specs import expand_run_entry
 from bench.runner import Runner
-from bench.scenarios import Scenario, scenario
 
 README = Path(__file__).parents[1] / "README.md"
+PLUGIN = "my_task"
 
 
-def _extension_code() -> str:
-    section = README.read_text().split("## Extending Mercury", 1)[1].split("\n## ", 1)[0]
-    return "\n".join(re.findall(r"```python\n(.*?)```", section, flags=re.S))
+def _extension_section() -> str:
+    return README.read_text().split("## Extending Mercury", 1)[1].split("\n## ", 1)[0]
+
+
+def readme_plugin_code() -> str:
+    """The section's Python block: the user's module, as a reader would save it."""
+    [code] = re.findall(r"```python\n(.*?)```", _extension_section(), flags=re.S)
+    return str(code)
+
+
+def readme_command() -> list[str]:
+    """The section's `benchmark-run ...` command, as arguments (without the program's name)."""
+    blocks = "".join(re.findall(r"```bash\n(.*?)```", _extension_section(), flags=re.S))
+    [command] = re.findall(r"^benchmark-run (.*)$", blocks, flags=re.M)
+    return shlex.split(command)
+
+
+@pytest.fixture
+def readme_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The README's module saved as my_task.py in a fresh working folder (not installed, not on sys.path);
+    the registries (restore_registries), sys.path and the imported module are put back afterwards."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    (folder / f"{PLUGIN}.py").write_text(readme_plugin_code())
+    monkeypatch.chdir(folder)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    yield folder
+    sys.modules.pop(PLUGIN, None)
 
 
 @pytest.mark.usefixtures("restore_registries")
-def test_readme_extension_examples_run(tmp_path: Path) -> None:
-    from bench import MetricSpec, PerturbationSpec
-    from bench.augmentation import DataAugmenterSpec
-
-    namespace = dict(
-        scenario=scenario, Scenario=Scenario, Instance=Instance, Reference=Reference, CORRECT_TAG=CORRECT_TAG,
-        TEST_SPLIT=TEST_SPLIT, TRAIN_SPLIT=TRAIN_SPLIT, run_spec_function=run_spec_function, RunSpec=RunSpec,
-        ScenarioSpec=ScenarioSpec, generation_adapter_spec=generation_adapter_spec,
-        exact_match_metric_specs=exact_match_metric_specs, metric=metric, Metric=Metric, plain=plain,
-        perturbation=perturbation, Perturbation=Perturbation, dataclass=dataclass, random=random,
-    )  # fmt: skip
-    exec(compile(_extension_code(), str(README), "exec"), namespace)
-    [run_spec] = expand_run_entry("my_task:size=20,model=simple/model1")
-    run_spec = run_spec.model_copy(
-        update={
-            "metric_specs": (*run_spec.metric_specs, MetricSpec(name="answer_length")),
-            "data_augmenter_spec": DataAugmenterSpec(
-                perturbation_specs=(PerturbationSpec(name="shout"),), should_augment_eval_instances=True
-            ),
-        }
-    )
-    result = Runner(InProcessService(), tmp_path, "readme").run_one(run_spec)
+def test_readme_extension_example_runs_in_process(readme_plugin: Path, tmp_path: Path) -> None:
+    assert readme_command()[:2] == ["--plugins", PLUGIN]
+    bench.load_plugins([PLUGIN])
+    [entry] = [arg for arg in readme_command() if arg.startswith("my_task:")]
+    [run_spec] = expand_run_entry(entry)
+    result = Runner(InProcessService(), tmp_path / "out", "readme").run_one(run_spec)
     names = {(s.name.name, s.name.perturbation.name if s.name.perturbation else None) for s in result.stats}
-    assert ("answer_length", "shout") in names and ("exact_match", "shout") in names
-    assert result.num_requests == 16  # 20 instances, every fifth is a train instance
+    assert {("answer_length", None), ("answer_length", "shout"), ("exact_match", "shout")} <= names
+    assert result.num_requests == 32  # 20 instances, every fifth a train one: 16, and their shouted copies

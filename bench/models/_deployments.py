@@ -7,7 +7,6 @@ the proxy registers clients of its own later, and `get_tokenizer` reports an unk
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bench._errors import ConfigError, UnknownModelError
+from bench._settings import settings
 from bench.models._deployment import ModelDeployment
 
 DEPLOYMENTS_FILE = "model_deployments.yaml"
@@ -37,9 +37,9 @@ def config_dir() -> Path:
     $MERCURY_CONFIG_DIR if set; else ./configs when it holds model_deployments.yaml (a checkout or a
     project folder); else the configs/ folder beside the installed package.
     """
-    configured = os.environ.get("MERCURY_CONFIG_DIR")
-    if configured:
-        return Path(configured).expanduser()
+    configured = settings().config_dir
+    if configured is not None:
+        return configured
     local = Path.cwd() / "configs"
     if (local / DEPLOYMENTS_FILE).is_file():
         return local

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._errors import ModelUnavailableError
+from bench._settings import settings
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +38,7 @@ _convert_lock = threading.Lock()
 
 def cache_dir() -> Path:
     """Mercury's cache folder: $MERCURY_CACHE_DIR, else ~/.cache/mercury."""
-    configured = os.environ.get("MERCURY_CACHE_DIR")
-    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "mercury"
+    return settings().cache_dir
 
 
 def require_local_packages() -> None:

@@ -56,6 +56,7 @@ def test_init_only_prints_the_admin_key_once_framed(tmp_path: Path, capsys: pyte
         (["--ssl-key-file", "k.pem"], "--ssl-key-file and --ssl-cert-file go together"),
         (["--ssl-key-file", "nope.pem", "--ssl-cert-file", "nope.pem"], "--ssl-key-file nope.pem: no such file"),
         (["--models", "simple/model1,nobody/x"], "models ['nobody/x'] are not in the deployments file"),
+        (["--plugins", "no_such_plugin_module"], "plug-in module 'no_such_plugin_module' (from --plugins) cannot be"),
     ],
 )
 def test_user_mistakes_stop_with_one_line(flags: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
