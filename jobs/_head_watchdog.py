@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from jobs._local_head import HeadState, head_alive, read_state, stop_head
+from jobs._local_head import HeadState, head_alive, last_used, read_state, stop_head
 
 logger = logging.getLogger("mercury-head-watchdog")
 
@@ -66,8 +66,9 @@ def watch(folder: Path) -> str:
         activity = last_activity(current.gcs_address, busy_at)
         if activity is not None:
             busy_at = max(busy_at, activity)
-        if _idle_too_long(current, busy_at):
-            stop_head(folder, from_watchdog=True)
+        busy_at = max(busy_at, last_used(folder))
+        # under the lock, unless a command was handed the head since: it is about to join
+        if _idle_too_long(current, busy_at) and stop_head(folder, from_watchdog=True, idle_since=busy_at):
             return f"idle for {current.idle_minutes:g} minutes: stopped"
 
 

@@ -51,6 +51,9 @@ DEFAULT_IDLE_MINUTES = 30.0
 STATE_FILE = "head.json"
 LOG_FILE = "head.log"
 LOCK_FILE = "lock"
+USED_FILE = "used"
+"""Touched (under the lock) each time a command is handed the head: the watchdog never stops a head that a
+command has just been given but not yet joined."""
 START_TIMEOUT_SECONDS = 180.0
 """`ray start --head` takes 5-15 s here; a loaded machine may take much longer before it fails by itself."""
 STOP_GRACE_SECONDS = 5.0
@@ -247,15 +250,27 @@ def ensure_head(folder: Path | None = None, idle_minutes: float | None = None) -
         LocalHeadError: when the head does not start (the message names its log).
     """
     folder = folder or head_folder()
-    with _locked(folder):
-        state = find_head(folder)
-        if state is not None:
-            if not _watchdog_alive(state):  # killed by someone: a head nobody stops would live forever
+    try:
+        with _locked(folder):
+            state = find_head(folder)
+            if state is None:
+                _stop_leftovers(folder)
+                state = _start_head(folder, idle_minutes_setting(idle_minutes))
+            elif not _watchdog_alive(state):  # killed by someone: a head nobody stops would live forever
                 state = state.model_copy(update={"watchdog_pid": _start_watchdog(folder)})
                 _write_state(folder, state)
+            (folder / USED_FILE).touch()
             return state
-        _stop_leftovers(folder)
-        return _start_head(folder, idle_minutes_setting(idle_minutes))
+    except OSError as error:
+        raise LocalHeadError(f"cannot use the local Ray head's folder {folder}: {error}") from None
+
+
+def last_used(folder: Path) -> float:
+    """When a command was last handed the head of `folder` (0 if never)."""
+    try:
+        return (folder / USED_FILE).stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _start_head(folder: Path, idle_minutes: float) -> HeadState:
@@ -360,8 +375,11 @@ def _forget(folder: Path, state: HeadState) -> None:
     shutil.rmtree(state.temp_dir, ignore_errors=True)
 
 
-def stop_head(folder: Path | None = None, *, from_watchdog: bool = False) -> HeadState | None:
-    """End the local head of `folder` and its watchdog; the state that was running, or None if none was.
+def stop_head(
+    folder: Path | None = None, *, from_watchdog: bool = False, idle_since: float | None = None
+) -> HeadState | None:
+    """End the local head of `folder` and its watchdog; the state that was running, or None if none was (or,
+    with `idle_since`, if a command was handed the head after that time: it is about to join it).
 
     Raises:
         LocalHeadError: when its processes do not end.
@@ -369,7 +387,7 @@ def stop_head(folder: Path | None = None, *, from_watchdog: bool = False) -> Hea
     folder = folder or head_folder()
     with _locked(folder):
         state = read_state(folder)
-        if state is None:
+        if state is None or (idle_since is not None and last_used(folder) > idle_since):
             return None
         if not from_watchdog and _watchdog_alive(state):
             assert state.watchdog_pid is not None
