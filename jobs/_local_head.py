@@ -56,6 +56,7 @@ USED_FILE = "used"
 command has just been given but not yet joined."""
 START_TIMEOUT_SECONDS = 180.0
 """`ray start --head` takes 5-15 s here; a loaded machine may take much longer before it fails by itself."""
+START_ATTEMPTS = 2
 STOP_GRACE_SECONDS = 5.0
 """SIGTERM first (Ray's processes flush their logs), SIGKILL for what is left after this."""
 MAX_TEMP_DIR_LENGTH = 40
@@ -255,7 +256,7 @@ def ensure_head(folder: Path | None = None, idle_minutes: float | None = None) -
             state = find_head(folder)
             if state is None:
                 _stop_leftovers(folder)
-                state = _start_head(folder, idle_minutes_setting(idle_minutes))
+                state = _start_head_retrying(folder, idle_minutes_setting(idle_minutes))
             elif not _watchdog_alive(state):  # killed by someone: a head nobody stops would live forever
                 state = state.model_copy(update={"watchdog_pid": _start_watchdog(folder)})
                 _write_state(folder, state)
@@ -273,6 +274,21 @@ def last_used(folder: Path) -> float:
         return 0.0
 
 
+def _start_head_retrying(folder: Path, idle_minutes: float) -> HeadState:
+    """`_start_head`, once more after a failure: on a loaded machine `ray start` gives up when its raylet has
+    not registered within Ray's fixed 30 s ("The current node timed out during startup"), and a second try
+    usually succeeds; a broken install fails twice, quickly."""
+    (folder / LOG_FILE).write_text("", encoding="utf-8")  # this start's attempts only
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            return _start_head(folder, idle_minutes)
+        except LocalHeadError:
+            if attempt == START_ATTEMPTS:
+                raise
+            logger.warning("the local Ray head did not start (see %s); trying once more", folder / LOG_FILE)
+    raise AssertionError("unreachable")
+
+
 def _start_head(folder: Path, idle_minutes: float) -> HeadState:
     temp_dir = _ray_temp_dir(folder)
     shutil.rmtree(temp_dir, ignore_errors=True)  # a stale ray_current_cluster there confuses Ray
@@ -287,7 +303,7 @@ def _start_head(folder: Path, idle_minutes: float) -> HeadState:
     ]  # fmt: skip
     log_path = folder / LOG_FILE
     logger.info("starting a local Ray head (in %s; it stops after %g idle minutes)", folder, idle_minutes)
-    with open(log_path, "w", encoding="utf-8") as log:
+    with open(log_path, "a", encoding="utf-8") as log:
         # its own session: the head's processes form one process group, which stop_head ends exactly
         starter = subprocess.Popen(
             command,

@@ -68,6 +68,12 @@ def _run(command: list[str], env: dict[str, str], cwd: Path) -> subprocess.Compl
     return subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
 
 
+def _head_log(folder: Path) -> str:
+    """The end of `ray start`'s output, for a failure's message (the folder is removed after the test)."""
+    log = folder / "head.log"
+    return "\nhead.log:\n" + log.read_text(errors="replace")[-3000:] if log.exists() else ""
+
+
 def _wait_until_gone(state: HeadState) -> None:
     deadline = time.monotonic() + WAIT_SECONDS
     while head_processes(state) or group_members(state.process_group):
@@ -80,7 +86,7 @@ def test_the_second_command_joins_the_head_the_first_started_and_down_ends_it(
 ) -> None:
     env = _env(head_folder, tmp_path)
     first = _run([str(BIN / "benchmark-run"), *SMALLEST, "-o", str(tmp_path / "out")], env, tmp_path)
-    assert first.returncode == 0, first.stderr[-3000:]
+    assert first.returncode == 0, first.stderr[-3000:] + _head_log(head_folder)
     started = read_state(head_folder)
     assert started is not None and head_processes(started), "no head runs after the first command"
     assert "deploying the proxy app" in first.stderr
@@ -114,7 +120,7 @@ def test_the_head_listens_on_loopback_only_and_stops_after_its_idle_time(head_fo
     # 0.2 minutes: the watchdog (polling every 1.2 s) stops the head 12 s after its start, no driver connected
     env = _env(head_folder, tmp_path, MERCURY_RAY_IDLE_MINUTES="0.2")
     up = _run([str(BIN / "mercury-cluster"), "up"], env, tmp_path)
-    assert up.returncode == 0, up.stderr[-3000:]
+    assert up.returncode == 0, up.stderr[-3000:] + _head_log(head_folder)
     assert "stops after 0.2 idle minutes" in up.stdout
     state = read_state(head_folder)
     assert state is not None and state.idle_minutes == 0.2
