@@ -63,6 +63,26 @@ class MercurySettings(BaseSettings):
     log_level: LogLevel = Field(
         default="INFO", validation_alias="MERCURY_LOG_LEVEL", description="log level of the commands (--log-level wins)"
     )
+    ray_dir: Path | None = Field(
+        default=None,
+        validation_alias="MERCURY_RAY_DIR",
+        description="the folder of the local Ray head that benchmark-run starts and joins when RAY_ADDRESS is "
+        "unset (default: $MERCURY_CACHE_DIR/ray)",
+    )
+    ray_idle_minutes: float = Field(
+        default=30.0,
+        gt=0,
+        allow_inf_nan=False,
+        validation_alias="MERCURY_RAY_IDLE_MINUTES",
+        description="the local head stops after this many minutes without a connected driver (`mercury-cluster "
+        "up --idle-minutes` wins)",
+    )
+    local_cluster: bool = Field(
+        default=True,
+        validation_alias="MERCURY_LOCAL_CLUSTER",
+        description="0 (or false, no, off): every command starts and ends its own Ray instead of joining the "
+        "local head (as --no-local-cluster)",
+    )
     ray_address: str | None = Field(
         default=None,
         validation_alias="RAY_ADDRESS",
@@ -80,7 +100,7 @@ class MercurySettings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("config_dir", "cache_dir", "prod_env")
+    @field_validator("config_dir", "cache_dir", "prod_env", "ray_dir")
     @classmethod
     def _expand_user(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None

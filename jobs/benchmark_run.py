@@ -95,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-failed-fraction", type=failed_fraction, default=0.0, metavar="F",
                         help="a run is complete when at most this share of its requests failed (default 0: any "
                         "failure leaves the run incomplete, resumable, and the exit status 1)")  # fmt: skip
+    parser.add_argument("--no-local-cluster", dest="local_cluster", action="store_false",
+                        help="without RAY_ADDRESS, start a Ray for this command only instead of joining (or "
+                        "starting) the local head that outlives it (also: MERCURY_LOCAL_CLUSTER=0; see "
+                        "mercury-cluster --help)")  # fmt: skip
     parser.add_argument("--log-level", default=None, help="DEBUG, INFO (default), WARNING")
     add_plugins_argument(parser)
     return parser
@@ -157,9 +161,9 @@ def run_on_ray(args: argparse.Namespace, suite: str, run_specs: list[RunSpec], c
     models = sorted({r.adapter_spec.model for r in run_specs})
     if args.proxy_url:  # a proxy elsewhere: check it before Ray starts
         factory = http_factory(args, models)
-        connect_ray()
+        connect_ray(args.local_cluster)
     else:
-        connect_ray()
+        connect_ray(args.local_cluster)
         factory = direct_factory() if args.direct else handle_factory(args, models)
     direct = args.direct and not args.proxy_url
     runner = RayRunner(

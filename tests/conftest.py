@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +20,14 @@ os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 import bench
 
+# The local Ray head that benchmark-run starts when RAY_ADDRESS is unset (jobs/_local_head.py) lives in a folder of
+# this session, never the user's (~/.cache/mercury/ray): a benchmark-run of a test, in this process or a
+# subprocess, can never join or stop a head of the user's, and `_local_head_folder` stops whatever head was
+# started there when the session ends.
+LOCAL_HEAD_FOLDER = Path(tempfile.mkdtemp(prefix="mercury-ray-tests-"))
+os.environ["MERCURY_RAY_DIR"] = str(LOCAL_HEAD_FOLDER)
+os.environ["MERCURY_RAY_IDLE_MINUTES"] = "10"  # if this session is killed, its head goes away soon anyway
+
 # One Serve port for the session, whoever starts Serve first: the `ray_serve_port` fixture, or benchmark-run
 # (which deploys the proxy app on $MERCURY_PROXY_PORT when it runs on Ray).
 with socket.socket() as _sock:
@@ -24,6 +35,23 @@ with socket.socket() as _sock:
     SERVE_PORT: int = _sock.getsockname()[1]
 os.environ["MERCURY_PROXY_PORT"] = str(SERVE_PORT)
 PROXY_APP = "mercury-proxy"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _local_head_folder() -> Iterator[Path]:
+    """The session's local-head folder; at the end, the head a test's benchmark-run started there is stopped
+    (this process leaves it first if it joined it) and the folder removed."""
+    yield LOCAL_HEAD_FOLDER
+    from jobs._local_head import read_state, stop_head
+
+    state = read_state(LOCAL_HEAD_FOLDER)
+    if state is not None and "ray" in sys.modules:
+        import ray
+
+        if ray.is_initialized() and ray.get_runtime_context().gcs_address == state.gcs_address:
+            ray.shutdown()
+    stop_head(LOCAL_HEAD_FOLDER)
+    shutil.rmtree(LOCAL_HEAD_FOLDER, ignore_errors=True)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -55,8 +83,6 @@ def _remove_proxy_app(request: pytest.FixtureRequest) -> Iterator[None]:
 
 def remove_proxy_app() -> None:
     """Delete the app `mercury-proxy` if Ray and Serve run and it is deployed."""
-    import sys
-
     if "ray" not in sys.modules:
         return
     import ray

@@ -17,6 +17,9 @@ VARIABLES = {
     "MERCURY_PROXY_PORT",
     "MERCURY_API_KEY",
     "MERCURY_LOG_LEVEL",
+    "MERCURY_RAY_DIR",
+    "MERCURY_RAY_IDLE_MINUTES",
+    "MERCURY_LOCAL_CLUSTER",
     "RAY_ADDRESS",
     "AWS_ENDPOINT_URL_S3",
     "AWS_ENDPOINT_URL",
@@ -98,3 +101,15 @@ def test_the_readme_table_lists_every_variable() -> None:
     }
     assert aliases == VARIABLES
     assert listed >= VARIABLES
+
+
+def test_every_mercury_variable_named_in_the_code_is_a_setting() -> None:
+    """A new MERCURY_ variable read somewhere (os.environ) instead of through the settings object fails here."""
+    root = Path(__file__).parents[2]
+    named = {
+        name
+        for folder in ("bench", "serve", "cluster", "jobs")
+        for source in (root / folder).rglob("*.py")
+        for name in re.findall(r"[\"'](MERCURY_[A-Z0-9_]+)[\"']", source.read_text())
+    }
+    assert named <= VARIABLES, f"read outside bench.settings(): {sorted(named - VARIABLES)}"

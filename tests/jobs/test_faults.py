@@ -102,7 +102,9 @@ def test_a_driver_killed_mid_run_is_resumed_to_the_clean_runs_stats(tmp_path: Pa
     run = "simple1:num_test_instances=600,model=simple_model1"
     command = [str(Path(sys.executable).parent / "benchmark-run"), "-r", entry, "--shard-size", "20",
                "--batch-size", "2", "-n", "1", "-o", str(tmp_path / "out")]  # fmt: skip
-    env = dict(os.environ, MERCURY_PROD_ENV=str(tmp_path / "prod_env"), MERCURY_PROXY_PORT=str(_free_port()))
+    # MERCURY_LOCAL_CLUSTER=0: a Ray of its own that dies with the driver, not the local head that outlives it
+    env = dict(os.environ, MERCURY_PROD_ENV=str(tmp_path / "prod_env"), MERCURY_PROXY_PORT=str(_free_port()),
+               MERCURY_LOCAL_CLUSTER="0")  # fmt: skip
     run_dir = tmp_path / "out" / "runs" / "default" / run
     driver = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
