@@ -5,6 +5,8 @@ results written through a `Storage` (a local folder or `s3://bucket/prefix`); `S
 back for the presentation and `publish_site` uploads a site. Tasks get their model service from a picklable
 factory: `ProxyHandleServiceFactory` (the proxy app's DeploymentHandle, the default), `ProxyHttpServiceFactory`
 (a proxy elsewhere, `--proxy-url`) or `InProcessServiceFactory` (`--direct`, the models in the task itself).
+With `warm_workers`, the runner's work goes to warm workers (`WarmPool`: detached actors that outlive a command)
+instead of new tasks, so a command on a running cluster does not pay for cold worker processes.
 """
 
 from cluster._errors import ClusterError, ProxyUnavailableError, ResumeError, ShardFailedError, StorageError
@@ -26,6 +28,7 @@ from cluster._service import (
 from cluster._sharding import Shard, ShardPlan, default_shard_size, fingerprint, plan_shards, split_by_plan
 from cluster._storage import RetryPolicy, S3Settings, Storage, is_transient, retry
 from cluster._tasks import PLAN_FILE, SHARDS_DIR, ShardSummary, ShardTask, run_shard, shard_files
+from cluster._warm import WarmPool, code_digest, warm_pool, warm_workers_enabled
 
 __all__ = [
     "DEFAULT_APP_NAME",
@@ -54,6 +57,8 @@ __all__ = [
     "Storage",
     "StorageError",
     "StorageResults",
+    "WarmPool",
+    "code_digest",
     "default_shard_size",
     "fingerprint",
     "is_transient",
@@ -65,4 +70,6 @@ __all__ = [
     "service_for",
     "shard_files",
     "split_by_plan",
+    "warm_pool",
+    "warm_workers_enabled",
 ]

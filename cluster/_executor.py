@@ -67,6 +67,7 @@ from cluster._tasks import (
     run_shard_remote,
     shard_files,
 )
+from cluster._warm import warm_pool
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +112,9 @@ class RayRunner:
         failure_policy: how many failed requests a complete run may have (default: none). A run with more
             writes no stats.json, so it stays resumable; a shard with requests that must be retried is never
             reused, so a rerun runs only those shards (bench.runner._failures has the rule).
+        warm_workers: prepare and run shards in the warm workers of the driver's node (cluster._warm: detached
+            actors that outlive this driver, so the next command skips the workers' cold start) instead of
+            new tasks. Meant for shards that wait on the proxy; tasks spread over the cluster's nodes.
     """
 
     def __init__(
@@ -134,6 +138,7 @@ class RayRunner:
         storage: Storage | None = None,
         toxicity_factory: ToxicityFactory | None = None,
         failure_policy: FailurePolicy | None = None,
+        warm_workers: bool = False,
     ) -> None:
         self.service_factory = service_factory
         self.toxicity_factory = toxicity_factory
@@ -152,6 +157,7 @@ class RayRunner:
         self.progress = progress
         self.scenario_cache = Path(scenario_cache) if scenario_cache else _default_scenario_cache(self.storage)
         self.runtime_env = runtime_env
+        self.warm_workers = warm_workers
         self._checked = False
 
     # --- the pipeline --------------------------------------------------------------------------------------
@@ -261,16 +267,21 @@ class RayRunner:
             shard_size=self.shard_size,
             num_shards=self.num_shards,
         )
-        here = NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
-        options: dict[str, Any] = {
-            "name": f"{run_spec.name}:prepare",
-            "num_cpus": 0,
-            "max_retries": self.max_retries,
-            "scheduling_strategy": here,
-        }
-        if self.runtime_env:
-            options["runtime_env"] = self.runtime_env
-        refs: Any = prepare_run_remote.options(**options).remote(preparation)  # an ObjectRefGenerator
+        refs: Any  # an ObjectRefGenerator
+        if self.warm_workers:  # the pool's workers are on this node
+            worker = warm_pool(self.runtime_env).workers()[0]
+            refs = worker.prepare.options(name=f"{run_spec.name}:prepare").remote(preparation)
+        else:
+            here = NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
+            options: dict[str, Any] = {
+                "name": f"{run_spec.name}:prepare",
+                "num_cpus": 0,
+                "max_retries": self.max_retries,
+                "scheduling_strategy": here,
+            }
+            if self.runtime_env:
+                options["runtime_env"] = self.runtime_env
+            refs = prepare_run_remote.options(**options).remote(preparation)
         try:
             prepared: Prepared = ray.get(next(refs))
         except ray.exceptions.RayTaskError as e:
@@ -349,6 +360,8 @@ class RayRunner:
         """
         limit = self.max_in_flight or (2 if self.reserve_cpus else 1) * self._slots()
         pending: dict[ray.ObjectRef, str] = {}
+        pool = warm_pool(self.runtime_env) if self.warm_workers else None
+        workers: dict[ray.ObjectRef, int] = {}  # which warm worker runs each pending shard
         queue = list(reversed(todo))
         if not queue:
             return
@@ -367,24 +380,34 @@ class RayRunner:
                         parallelism=self.parallelism,
                         toxicity_factory=self.toxicity_factory,
                     )
-                    options: dict[str, Any] = {
-                        "name": f"{run_spec.name}:shard-{shard.shard_id}",
-                        "num_cpus": self.task_cpus if self.reserve_cpus else 0,
-                        "max_retries": self.max_retries,
-                    }
-                    if self.runtime_env:
-                        options["runtime_env"] = self.runtime_env
-                    ref = run_shard_remote.options(**options).remote(task, train, slices.pop(shard.shard_id))
+                    name = f"{run_spec.name}:shard-{shard.shard_id}"
+                    if pool is not None:
+                        index, worker = pool.acquire()
+                        ref = worker.run_shard.options(name=name).remote(task, train, slices.pop(shard.shard_id))
+                        workers[ref] = index
+                    else:
+                        options: dict[str, Any] = {
+                            "name": name,
+                            "num_cpus": self.task_cpus if self.reserve_cpus else 0,
+                            "max_retries": self.max_retries,
+                        }
+                        if self.runtime_env:
+                            options["runtime_env"] = self.runtime_env
+                        ref = run_shard_remote.options(**options).remote(task, train, slices.pop(shard.shard_id))
                     pending[ref] = shard.shard_id
                 done, _ = ray.wait(list(pending), num_returns=1)
                 for ref in done:
                     shard_id = pending.pop(ref)
+                    if pool is not None:
+                        pool.release(workers.pop(ref))
                     summary = self._result(run_spec, shard_id, ref)
                     logger.debug("%s: shard %s done (%d requests)", run_spec.name, shard_id, summary.num_requests)
                     yield summary
         finally:
             for ref in pending:  # a failure stops the run: cancel what has not finished
                 ray.cancel(ref, force=False)
+                if pool is not None:
+                    pool.release(workers.pop(ref))
 
     def _result(self, run_spec: RunSpec, shard_id: str, ref: ray.ObjectRef) -> ShardSummary:
         """A task's summary, or the reason it failed as a cluster error."""

@@ -164,7 +164,7 @@ bigger batches serve cached runs faster (measured: 8 -> ~740, 32 -> ~1,040, 64 -
 
 def run_on_ray(args: argparse.Namespace, suite: str, run_specs: list[RunSpec]) -> list[RunResult]:
     """Every run sharded over Ray tasks whose requests go through the proxy (or, --direct, to the models)."""
-    from cluster import RayRunner
+    from cluster import RayRunner, warm_workers_enabled
 
     models = sorted({r.adapter_spec.model for r in run_specs})
     if args.proxy_url:  # a proxy elsewhere: check it before Ray starts
@@ -188,6 +188,7 @@ def run_on_ray(args: argparse.Namespace, suite: str, run_specs: list[RunSpec]) -
         # built in each task's process: the key comes from that node's prod_env or PERSPECTIVE_API_KEY
         toxicity_factory=functools.partial(build_toxicity_service, proxy_env_path().resolve()),
         failure_policy=FailurePolicy(args.max_failed_fraction),
+        warm_workers=not direct and warm_workers_enabled(),  # tasks that wait on the proxy: workers kept warm
     )
     return runner.run_all(run_specs, keep_going=True)
 
