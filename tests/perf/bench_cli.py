@@ -10,17 +10,20 @@ Workloads (issue 13's table), all offline: `simple/model1` and `openai/fake`, a 
 server (tests/serve/fake_openai.py, in a process of its own) that answers after 100 ms.
 - smallest: `simple1 -m simple/model1 --max-eval-instances 10`, a new output folder each time.
 - nothing to do: the same command again on the finished output (the run is complete).
-- 500 requests, 32 in flight: `synthetic_reasoning:mode=M` on `openai/fake`, 500 instances, one request each,
-  uncached (another mode each repetition); `--shard-size 500 -n 4 --batch-size 8`: one task with 4 batches of 8
-  in flight, 32 requests (the proxy answers a batch's requests concurrently). HELM: `-n 32` (32 threads).
+- 500 requests, 32 in flight: `simple1:num_test_instances=500` on `openai/fake`, one request per instance,
+  uncached (each command another vocabulary, so other prompts); `--shard-size 500 -n 4 --batch-size 8`: one task
+  with 4 batches of 8 in flight, 32 requests (the proxy answers a batch's requests concurrently). HELM (whose
+  simple1 has 10 instances): `synthetic_reasoning:mode=M` with --max-eval-instances 500 and `-n 32` (32 threads).
 - the same 500 cached: the first repetition's run again with --force (answers come from the proxy's cache).
 - 2,000 simple-model instances: `simple1:num_test_instances=2000`, cold (a new output folder and a
-  `vocab_size` the proxy's cache has not seen) and cached (--force).
+  vocabulary the proxy's cache has not seen) and cached (--force).
 
 Modes:
 - cluster: `ray start --head --block` on ports and a temp dir of its own, RAY_ADDRESS set; a first command (not
   counted) deploys the proxy app, as it would on a cluster in use. The script stops only that head (its
   `ray start --block` process, then any process of its temp dir), never `ray stop`.
+  With --cold, the same workloads again with MERCURY_WARM_WORKERS=0 (column "cluster cold"): each command's
+  tasks in new worker processes, as before warm workers, under the same load, for before/after ratios.
 - local: RAY_ADDRESS unset, so each command starts (or, with a persistent local head, reuses) its own Ray; the
   "first" command is the first of the mode, the rest are "second" commands. Ray's temp dir is redirected
   (RAY_TMPDIR/TMPDIR) into this script's folder so any head left behind is found and stopped at the end.
@@ -55,6 +58,17 @@ from tests.serve.fake_openai import fake_openai_process
 LATENCY = 0.1
 FAKE_MODEL = "openai/fake"
 MODES = ("cluster", "local")
+
+
+def _salts() -> Iterator[str]:
+    """simple1 arguments that make prompts no earlier command sent (so the proxy's cache misses: cold)."""
+    for tokens in (5, 6, 7):
+        for vocab in range(6, 27):
+            yield f"num_input_tokens={tokens},vocab_size={vocab}"
+    raise RuntimeError("out of fresh simple1 arguments: fewer repetitions")
+
+
+SALTS = _salts()
 
 
 def free_port() -> int:
@@ -167,6 +181,7 @@ class Mercury:
 def measure_mercury(mercury: Mercury, rows: dict[str, Row], reps: int, sizes: tuple[int, int]) -> None:
     """Every workload `reps` times; results added to `rows` under the mercury's column (and "first" for local)."""
     column = mercury.column
+    slug = column.replace(" ", "-")
     requests, big = sizes
 
     def record(row: str, seconds: float, rate: float | None = None, col: str = column) -> None:
@@ -178,7 +193,7 @@ def measure_mercury(mercury: Mercury, rows: dict[str, Row], reps: int, sizes: tu
 
     smallest = ["-r", "simple1", "-m", "simple/model1", "--max-eval-instances", "10"]
     for rep in range(reps):
-        out = mercury.root / f"out-{column}-small-{rep}"
+        out = mercury.root / f"out-{slug}-small-{rep}"
         seconds = mercury.run(smallest, out)
         first = column == "local" and mercury.count == 1
         record("smallest run (10 instances)", seconds, col="local 1st" if first else column)
@@ -187,20 +202,18 @@ def measure_mercury(mercury: Mercury, rows: dict[str, Row], reps: int, sizes: tu
             record("smallest run (10 instances)", mercury.run(smallest, out))
         record("nothing to do", mercury.run(smallest, out))
 
-    modes = ["pattern_match", "variable_substitution", "induction"]
     flight = ["--shard-size", str(requests), "-n", "4", "--batch-size", "8"]  # 4 batches of 8 in flight
     for rep in range(reps):
-        out = mercury.root / f"out-{column}-gen-{rep}"
-        entry = f"synthetic_reasoning:mode={modes[rep % 3]},model={FAKE_MODEL}"
+        out = mercury.root / f"out-{slug}-gen-{rep}"
+        entry = f"simple1:num_test_instances={requests},{next(SALTS)},model={FAKE_MODEL}"
         args = ["-r", entry, "--max-eval-instances", str(requests), *flight]
         record(f"{requests} requests, 32 in flight", mercury.run(args, out), execution_rate(out, requests))
         record(f"the same {requests}, cached (--force)", mercury.run([*args, "--force"], out),
                execution_rate(out, requests))  # fmt: skip
 
-    salt = int(time.time()) % 7  # a vocabulary the proxy's cache has not seen (cold): 13..19 letters
     for rep in range(reps):
-        out = mercury.root / f"out-{column}-big-{rep}"
-        args = ["-r", f"simple1:num_test_instances={big},vocab_size={13 + (salt + rep) % 7}", "-m", "simple/model1"]
+        out = mercury.root / f"out-{slug}-big-{rep}"
+        args = ["-r", f"simple1:num_test_instances={big},{next(SALTS)}", "-m", "simple/model1"]
         record(f"{big} instances, cold", mercury.run(args, out), execution_rate(out, big))
         record(f"{big} instances, cached", mercury.run([*args, "--force"], out), execution_rate(out, big))
 
@@ -327,6 +340,9 @@ def main() -> None:
     parser.add_argument("--helm-run", default=os.environ.get("HELM_RUN") or shutil.which("helm-run") or
                         ("/work/helm-venv/bin/helm-run" if Path("/work/helm-venv/bin/helm-run").exists() else None),
                         help="HELM's helm-run (default $HELM_RUN); absent: its column shows '-'")  # fmt: skip
+    parser.add_argument("--cold", action="store_true",
+                        help="on the cluster, also measure with MERCURY_WARM_WORKERS=0 (new tasks in cold "
+                        "workers, as before warm workers): column 'cluster cold'")  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, outputs)")
     args = parser.parse_args()
     modes = [m for m in args.modes.split(",") if m]
@@ -364,7 +380,12 @@ def main() -> None:
                                                "10"], root / "out-deploy")  # fmt: skip
                         print(f"  first command on the cluster (deploys the proxy app, not counted): {seconds:.1f}s")
                         measure_mercury(mercury, rows, args.reps, (args.requests, args.big))
-                    columns.append("cluster")
+                        columns.append("cluster")
+                        if args.cold:
+                            cold_env = env | {"MERCURY_WARM_WORKERS": "0"}
+                            cold = Mercury(root, cold_env, "cluster cold", root / "cluster-cold.log")
+                            measure_mercury(cold, rows, args.reps, (args.requests, args.big))
+                            columns.append("cluster cold")
                 else:
                     local_tmp = root / "local"
                     local_tmp.mkdir()
