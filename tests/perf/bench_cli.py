@@ -34,6 +34,7 @@ The execution phase's instances/s comes from run_info.json (timings_seconds.exec
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import shutil
@@ -106,7 +107,7 @@ def write_helm_env(folder: Path, base_url: str) -> None:
                         "description": "fake OpenAI-compatible server",
                         "creator_organization_name": "test",
                         "access": "open",
-                        "release_date": "2024-01-01",
+                        "release_date": datetime.date(2024, 1, 1),  # a YAML date, as HELM's loader wants
                         "tags": ["TEXT_MODEL_TAG", "FULL_FUNCTIONALITY_TEXT_MODEL_TAG"],
                     }
                 ]
@@ -142,8 +143,9 @@ class Row:
     rates: dict[str, list[float]] = field(default_factory=dict)
 
 
-def run_command(command: list[str], env: dict[str, str], cwd: Path, log: Path) -> float:
-    """Wall seconds of `command` in a new process; its output goes to `log` (printed if it fails)."""
+def run_command(command: list[str], env: dict[str, str], cwd: Path, log: Path) -> float | None:
+    """Wall seconds of `command` in a new process, None if it failed; its output goes to `log` (its end printed
+    if it fails)."""
     started = time.perf_counter()
     with log.open("ab") as out:
         out.write(f"\n$ {' '.join(command)}\n".encode())
@@ -153,6 +155,7 @@ def run_command(command: list[str], env: dict[str, str], cwd: Path, log: Path) -
     if status != 0:
         print(f"  ! exit {status}: {' '.join(command)} (see {log})", file=sys.stderr)
         print("  " + "\n  ".join(log.read_text(errors="replace").splitlines()[-15:]), file=sys.stderr)
+        return None
     return seconds
 
 
@@ -173,7 +176,7 @@ class Mercury:
         self.script = str(Path(sys.executable).parent / "benchmark-run")
         self.count = 0
 
-    def run(self, args: list[str], output: Path) -> float:
+    def run(self, args: list[str], output: Path) -> float | None:
         self.count += 1
         return run_command([self.script, *args, "-o", str(output)], self.env, self.root, self.log)
 
@@ -184,7 +187,9 @@ def measure_mercury(mercury: Mercury, rows: dict[str, Row], reps: int, sizes: tu
     slug = column.replace(" ", "-")
     requests, big = sizes
 
-    def record(row: str, seconds: float, rate: float | None = None, col: str = column) -> None:
+    def record(row: str, seconds: float | None, rate: float | None = None, col: str = column) -> None:
+        if seconds is None:  # failed: printed by run_command, not counted
+            return
         rows[row].seconds.setdefault(col, []).append(seconds)
         if rate is not None:
             rows[row].rates.setdefault(col, []).append(rate)
@@ -224,7 +229,9 @@ def measure_helm(helm_run: str, root: Path, base_url: str, rows: dict[str, Row],
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RAY_", "MERCURY_"))}
     env["HELM_CACHE_DIR"] = str(root / "helm-cache")
 
-    def record(row: str, seconds: float) -> None:
+    def record(row: str, seconds: float | None) -> None:
+        if seconds is None:
+            return
         rows[row].seconds.setdefault("HELM", []).append(seconds)
         print(f"  {'HELM':10} {row:34} {seconds:6.2f}s", flush=True)
 
@@ -378,7 +385,7 @@ def main() -> None:
                         mercury = Mercury(root, env, "cluster", log)
                         seconds = mercury.run(["-r", "simple1", "-m", "simple/model1", "--max-eval-instances",
                                                "10"], root / "out-deploy")  # fmt: skip
-                        print(f"  first command on the cluster (deploys the proxy app, not counted): {seconds:.1f}s")
+                        print(f"  first command on the cluster (deploys the proxy app, not counted): {seconds}s")
                         measure_mercury(mercury, rows, args.reps, (args.requests, args.big))
                         columns.append("cluster")
                         if args.cold:
