@@ -254,37 +254,54 @@ def measure_helm(helm_run: str, root: Path, base_url: str, rows: dict[str, Row],
 
 
 @contextmanager
-def running_cluster(root: Path, env: dict[str, str]) -> Iterator[str]:
-    """`ray start --head --block` on free ports with a temp dir of its own; yields its address; stops only it."""
+def running_cluster(root: Path, env: dict[str, str], attempts: int = 3) -> Iterator[str]:
+    """`ray start --head --block` on free ports with a temp dir of its own; yields its address; stops only it.
+
+    Tried up to `attempts` times: on a loaded machine Ray gives its raylet a fixed 30 s to register, and fails.
+    """
     root.mkdir(parents=True, exist_ok=True)
-    ray_bin = str(Path(sys.executable).parent / "ray")
-    temp_dir = root / "ray"
+    for attempt in range(1, attempts + 1):
+        head, address = _start_head(root, env)
+        if address is not None:
+            break
+        _stop_head(root, head)
+        print(f"  ray start --head failed (attempt {attempt}; see {root / 'ray-head.log'})", file=sys.stderr)
+    else:
+        raise RuntimeError(f"ray start --head did not come up; see {root / 'ray-head.log'}")
+    try:
+        yield address
+    finally:
+        _stop_head(root, head)
+
+
+def _start_head(root: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str | None]:
+    """A `ray start --head --block` process and its address once it is up (None if it did not come up)."""
     port = free_port()
     command = [
-        ray_bin, "start", "--head", "--block", "--num-cpus", "2", "--node-ip-address", "127.0.0.1",
-        "--port", str(port), "--temp-dir", str(temp_dir),
+        str(Path(sys.executable).parent / "ray"), "start", "--head", "--block", "--num-cpus", "2",
+        "--node-ip-address", "127.0.0.1", "--port", str(port), "--temp-dir", str(root / "ray"),
         "--dashboard-port", str(free_port()), "--ray-client-server-port", str(free_port()),
         "--dashboard-agent-listen-port", str(free_port()), "--metrics-export-port", str(free_port()),
         "--dashboard-agent-grpc-port", str(free_port()), "--runtime-env-agent-port", str(free_port()),
     ]  # fmt: skip
-    log = (root / "ray-head.log").open("wb")
-    head = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    address = f"127.0.0.1:{port}"
+    log_path = root / "ray-head.log"
+    with log_path.open("wb") as log:
+        head = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while b"Ray runtime started" not in log_path.read_bytes() or not _gcs_up(port):
+        if head.poll() is not None or time.monotonic() > deadline:
+            return head, None
+        time.sleep(0.5)
+    return head, f"127.0.0.1:{port}"
+
+
+def _stop_head(root: Path, head: subprocess.Popen[bytes]) -> None:
+    head.send_signal(signal.SIGTERM)  # --block: ray start stops the processes it started
     try:
-        deadline = time.monotonic() + 300
-        while b"Ray runtime started" not in (root / "ray-head.log").read_bytes() or not _gcs_up(port):
-            if head.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"ray start --head did not come up; see {root / 'ray-head.log'}")
-            time.sleep(0.5)
-        yield address
-    finally:
-        head.send_signal(signal.SIGTERM)  # --block: ray start stops the processes it started
-        try:
-            head.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            head.kill()
-        stop_processes_of(root)
-        log.close()
+        head.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        head.kill()
+    stop_processes_of(root)
 
 
 def _gcs_up(port: int) -> bool:
