@@ -9,6 +9,10 @@ per shard (merged Stats and counts). At the end it concatenates the shards' parq
 folds the per-instance Stats in the in-process Runner's order (so the figures are bit-identical to it,
 resumed or not), and writes stats.json last: a run that has it is complete.
 
+With `warm_workers` (benchmark-run through the proxy), the preparing and the shards run as calls of warm workers
+(cluster._warm: detached actors on the driver's node that outlive the command) instead of new tasks, with the
+same retries when a worker dies.
+
 With several train trials the concatenated tables are ordered by shard, then trial, then instance (the
 in-process Runner orders them by trial, then instance); the Stats do not depend on it.
 """
