@@ -363,7 +363,8 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=2000, help="size of the simple-model workload")
     parser.add_argument("--helm-run", default=os.environ.get("HELM_RUN") or shutil.which("helm-run") or
                         ("/work/helm-venv/bin/helm-run" if Path("/work/helm-venv/bin/helm-run").exists() else None),
-                        help="HELM's helm-run (default $HELM_RUN); absent: its column shows '-'")  # fmt: skip
+                        help="HELM's helm-run (default $HELM_RUN, else helm-run on PATH, else /work/helm-venv's); "
+                        "'none' or absent: its column shows '-'")  # fmt: skip
     parser.add_argument("--cold", action="store_true",
                         help="on the cluster, also measure with MERCURY_WARM_WORKERS=0 (new tasks in cold "
                         "workers, as before warm workers): column 'cluster cold'")  # fmt: skip
@@ -402,7 +403,8 @@ def main() -> None:
                         mercury = Mercury(root, env, "cluster", log)
                         seconds = mercury.run(["-r", "simple1", "-m", "simple/model1", "--max-eval-instances",
                                                "10"], root / "out-deploy")  # fmt: skip
-                        print(f"  first command on the cluster (deploys the proxy app, not counted): {seconds}s")
+                        shown = f"{seconds:.1f}s" if seconds is not None else "failed"
+                        print(f"  first command on the cluster (deploys the proxy app, not counted): {shown}")
                         measure_mercury(mercury, rows, args.reps, (args.requests, args.big))
                         columns.append("cluster")
                         if args.cold:
