@@ -83,6 +83,19 @@ class MercurySettings(BaseSettings):
         description="0 (or false, no, off): every command starts and ends its own Ray instead of joining the "
         "local head (as --no-local-cluster)",
     )
+    warm_workers: bool = Field(
+        default=True,
+        validation_alias="MERCURY_WARM_WORKERS",
+        description="0 (or false, no, off): shards run as new Ray tasks, never in the warm workers (detached "
+        "actors that outlive a command on a single-node cluster)",
+    )
+    warm_worker_idle_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        allow_inf_nan=False,
+        validation_alias="MERCURY_WARM_WORKER_IDLE_SECONDS",
+        description="a warm worker ends after this many seconds without a call",
+    )
     ray_address: str | None = Field(
         default=None,
         validation_alias="RAY_ADDRESS",

@@ -5,8 +5,10 @@ results written through a `Storage` (a local folder or `s3://bucket/prefix`); `S
 back for the presentation and `publish_site` uploads a site. Tasks get their model service from a picklable
 factory: `ProxyHandleServiceFactory` (the proxy app's DeploymentHandle, the default), `ProxyHttpServiceFactory`
 (a proxy elsewhere, `--proxy-url`) or `InProcessServiceFactory` (`--direct`, the models in the task itself).
-`stored_runs` tells which runs are already complete in a Storage. Importing the package does not import Ray:
-the names that need it (or the proxy, or the site) are imported on first use.
+`stored_runs` tells which runs are already complete in a Storage. With `warm_workers`, the runner's work goes to
+warm workers (`WarmPool`: detached actors that outlive a command) instead of new tasks, so a command on a running
+cluster does not pay for cold worker processes. Importing the package does not import Ray: the names that need it
+(or the proxy, or the site) are imported on first use.
 """
 
 import importlib
@@ -30,6 +32,7 @@ if TYPE_CHECKING:  # imported on first use (see __getattr__): these modules impo
     )
     from cluster._sharding import Shard, ShardPlan, default_shard_size, fingerprint, plan_shards, split_by_plan
     from cluster._tasks import PLAN_FILE, SHARDS_DIR, ShardSummary, ShardTask, run_shard, shard_files
+    from cluster._warm import WarmPool, code_digest, warm_pool, warm_workers_enabled
 
 _LAZY_MODULES = {
     "cluster._executor": ("RayRunner", "ShardedRunResult"),
@@ -45,6 +48,7 @@ _LAZY_MODULES = {
     ),
     "cluster._sharding": ("Shard", "ShardPlan", "default_shard_size", "fingerprint", "plan_shards", "split_by_plan"),
     "cluster._tasks": ("PLAN_FILE", "SHARDS_DIR", "ShardSummary", "ShardTask", "run_shard", "shard_files"),
+    "cluster._warm": ("WarmPool", "code_digest", "warm_pool", "warm_workers_enabled"),
 }
 _LAZY = {name: module for module, names in _LAZY_MODULES.items() for name in names}
 """Public names imported on first use: `from cluster import Storage, stored_runs` must not import Ray, so that
@@ -89,6 +93,8 @@ __all__ = [
     "StorageError",
     "StorageResults",
     "StoredRuns",
+    "WarmPool",
+    "code_digest",
     "default_shard_size",
     "fingerprint",
     "is_transient",
@@ -101,4 +107,6 @@ __all__ = [
     "shard_files",
     "split_by_plan",
     "stored_runs",
+    "warm_pool",
+    "warm_workers_enabled",
 ]

@@ -9,6 +9,11 @@ per shard (merged Stats and counts). At the end it concatenates the shards' parq
 folds the per-instance Stats in the in-process Runner's order (so the figures are bit-identical to it,
 resumed or not), and writes stats.json last: a run that has it is complete.
 
+With `warm_workers` (benchmark-run through the proxy) on a single-node cluster, the preparing and the shards run
+as calls of warm workers (cluster._warm: detached actors on the driver's node that outlive the command) instead
+of new tasks, with the same retries when a worker dies. On a cluster of several nodes they stay tasks, which
+Ray spreads over the nodes.
+
 With several train trials the concatenated tables are ordered by shard, then trial, then instance (the
 in-process Runner orders them by trial, then instance); the Stats do not depend on it.
 """
@@ -68,6 +73,7 @@ from cluster._tasks import (
     run_shard_remote,
     shard_files,
 )
+from cluster._warm import single_node, warm_pool
 from serve import plugin_runtime_env
 
 logger = logging.getLogger(__name__)
@@ -115,6 +121,10 @@ class RayRunner:
             reused, so a rerun runs only those shards (bench.runner._failures has the rule).
         plugins: plug-in modules (`--plugins`) every task imports (`bench.load_plugins`); those not installed
             are shipped to the workers in the tasks' runtime environment (`serve.plugin_runtime_env`).
+        warm_workers: on a single-node cluster, prepare and run shards in the warm workers of the driver's node
+            (cluster._warm: detached actors that outlive this driver, so the next command skips the workers'
+            cold start) instead of new tasks. Meant for shards that wait on the proxy; on several nodes the
+            shards stay tasks, which spread over the nodes.
     """
 
     def __init__(
@@ -139,6 +149,7 @@ class RayRunner:
         toxicity_factory: ToxicityFactory | None = None,
         failure_policy: FailurePolicy | None = None,
         plugins: Sequence[str] = (),
+        warm_workers: bool = False,
     ) -> None:
         self.service_factory = service_factory
         self.toxicity_factory = toxicity_factory
@@ -158,6 +169,7 @@ class RayRunner:
         self.scenario_cache = Path(scenario_cache) if scenario_cache else _default_scenario_cache(self.storage)
         self.plugins = tuple(plugins)
         self.runtime_env = plugin_runtime_env(self.plugins, runtime_env)
+        self.warm_workers = warm_workers
         self._checked = False
 
     # --- the pipeline --------------------------------------------------------------------------------------
@@ -270,16 +282,21 @@ class RayRunner:
             num_shards=self.num_shards,
             plugins=self.plugins,
         )
-        here = NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
-        options: dict[str, Any] = {
-            "name": f"{run_spec.name}:prepare",
-            "num_cpus": 0,
-            "max_retries": self.max_retries,
-            "scheduling_strategy": here,
-        }
-        if self.runtime_env:
-            options["runtime_env"] = self.runtime_env
-        refs: Any = prepare_run_remote.options(**options).remote(preparation)  # an ObjectRefGenerator
+        refs: Any  # an ObjectRefGenerator
+        if self._use_warm_workers():  # the pool's workers are on this node
+            worker = warm_pool(self.runtime_env).workers()[0]
+            refs = worker.prepare.options(name=f"{run_spec.name}:prepare").remote(preparation)
+        else:
+            here = NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
+            options: dict[str, Any] = {
+                "name": f"{run_spec.name}:prepare",
+                "num_cpus": 0,
+                "max_retries": self.max_retries,
+                "scheduling_strategy": here,
+            }
+            if self.runtime_env:
+                options["runtime_env"] = self.runtime_env
+            refs = prepare_run_remote.options(**options).remote(preparation)
         try:
             prepared: Prepared = ray.get(next(refs))
         except ray.exceptions.RayTaskError as e:
@@ -290,6 +307,10 @@ class RayRunner:
         train = next(refs)
         slices = {shard.shard_id: next(refs) for shard in prepared.plan.shards}
         return prepared, train, slices
+
+    def _use_warm_workers(self) -> bool:
+        """Warm workers when asked for and the cluster is one node (checked per run: nodes come and go)."""
+        return self.warm_workers and single_node()
 
     def _slots(self) -> int:
         """Tasks that fit on the cluster at once."""
@@ -358,6 +379,8 @@ class RayRunner:
         """
         limit = self.max_in_flight or (2 if self.reserve_cpus else 1) * self._slots()
         pending: dict[ray.ObjectRef, str] = {}
+        pool = warm_pool(self.runtime_env) if self._use_warm_workers() else None
+        workers: dict[ray.ObjectRef, int] = {}  # which warm worker runs each pending shard
         queue = list(reversed(todo))
         if not queue:
             return
@@ -377,24 +400,34 @@ class RayRunner:
                         toxicity_factory=self.toxicity_factory,
                         plugins=self.plugins,
                     )
-                    options: dict[str, Any] = {
-                        "name": f"{run_spec.name}:shard-{shard.shard_id}",
-                        "num_cpus": self.task_cpus if self.reserve_cpus else 0,
-                        "max_retries": self.max_retries,
-                    }
-                    if self.runtime_env:
-                        options["runtime_env"] = self.runtime_env
-                    ref = run_shard_remote.options(**options).remote(task, train, slices.pop(shard.shard_id))
+                    name = f"{run_spec.name}:shard-{shard.shard_id}"
+                    if pool is not None:
+                        index, worker = pool.acquire()
+                        ref = worker.run_shard.options(name=name).remote(task, train, slices.pop(shard.shard_id))
+                        workers[ref] = index
+                    else:
+                        options: dict[str, Any] = {
+                            "name": name,
+                            "num_cpus": self.task_cpus if self.reserve_cpus else 0,
+                            "max_retries": self.max_retries,
+                        }
+                        if self.runtime_env:
+                            options["runtime_env"] = self.runtime_env
+                        ref = run_shard_remote.options(**options).remote(task, train, slices.pop(shard.shard_id))
                     pending[ref] = shard.shard_id
                 done, _ = ray.wait(list(pending), num_returns=1)
                 for ref in done:
                     shard_id = pending.pop(ref)
+                    if pool is not None:
+                        pool.release(workers.pop(ref))
                     summary = self._result(run_spec, shard_id, ref)
                     logger.debug("%s: shard %s done (%d requests)", run_spec.name, shard_id, summary.num_requests)
                     yield summary
         finally:
             for ref in pending:  # a failure stops the run: cancel what has not finished
                 ray.cancel(ref, force=False)
+                if pool is not None:
+                    pool.release(workers.pop(ref))
 
     def _result(self, run_spec: RunSpec, shard_id: str, ref: ray.ObjectRef) -> ShardSummary:
         """A task's summary, or the reason it failed as a cluster error."""

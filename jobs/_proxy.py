@@ -114,26 +114,32 @@ def default_proxy_port() -> int:
         return DEFAULT_PROXY_PORT
 
 
-def warn_if_serve_elsewhere(port: int) -> None:
+def warn_if_serve_elsewhere(port: int, serving: tuple[str, int] | None = None) -> None:
     """Say so when Serve already answers HTTP on another port than `port`: Serve fixes its HTTP options when
     it first starts, and neither benchmark-run nor `serve deploy` can move them (Serve says "deployed" and
-    keeps the old port). Requests from benchmark-run go through handles, so only HTTP clients are affected."""
-    try:
-        from ray.serve.context import _get_global_client
+    keeps the old port). Requests from benchmark-run go through handles, so only HTTP clients are affected.
 
-        client = _get_global_client(raise_if_no_controller_running=False)
-    except Exception:  # a Ray without this client: nothing to compare
-        return
-    if client is None:  # Serve is not running: it will start on `port`
-        return
-    config = client.http_config
-    if config.port != port:
+    Args:
+        serving: Serve's HTTP host and port when already known (a warm worker asked), else asked here.
+    """
+    if serving is None:
+        try:
+            from ray.serve.context import _get_global_client
+
+            client = _get_global_client(raise_if_no_controller_running=False)
+        except Exception:  # a Ray without this client: nothing to compare
+            return
+        if client is None:  # Serve is not running: it will start on `port`
+            return
+        serving = (client.http_config.host, client.http_config.port)
+    host, serving_port = serving
+    if serving_port != port:
         logger.warning(
             "Serve on this cluster answers HTTP on %s:%d, not on port %d: its HTTP options were fixed when it "
             "first started, and deploying again cannot move them; run `serve shutdown -y` first to change them "
             "(benchmark-run's own requests go through handles and are not affected)",
-            config.host,
-            config.port,
+            host,
+            serving_port,
             port,
         )
 
@@ -148,19 +154,34 @@ def proxy_app_config(base_path: Path, plugins: Sequence[str] = ()) -> ProxyAppCo
     )
 
 
+RUNNING_STATES = {"RUNNING", "DEPLOYING", "ApplicationStatus.RUNNING", "ApplicationStatus.DEPLOYING"}
+
+
 def ensure_proxy_app(base_path: Path, port: int, app_name: str = APP_NAME, plugins: Sequence[str] = ()) -> bool:
     """Deploy the proxy app on the connected Ray cluster unless an app called `app_name` runs; True if deployed.
     A running app is used as it is: it keeps the plug-ins (`plugins`: e.g. a client's) it was deployed with.
 
+    With warm workers (cluster._warm, the default) one of them is asked whether the app runs: one call to a
+    process that has `ray.serve` loaded, instead of loading it here (about a second of CPU per command).
+
     Raises:
         ProxySetupError: when Serve cannot start (e.g. the port is taken) or the app does not come up.
     """
-    from ray import serve
+    from cluster import warm_pool, warm_workers_enabled
 
-    warn_if_serve_elsewhere(port)
-    if _app_running(app_name):
+    if warm_workers_enabled():
+        status, host, serving_port = warm_pool().serve_state(app_name)
+        if host is not None and serving_port is not None:
+            warn_if_serve_elsewhere(port, (host, serving_port))
+        running = status in RUNNING_STATES
+    else:
+        warn_if_serve_elsewhere(port)
+        running = _app_running(app_name)
+    if running:
         logger.info("proxy app %r is running on the cluster: using it", app_name)
         return False
+    from ray import serve
+
     from serve._app import build_app
 
     config = proxy_app_config(base_path, plugins)
@@ -185,7 +206,7 @@ def _app_running(app_name: str) -> bool:
     except Exception:  # no Serve controller on this cluster yet
         return False
     app = status.applications.get(app_name)
-    return app is not None and str(app.status) in {"RUNNING", "DEPLOYING", "ApplicationStatus.RUNNING"}
+    return app is not None and str(app.status) in RUNNING_STATES
 
 
 def check_handle_access(app_name: str, api_key: str, models: list[str]) -> None:
@@ -194,10 +215,13 @@ def check_handle_access(app_name: str, api_key: str, models: list[str]) -> None:
     Raises:
         ProxySetupError: naming what is wrong.
     """
-    from cluster import ProxyHandleService
+    from cluster import ProxyHandleService, ProxyHandleServiceFactory, warm_pool, warm_workers_enabled
 
     try:
-        ProxyHandleService(app_name, api_key).check_access(models)
+        if warm_workers_enabled():  # in a warm worker, which keeps the handle for the shards it will run
+            warm_pool().check_access(ProxyHandleServiceFactory(api_key=api_key, app_name=app_name), models)
+        else:
+            ProxyHandleService(app_name, api_key).check_access(models)
     except AuthenticationError as error:
         raise ProxySetupError(
             f"proxy app {app_name!r}: {error}; give --api-key (or {API_KEY_VARIABLE}) of an account of the "

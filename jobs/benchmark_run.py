@@ -154,7 +154,7 @@ bigger batches serve cached runs faster (measured: 8 -> ~740, 32 -> ~1,040, 64 -
 def run_on_ray(args: argparse.Namespace, suite: str, run_specs: list[RunSpec], clock: CommandClock) -> list[RunResult]:
     """Every run sharded over Ray tasks whose requests go through the proxy (or, --direct, to the models)."""
     from bench.metrics import build_toxicity_service
-    from cluster import RayRunner
+    from cluster import RayRunner, warm_workers_enabled
     from jobs._ray import connect_ray
     from serve import proxy_env_path
 
@@ -181,6 +181,7 @@ def run_on_ray(args: argparse.Namespace, suite: str, run_specs: list[RunSpec], c
         toxicity_factory=functools.partial(build_toxicity_service, proxy_env_path().resolve()),
         failure_policy=FailurePolicy(args.max_failed_fraction),
         plugins=args.plugins,
+        warm_workers=not direct and warm_workers_enabled(),  # tasks that wait on the proxy: workers kept warm
     )
     clock.ready()  # Ray connected and the proxy ready: start-up is over
     return runner.run_all(run_specs, keep_going=True)
