@@ -56,12 +56,13 @@ def stored_runs(storage: Storage, suite: str, run_specs: list[RunSpec]) -> Store
                 "to recompute it, or choose another --suite or --output-path"
             )
             continue
-        found.complete[run_spec.name] = _stored_result(storage, folder, run_spec)
+        found.complete[run_spec.name] = stored_result(storage, folder, run_spec)
     return found
 
 
-def _stored_result(storage: Storage, folder: str, run_spec: RunSpec) -> RunResult:
-    """A complete run's result as stored: its Stats and counts (run_info.json), with no time spent."""
+def stored_result(storage: Storage, folder: str, run_spec: RunSpec) -> RunResult:
+    """A complete run's result as stored: its Stats and counts (run_info.json), with no time spent (the one
+    reader of a complete run: benchmark-run's check before Ray and the RayRunner's reuse both use it)."""
     stats = [stat_from_json(s) for s in storage.read_json(f"{folder}/{STATS_FILE}")]
     info_file = f"{folder}/{RUN_INFO_FILE}"
     info = storage.read_json(info_file) if storage.exists(info_file) else {}

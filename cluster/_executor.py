@@ -54,12 +54,11 @@ from bench.runner import (
     fold_per_instance,
     incomplete_marker,
     run_info,
-    stat_from_json,
     to_jsonable,
 )
 from bench.scenarios import create_scenario
 from bench.tokenizers import get_tokenizer
-from cluster._completion import run_path
+from cluster._completion import run_path, stored_result
 from cluster._errors import ClusterError, ShardFailedError, StorageError
 from cluster._preparation import Preparation, Prepared, prepare_run_remote
 from cluster._service import ServiceFactory
@@ -521,22 +520,12 @@ class RayRunner:
         self.storage.delete(f"{run_dir}/{ERROR_FILE}")  # an earlier failure of this run is now history
 
     def _completed(self, run_spec: RunSpec, run_dir: str) -> ShardedRunResult:
-        logger.info("%s: already complete in %s, skipped", run_spec.name, self.storage.location(run_dir))
-        stats = [stat_from_json(s) for s in self.storage.read_json(f"{run_dir}/{STATS_FILE}")]
+        location = self.storage.location(run_dir)
+        logger.info("%s: already complete in %s, skipped", run_spec.name, location)
+        stored = stored_result(self.storage, run_dir, run_spec)
         info_path = f"{run_dir}/{RUN_INFO_FILE}"
-        info = self.storage.read_json(info_path) if self.storage.exists(info_path) else {}
-        return ShardedRunResult(
-            run_spec=run_spec,
-            stats=stats,
-            num_instances=info.get("num_instances", 0),
-            num_requests=info.get("num_requests", 0),
-            num_failed_requests=info.get("num_failed_requests", 0),
-            num_retriable_failed_requests=info.get("num_retriable_failed_requests", 0),
-            output_dir=self._local_dir(run_dir),
-            skipped=True,
-            output_uri=self.storage.location(run_dir),
-            shards_reused=info.get("num_shards", 0),
-        )
+        shards = self.storage.read_json(info_path).get("num_shards", 0) if self.storage.exists(info_path) else 0
+        return ShardedRunResult(**vars(stored), output_uri=location, shards_reused=shards)
 
     def _local_dir(self, run_dir: str) -> Path | None:
         root = self.storage.local_path()

@@ -24,9 +24,10 @@ Modes:
   `ray start --block` process, then any process of its temp dir), never `ray stop`.
   With --cold, the same workloads again with MERCURY_WARM_WORKERS=0 (column "cluster cold"): each command's
   tasks in new worker processes, as before warm workers, under the same load, for before/after ratios.
-- local: RAY_ADDRESS unset, so each command starts (or, with a persistent local head, reuses) its own Ray; the
-  "first" command is the first of the mode, the rest are "second" commands. Ray's temp dir is redirected
-  (RAY_TMPDIR/TMPDIR) into this script's folder so any head left behind is found and stopped at the end.
+- local: RAY_ADDRESS unset, so the first command starts the local head (jobs/_local_head.py) and the others join
+  it; "local 1st" is the first command of the mode (a machine with no Ray running), the rest are "second"
+  commands. The head's folder (MERCURY_RAY_DIR) and Ray's temp dir are in this script's folder; the head is
+  stopped with `mercury-cluster down` at the end, and any process left in that folder is ended.
 
 The execution phase's instances/s comes from run_info.json (timings_seconds.execution).
 """
@@ -415,10 +416,14 @@ def main() -> None:
                 else:
                     local_tmp = root / "local"
                     local_tmp.mkdir()
+                    # the local head benchmark-run starts on first use lives in this script's folder, and ends here
                     env |= {"RAY_TMPDIR": str(local_tmp), "TMPDIR": str(local_tmp)}
+                    env["MERCURY_RAY_DIR"] = str(local_tmp / "head")
                     try:
                         measure_mercury(Mercury(root, env, "local", log), rows, args.reps, (args.requests, args.big))
                     finally:
+                        down = [str(Path(sys.executable).parent / "mercury-cluster"), "down"]
+                        subprocess.run(down, env=env, capture_output=True, timeout=120)
                         stop_processes_of(local_tmp)
                     columns += ["local 1st", "local"]
     finally:
