@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -217,6 +218,42 @@ def find_head(folder: Path) -> HeadState | None:
     """The running head of `folder`, or None (a head.json whose head is gone is not a running head)."""
     state = read_state(folder)
     return state if state is not None and head_alive(state) else None
+
+
+# --- the proxy's state folder ----------------------------------------------------------------------------------
+
+PROXY_FILE = "proxy.json"
+"""The state folder (prod_env) of the proxy app deployed on the running head, with the head it belongs to."""
+
+
+def record_proxy_state(folder: Path, head: HeadState, prod_env: Path) -> None:
+    """Remember that the proxy app on `head` keeps its state in `prod_env` (benchmark-run deployed it now)."""
+    record = {"gcs_address": head.gcs_address, "started_at": head.started_at, "prod_env": str(prod_env)}
+    partial = folder / (PROXY_FILE + ".partial")
+    partial.write_text(json.dumps(record), encoding="utf-8")
+    partial.replace(folder / PROXY_FILE)
+
+
+def check_proxy_state(folder: Path, head: HeadState, prod_env: Path) -> None:
+    """Fail in one line when the proxy app running on `head` keeps its state in another folder than this
+    command's: its accounts do not know this folder's benchmark key, so every request would be refused.
+
+    Raises:
+        LocalHeadError: naming both folders and the two ways out.
+    """
+    try:
+        record = json.loads((folder / PROXY_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # deployed by another tool (proxy-server, serve deploy) or before this was recorded: no opinion
+    if record.get("gcs_address") != head.gcs_address or record.get("started_at") != head.started_at:
+        return  # a record of an earlier head
+    deployed = Path(record.get("prod_env", ""))
+    if deployed != prod_env:
+        raise LocalHeadError(
+            f"the proxy app on the local Ray head keeps its state in {deployed}, not in this command's {prod_env} "
+            f"(./prod_env or MERCURY_PROD_ENV): run with MERCURY_PROD_ENV={deployed}, or stop the head "
+            "(`mercury-cluster down`) to start over with this folder"
+        )
 
 
 # --- start and stop --------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import socket
 from urllib.parse import urlsplit
 
 from bench import MercuryError, settings
-from jobs._local_head import HEAD_ENVIRONMENT, ensure_head, local_cluster_enabled
+from jobs._local_head import HEAD_ENVIRONMENT, HeadState, ensure_head, local_cluster_enabled
 from jobs._logging import ray_init_options
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,8 @@ def connect_ray(local_cluster: bool = True) -> None:
         _check_reachable(address)
         _init(address, f"the Ray cluster at RAY_ADDRESS={address}")
     elif local_cluster and local_cluster_enabled():
-        head = ensure_head()
+        global _joined_head
+        head = _joined_head = ensure_head()
         logger.info("joining the local Ray head at %s (dashboard %s)", head.gcs_address, head.dashboard_url)
         _stay_on_loopback()
         _init(head.gcs_address, f"the local Ray head at {head.gcs_address}", runtime_env=_forwarded_environment())
@@ -59,6 +60,14 @@ def connect_ray(local_cluster: bool = True) -> None:
         _init("local", "a new local Ray")
     resources = ray.cluster_resources()
     logger.info("Ray: %g CPUs, dashboard at %s", resources.get("CPU", 0), _dashboard_url())
+
+
+_joined_head: HeadState | None = None
+
+
+def joined_head() -> HeadState | None:
+    """The local head this process joined (None: a cluster in RAY_ADDRESS, or a Ray of its own)."""
+    return _joined_head
 
 
 def _stay_on_loopback() -> None:

@@ -18,6 +18,7 @@ import functools
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import bench
@@ -201,10 +202,26 @@ def handle_factory(args: argparse.Namespace, models: list[str]) -> ServiceFactor
     from serve import proxy_env_path
 
     base_path = proxy_env_path().resolve()
-    ensure_proxy_app(base_path, args.proxy_port or default_proxy_port(), APP_NAME, plugins=args.plugins)
+    deployed = ensure_proxy_app(base_path, args.proxy_port or default_proxy_port(), APP_NAME, plugins=args.plugins)
+    same_state_on_local_head(base_path, deployed)
     api_key = benchmark_api_key(args.api_key, base_path)
     check_handle_access(APP_NAME, api_key, models)
     return ProxyHandleServiceFactory(api_key=api_key, app_name=APP_NAME)
+
+
+def same_state_on_local_head(base_path: Path, deployed: bool) -> None:
+    """On the local head, the proxy app must keep its state in this command's folder (else its accounts refuse
+    this folder's benchmark key): recorded when deployed, checked when found running."""
+    from jobs._local_head import check_proxy_state, head_folder, record_proxy_state
+    from jobs._ray import joined_head
+
+    head = joined_head()
+    if head is None:
+        return
+    if deployed:
+        record_proxy_state(head_folder(), head, base_path)
+    else:
+        check_proxy_state(head_folder(), head, base_path)
 
 
 def http_factory(args: argparse.Namespace, models: list[str]) -> ServiceFactory:

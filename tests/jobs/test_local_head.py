@@ -25,10 +25,12 @@ from jobs import mercury_cluster
 from jobs._local_head import (
     HeadState,
     LocalHeadError,
+    check_proxy_state,
     group_members,
     head_processes,
     idle_minutes_setting,
     read_state,
+    record_proxy_state,
     stop_head,
 )
 
@@ -240,3 +242,19 @@ def test_a_token_protected_cluster_without_the_token_is_one_line(
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(f"benchmark-run: error: the Ray cluster at RAY_ADDRESS={token_head} wants an auth token")
     assert "no-token-here" in last and "Traceback" not in result.stderr
+
+
+def test_a_proxy_with_another_state_folder_on_the_head_is_one_line(tmp_path: Path) -> None:
+    """The local head outlives a command: a later command from another folder (another ./prod_env) would meet a
+    proxy whose accounts refuse its key; it is told which folder the proxy uses and how to switch."""
+    head = HeadState(gcs_address="127.0.0.1:1", dashboard_url="http://127.0.0.1:2", temp_dir=str(tmp_path / "t"),
+                     process_group=1, idle_minutes=30, started_at=1.0)  # fmt: skip
+    first, second = tmp_path / "a" / "prod_env", tmp_path / "b" / "prod_env"
+    check_proxy_state(tmp_path, head, second)  # nothing recorded (proxy-server or serve deploy): no opinion
+    record_proxy_state(tmp_path, head, first)
+    check_proxy_state(tmp_path, head, first)
+    with pytest.raises(LocalHeadError, match=rf"keeps its state in {first}, not in this command's {second}.*"
+                       rf"MERCURY_PROD_ENV={first}.*mercury-cluster down"):  # fmt: skip
+        check_proxy_state(tmp_path, head, second)
+    restarted = head.model_copy(update={"started_at": 2.0})
+    check_proxy_state(tmp_path, restarted, second)  # the record of an earlier head says nothing about this one

@@ -111,6 +111,7 @@ def run_benchmark(tmp_path: Path, *flags: str) -> str:
         "HOME": str(tmp_path / "home"),
         "MERCURY_PROD_ENV": str(tmp_path / "prod_env"),
         "MERCURY_PROXY_PORT": str(free_port()),  # not the session's Serve port
+        "MERCURY_LOCAL_CLUSTER": "0",  # a Ray of its own, new as on a newcomer's first command (not the suite's head)
     }
     command = [sys.executable, "-m", "jobs.benchmark_run", "-r", "simple1", "-m", "simple/model1"]
     command += ["--max-eval-instances", "5", "-o", str(tmp_path / "out"), *flags]

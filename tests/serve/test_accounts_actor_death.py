@@ -53,13 +53,13 @@ def test_a_settle_cut_by_the_accounts_actors_death_is_resent_and_counted_twice_n
     remote = named_actor(f"test-accounts:{uuid.uuid4().hex[:8]}", AccountsThatDieAfterSettling, str(tmp_path))
 
     async def scenario() -> None:
-        reservation = await remote.call("reserve", key, GROUP, 100)
+        reservation = await remote.call(Accounts.reserve, key, GROUP, 100)
         assert reservation is not None
         first = remote.handle
-        await remote.call("settle", reservation, key, GROUP, TOKENS)  # applied, then the actor died; resent
+        await remote.call(Accounts.settle, reservation, key, GROUP, TOKENS)  # applied, then the actor died; resent
         assert remote.handle is not first  # a new actor answered the resend, from the file
         # the new actor holds no reservation of the old one: the whole quota but the usage is free again
-        again = await remote.call("reserve", key, GROUP, 1000 - 2 * TOKENS)
+        again = await remote.call(Accounts.reserve, key, GROUP, 1000 - 2 * TOKENS)
         assert again is not None
 
     asyncio.run(scenario())
