@@ -217,7 +217,7 @@ def proxy_path(args: argparse.Namespace) -> None:
 
     limited_size, free_size = (400, 200) if args.quick else (2000, 500)
     memory_sizes = (500, 2000) if args.quick else (2000, 20000)
-    cli_env = dict(os.environ)
+    cli_env = dict(os.environ) | {"MERCURY_LOCAL_CLUSTER": "0"}  # each command its own Ray (bench_cli.py: the head)
     with tempfile.TemporaryDirectory() as tmp, fake_openai_process(latency=LATENCY) as base_url:
         write_configs(Path(tmp) / "configs", base_url)
         os.environ["MERCURY_CONFIG_DIR"] = f"{tmp}/configs"  # before Ray starts: its workers inherit it
