@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench.run_specs import RunSpec
-from bench.runner import RUN_INFO_FILE, RUN_SPEC_FILE, STATS_FILE, RunResult, stat_from_json, to_jsonable
+from bench.runner import RUN_INFO_FILE, RUN_SPEC_FILE, STATS_FILE, RunResult, completed_result, to_jsonable
 from cluster._storage import Storage
 
 
@@ -61,22 +62,15 @@ def stored_runs(storage: Storage, suite: str, run_specs: list[RunSpec]) -> Store
 
 
 def stored_result(storage: Storage, folder: str, run_spec: RunSpec) -> RunResult:
-    """A complete run's result as stored: its Stats and counts (run_info.json), with no time spent (the one
-    reader of a complete run: benchmark-run's check before Ray and the RayRunner's reuse both use it)."""
-    stats = [stat_from_json(s) for s in storage.read_json(f"{folder}/{STATS_FILE}")]
+    """A complete run's result as stored in `storage` (see `bench.runner.completed_result`)."""
+    return completed_result(run_spec, storage.read_json(f"{folder}/{STATS_FILE}"), stored_info(storage, folder),
+                            _local_dir(storage.local_path(), folder))  # fmt: skip
+
+
+def stored_info(storage: Storage, folder: str) -> dict[str, Any]:
+    """The run's run_info.json, or {} when it has none."""
     info_file = f"{folder}/{RUN_INFO_FILE}"
-    info = storage.read_json(info_file) if storage.exists(info_file) else {}
-    local = storage.local_path()
-    return RunResult(
-        run_spec=run_spec,
-        stats=stats,
-        num_instances=info.get("num_instances", 0),
-        num_requests=info.get("num_requests", 0),
-        num_failed_requests=info.get("num_failed_requests", 0),
-        num_retriable_failed_requests=info.get("num_retriable_failed_requests", 0),
-        output_dir=_local_dir(local, folder),
-        skipped=True,
-    )
+    return storage.read_json(info_file) if storage.exists(info_file) else {}
 
 
 def _local_dir(root: str | None, folder: str) -> Path | None:

@@ -51,6 +51,7 @@ from bench.runner import (
     RunResult,
     RunTimings,
     StatsAccumulator,
+    completed_result,
     fold_per_instance,
     incomplete_marker,
     run_info,
@@ -58,7 +59,7 @@ from bench.runner import (
 )
 from bench.scenarios import create_scenario
 from bench.tokenizers import get_tokenizer
-from cluster._completion import run_path, stored_result
+from cluster._completion import run_path, stored_info
 from cluster._errors import ClusterError, ShardFailedError, StorageError
 from cluster._preparation import Preparation, Prepared, prepare_run_remote
 from cluster._service import ServiceFactory
@@ -522,10 +523,10 @@ class RayRunner:
     def _completed(self, run_spec: RunSpec, run_dir: str) -> ShardedRunResult:
         location = self.storage.location(run_dir)
         logger.info("%s: already complete in %s, skipped", run_spec.name, location)
-        stored = stored_result(self.storage, run_dir, run_spec)
-        info_path = f"{run_dir}/{RUN_INFO_FILE}"
-        shards = self.storage.read_json(info_path).get("num_shards", 0) if self.storage.exists(info_path) else 0
-        return ShardedRunResult(**vars(stored), output_uri=location, shards_reused=shards)
+        info = stored_info(self.storage, run_dir)
+        stored = completed_result(run_spec, self.storage.read_json(f"{run_dir}/{STATS_FILE}"), info,
+                                  self._local_dir(run_dir))  # fmt: skip
+        return ShardedRunResult(**vars(stored), output_uri=location, shards_reused=info.get("num_shards", 0))
 
     def _local_dir(self, run_dir: str) -> Path | None:
         root = self.storage.local_path()

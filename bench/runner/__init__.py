@@ -40,7 +40,7 @@ from bench.runner._records import (
     read_request_states,
     request_states_table,
 )
-from bench.runner._runner import Runner, RunResult, RunTimings, incomplete_marker, run_info
+from bench.runner._runner import Runner, RunResult, RunTimings, completed_result, incomplete_marker, run_info
 from bench.runner._steps import (
     ProgressFactory,
     adapt,
@@ -76,6 +76,7 @@ __all__ = [
     "Runner",
     "StatsAccumulator",
     "adapt",
+    "completed_result",
     "create_metrics",
     "fold_per_instance",
     "group_request_states",

@@ -281,18 +281,9 @@ class Runner:
 
     def _completed(self, run_spec: RunSpec, run_dir: Path) -> RunResult:
         logger.info("%s: already complete in %s, skipped", run_spec.name, run_dir)
-        stats = [output.stat_from_json(s) for s in output.read_json(run_dir / output.STATS_FILE)]
-        info = output.read_json(run_dir / output.RUN_INFO_FILE) if (run_dir / output.RUN_INFO_FILE).exists() else {}
-        return RunResult(
-            run_spec=run_spec,
-            stats=stats,
-            num_instances=info.get("num_instances", 0),
-            num_requests=info.get("num_requests", 0),
-            num_failed_requests=info.get("num_failed_requests", 0),
-            output_dir=run_dir,
-            skipped=True,
-            num_retriable_failed_requests=info.get("num_retriable_failed_requests", 0),
-        )
+        info_file = run_dir / output.RUN_INFO_FILE
+        info = output.read_json(info_file) if info_file.exists() else {}
+        return completed_result(run_spec, output.read_json(run_dir / output.STATS_FILE), info, run_dir)
 
 
 def _state_key(state: RequestState) -> str:
@@ -301,6 +292,21 @@ def _state_key(state: RequestState) -> str:
     perturbation = state.instance.perturbation.model_dump_json() if state.instance.perturbation else ""
     return "\x1f".join(
         (state.instance.id or "", perturbation, str(state.train_trial_index), state.request.model_dump_json())
+    )
+
+
+def completed_result(run_spec: RunSpec, stats: list[Any], info: dict[str, Any], output_dir: Path | None) -> RunResult:
+    """A complete run's result as stored: its stats.json and the counts of its run_info.json (empty when there is
+    none), marked `skipped` (no time spent). Every reader of a complete run builds it here."""
+    return RunResult(
+        run_spec=run_spec,
+        stats=[output.stat_from_json(s) for s in stats],
+        num_instances=info.get("num_instances", 0),
+        num_requests=info.get("num_requests", 0),
+        num_failed_requests=info.get("num_failed_requests", 0),
+        output_dir=output_dir,
+        skipped=True,
+        num_retriable_failed_requests=info.get("num_retriable_failed_requests", 0),
     )
 
 

@@ -49,21 +49,6 @@ SERVING = (
 lost with its node, is seconds (see cluster/_service.py)."""
 
 
-def write_configs(folder: Path, base_url: str) -> Path:
-    """A configs folder whose only model, vllm/fake-model, is the fake server at `base_url`."""
-    configs = folder / "configs"
-    configs.mkdir(parents=True, exist_ok=True)
-    (configs / "model_deployments.yaml").write_text(
-        "model_deployments:\n"
-        "  - name: vllm/fake-model\n"
-        "    client: openai\n"
-        "    tokenizer: openai/r50k_base\n"
-        "    context_window: 2048\n"
-        f"    client_args: {{base_url: '{base_url}', credential: null, model: fake-model}}\n" + SERVING
-    )
-    return configs
-
-
 def benchmark_run(argv: Sequence[str]) -> dict[str, Any]:
     """benchmark-run's `main` in this process: its exit status, duration and the end of what it wrote to stderr."""
     from jobs.benchmark_run import main
@@ -93,14 +78,14 @@ def placements(node_ids: dict[str, str]) -> dict[str, list[str]]:
 def main(work: Path) -> int:
     from ray.cluster_utils import Cluster
 
-    from tests.serve.fake_openai import fake_openai_process
+    from tests.serve.fake_openai import fake_model_configs, fake_openai_process
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     report: dict[str, Any] = {}
     (work / "prod_env").mkdir(parents=True, exist_ok=True)
     with fake_openai_process(latency=0.1) as base_url:
         # before the nodes start: their workers (replicas, shard tasks) inherit the driver's environment
-        os.environ["MERCURY_CONFIG_DIR"] = str(write_configs(work, base_url))
+        os.environ["MERCURY_CONFIG_DIR"] = str(fake_model_configs(work, base_url, SERVING))
         os.environ["MERCURY_PROD_ENV"] = str(work / "prod_env")
         cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
         try:

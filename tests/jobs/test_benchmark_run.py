@@ -26,21 +26,6 @@ RUN_FILES = {"run_spec.json", "scenario.json", "stats.json", "per_instance_stats
 """What a run on Ray writes (DESIGN.md); `--in-process` writes scenario_state.json and per_instance_stats.json."""
 
 
-def _fake_model_configs(tmp_path: Path, base_url: str, extra: str = "") -> Path:
-    """A configs folder whose only model, vllm/fake-model, is served by the fake OpenAI server at `base_url`."""
-    configs = tmp_path / "configs"
-    configs.mkdir()
-    (configs / "model_deployments.yaml").write_text(
-        "model_deployments:\n"
-        "  - name: vllm/fake-model\n"
-        "    client: openai\n"
-        "    tokenizer: openai/r50k_base\n"
-        "    context_window: 2048\n"
-        f"    client_args: {{base_url: '{base_url}', credential: null, model: fake-model}}\n" + extra
-    )
-    return configs
-
-
 def _stats(run_dir: Path) -> dict[tuple[str, str | None, str | None], dict]:
     stats = json.loads((run_dir / "stats.json").read_text())
     return {
@@ -165,10 +150,10 @@ def test_openai_compatible_server_end_to_end(
 ) -> None:
     """A model on any OpenAI-compatible server (vLLM, llama.cpp) is one YAML entry away; the real `openai` library
     talks to a fake server on loopback."""
-    from tests.serve.fake_openai import FakeOpenAI
+    from tests.serve.fake_openai import FakeOpenAI, fake_model_configs
 
     with FakeOpenAI() as server:
-        monkeypatch.setenv("MERCURY_CONFIG_DIR", str(_fake_model_configs(tmp_path, server.base_url)))
+        monkeypatch.setenv("MERCURY_CONFIG_DIR", str(fake_model_configs(tmp_path, server.base_url)))
         args = ["-r", "lpm:model=vllm/fake-model", "--max-eval-instances", "3", "-o", str(tmp_path / "out")]
         status = main([*args, "--in-process"])  # the fake server's config lives in this process's environment
         assert status == 0
@@ -212,11 +197,11 @@ def test_failed_requests_leave_the_run_incomplete_until_a_rerun_retries_them(
 ) -> None:
     """A provider that answers 503 to some requests: exit 1, no stats.json, the failed counts in the summary; the
     rerun sends only the failed requests and equals a clean run; an allowed fraction completes and says so."""
-    from tests.serve.fake_openai import FakeOpenAI, Fault
+    from tests.serve.fake_openai import FakeOpenAI, Fault, fake_model_configs
 
     with FakeOpenAI() as server:
         # the client's own retries would absorb the faults
-        configs = _fake_model_configs(tmp_path, server.base_url, "    serving: {retry: {max_attempts: 1}}\n")
+        configs = fake_model_configs(tmp_path, server.base_url, "    serving: {retry: {max_attempts: 1}}\n")
         monkeypatch.setenv("MERCURY_CONFIG_DIR", str(configs))
         args = ["-r", "lpm:model=vllm/fake-model", "--max-eval-instances", "4", "--in-process", "-n", "1"]
         run_dir = tmp_path / "out" / "runs" / "default" / "lpm:model=vllm_fake-model"

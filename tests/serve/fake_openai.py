@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 COMPLETION_WORDS = [" Paris", " is", " the", " capital", "."]
@@ -407,3 +408,19 @@ def fake_openai_process(latency: float = 0.0) -> Iterator[str]:
     finally:
         process.kill()
         process.join()
+
+
+def fake_model_configs(folder: Path, base_url: str, extra: str = "") -> Path:
+    """`folder`/configs, whose only model, vllm/fake-model, is served by the fake server at `base_url`; `extra`
+    is appended to its entry (e.g. a `serving:` block)."""
+    configs = folder / "configs"
+    configs.mkdir(parents=True, exist_ok=True)
+    (configs / "model_deployments.yaml").write_text(
+        "model_deployments:\n"
+        "  - name: vllm/fake-model\n"
+        "    client: openai\n"
+        "    tokenizer: openai/r50k_base\n"
+        "    context_window: 2048\n"
+        f"    client_args: {{base_url: '{base_url}', credential: null, model: fake-model}}\n" + extra
+    )
+    return configs
