@@ -258,3 +258,15 @@ def test_a_proxy_with_another_state_folder_on_the_head_is_one_line(tmp_path: Pat
         check_proxy_state(tmp_path, head, second)
     restarted = head.model_copy(update={"started_at": 2.0})
     check_proxy_state(tmp_path, restarted, second)  # the record of an earlier head says nothing about this one
+
+
+def test_a_command_s_settings_go_with_its_job_but_never_the_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A job's runtime environment is shown on the dashboard: the proxy API key must not travel in it."""
+    from jobs._ray import _forwarded_environment
+
+    monkeypatch.setenv("MERCURY_LOG_LEVEL", "WARNING")
+    monkeypatch.setenv("MERCURY_API_KEY", "secret-key-never-forwarded")
+    forwarded = _forwarded_environment()
+    assert forwarded is not None and forwarded["env_vars"]["MERCURY_LOG_LEVEL"] == "WARNING"
+    assert "MERCURY_API_KEY" not in forwarded["env_vars"]
+    assert "secret-key-never-forwarded" not in repr(forwarded)
