@@ -9,7 +9,11 @@ line for it and no traceback. The tree:
      |-- UnknownModelError            a model name that no deployment describes
      |-- ModelUnavailableError        a model that exists but cannot run here (missing package or file)
      |-- PluginError                  a plug-in module (--plugins, an entry point) that cannot be imported
-     `-- ScenarioDataError            a scenario whose data cannot be produced or read
+     |-- ScenarioDataError            a scenario whose data cannot be produced or read
+     `-- RunError                     a run's pipeline cannot go on (bench.runner)
+          |-- StorageError            the output location cannot be read or written (after retries)
+          |-- ResumeError             stored shards do not belong to the run being resumed
+          `-- ShardFailedError        a shard failed (on Ray: after its retries) for a reason other than storage
 
 `LookupError` (the builtin) is raised by registries for unknown names, with the nearest known names.
 """
@@ -84,3 +88,37 @@ class PluginError(MercuryError):
 
 class ScenarioDataError(MercuryError):
     """A scenario whose data cannot be produced or read."""
+
+
+class RunError(MercuryError):
+    """Base of the errors of a run's pipeline (bench.runner), whatever executes its shards."""
+
+
+class StorageError(RunError):
+    """An operation on the output storage failed (after its retries, when the failure looked transient)."""
+
+    def __init__(self, operation: str, location: str, problem: str) -> None:
+        self.operation = operation
+        self.location = location
+        self.problem = problem
+        super().__init__(f"storage: cannot {operation} {location}: {problem}")
+
+
+class ResumeError(RunError):
+    """Shards in storage were made from other request states than the run being resumed."""
+
+    def __init__(self, run: str, location: str, problem: str) -> None:
+        self.run = run
+        self.location = location
+        self.problem = problem
+        super().__init__(f"run {run!r}: cannot resume from {location}: {problem}; rerun with --force to recompute")
+
+
+class ShardFailedError(RunError):
+    """A shard failed (on Ray: after its retries) for a reason that is not a storage error."""
+
+    def __init__(self, run: str, shard_id: str, problem: str) -> None:
+        self.run = run
+        self.shard_id = shard_id
+        self.problem = problem
+        super().__init__(f"run {run!r}: shard {shard_id} failed: {problem}")

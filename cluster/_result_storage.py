@@ -32,9 +32,9 @@ from typing import Any, TypeVar
 
 import pyarrow.fs as pafs
 
+from bench import StorageError
 from bench.presentation import FileInfo
-from cluster._errors import StorageError
-from cluster._storage import Storage
+from bench.runner import Storage
 
 T = TypeVar("T")
 

@@ -40,7 +40,8 @@ logger = logging.getLogger(__name__)
 ServiceFactory = Callable[[], ModelService]
 """Builds the service a task sends its requests to; must pickle (it travels to the task)."""
 
-_services: dict[bytes, ModelService] = {}
+T = typing.TypeVar("T")
+_built: dict[bytes, Any] = {}
 _lock = threading.Lock()
 
 
@@ -280,13 +281,13 @@ def _unavailable(error: Any) -> bool:
     return bool(getattr(error, "retriable", False)) and getattr(error, "status", None) == 503
 
 
-def service_for(factory: ServiceFactory) -> ModelService:
-    """The service `factory` builds, built once per process for equal factories."""
+def built_once(factory: Callable[[], T]) -> T:
+    """What `factory` builds, built once per process for equal factories (a service, a toxicity service)."""
     try:
         key = pickle.dumps(factory)
     except Exception:  # an unpicklable-by-pickle factory (e.g. a closure sent by cloudpickle): no reuse
         return factory()
     with _lock:
-        if key not in _services:
-            _services[key] = factory()
-        return _services[key]
+        if key not in _built:
+            _built[key] = factory()
+        return typing.cast(T, _built[key])

@@ -36,10 +36,10 @@ import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from bench import Instance, settings
+from bench.runner import Preparation, ShardSummary, ShardTask, prepare_run
 from cluster._errors import ClusterError
-from cluster._preparation import Preparation, prepare_run
-from cluster._service import ProxyHandleServiceFactory, service_for
-from cluster._tasks import ShardSummary, ShardTask, run_shard
+from cluster._service import ProxyHandleServiceFactory, ServiceFactory, built_once
+from cluster._tasks import ToxicityFactory, run_shard_task
 from serve import ProxyError
 
 logger = logging.getLogger(__name__)
@@ -132,8 +132,8 @@ class WarmWorker:
         """The proxy's refusal of the key or the models, or None; builds the service the shards will reuse."""
         with self._busy():
             try:
-                service = service_for(factory)
-                service.check_access(models)  # type: ignore[attr-defined]
+                service = built_once(factory)
+                service.check_access(models)
                 return None
             except ProxyError as error:  # made to cross handles: the driver translates it
                 return error
@@ -145,10 +145,17 @@ class WarmWorker:
         with self._busy():
             yield from prepare_run(preparation)
 
-    def run_shard(self, task: ShardTask, train: list[Instance], evaluation: list[Instance]) -> ShardSummary:
-        """`run_shard` in this process."""
+    def run_shard(
+        self,
+        task: ShardTask,
+        train: list[Instance],
+        evaluation: list[Instance],
+        service_factory: ServiceFactory,
+        toxicity_factory: ToxicityFactory | None,
+    ) -> ShardSummary:
+        """`run_shard_task` in this process."""
         with self._busy():
-            return run_shard(task, train, evaluation)
+            return run_shard_task(task, train, evaluation, service_factory, toxicity_factory)
 
 
 class _Busy:

@@ -33,7 +33,8 @@ from jobs._summary import make_console, print_dry_run, print_run_summary, print_
 
 if TYPE_CHECKING:
     from bench.models import InProcessService
-    from cluster import ServiceFactory, StoredRuns
+    from bench.runner import Execution, StoredRuns
+    from cluster import ServiceFactory
 
 # What needs no cluster (nothing to do, a dry run, a bad entry, a missing bucket) is answered before Ray starts:
 # Ray, the proxy's modules and the models' libraries are imported only by the functions that use them.
@@ -79,7 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="CPUs each shard task counts for: tasks at once = the cluster's CPUs / this (default "
                         "0.2 through the proxy, which does the work; reserved only with --direct: 0.5)")  # fmt: skip
     parser.add_argument("--in-process", action="store_true",
-                        help="run in this process without Ray (debugging, quick checks); local output")  # fmt: skip
+                        help="run in this process without Ray (debugging, quick checks): the same pipeline and "
+                        "files, its shards one after the other")  # fmt: skip
+    parser.add_argument("--helm-json", action="store_true",
+                        help="also write HELM's scenario_state.json and per_instance_stats.json for each run (from "
+                        "its parquet tables; the whole run in memory once)")  # fmt: skip
     parser.add_argument("--direct", action="store_true",
                         help="Ray tasks call the models themselves, without the proxy (debugging)")  # fmt: skip
     parser.add_argument("--proxy-url", metavar="URL",
@@ -125,22 +130,40 @@ def check_models_available(service: InProcessService, models: set[str]) -> None:
 def run_in_process(
     args: argparse.Namespace, suite: str, service: InProcessService, run_specs: list[RunSpec], clock: CommandClock
 ) -> list[RunResult]:
-    """Every run in this process (no Ray): the core's own path, for debugging and quick checks."""
+    """Every run in this process (no Ray): the same pipeline, its shards one after the other (debugging)."""
     from bench.metrics import build_toxicity_service
-    from bench.runner import Runner
+    from bench.runner import InProcessExecution
     from serve import proxy_env_path
 
+    execution = InProcessExecution(service, build_toxicity_service(proxy_env_path()))
+    return run_with(args, suite, execution, DIRECT_BATCH_SIZE, run_specs, clock)
+
+
+def run_with(
+    args: argparse.Namespace,
+    suite: str,
+    execution: Execution,
+    batch_size: int,
+    run_specs: list[RunSpec],
+    clock: CommandClock,
+) -> list[RunResult]:
+    """The pipeline (bench.runner.Runner) with `execution`, as the flags say (`batch_size` unless --batch-size)."""
+    from bench.runner import Runner
+
     runner = Runner(
-        service,
+        execution,
         args.output_path,
         suite,
-        skip_completed=not args.force,
+        force=args.force,
+        shard_size=args.shard_size,
+        batch_size=args.batch_size or batch_size,
         parallelism=args.parallelism,
-        progress=tqdm_progress,
-        toxicity=build_toxicity_service(proxy_env_path()),
+        progress=functools.partial(tqdm_progress, unit="inst"),  # shards report instances done
         failure_policy=FailurePolicy(args.max_failed_fraction),
+        plugins=args.plugins,
+        helm_json=args.helm_json,
     )
-    clock.ready()
+    clock.ready()  # Ray connected and the proxy ready, when on Ray: start-up is over
     return runner.run_all(run_specs, keep_going=True)
 
 
@@ -155,7 +178,7 @@ bigger batches serve cached runs faster (measured: 8 -> ~740, 32 -> ~1,040, 64 -
 def run_on_ray(args: argparse.Namespace, suite: str, run_specs: list[RunSpec], clock: CommandClock) -> list[RunResult]:
     """Every run sharded over Ray tasks whose requests go through the proxy (or, --direct, to the models)."""
     from bench.metrics import build_toxicity_service
-    from cluster import RayRunner, warm_workers_enabled
+    from cluster import RayExecution, warm_workers_enabled
     from jobs._ray import connect_ray
     from serve import proxy_env_path
 
@@ -167,25 +190,16 @@ def run_on_ray(args: argparse.Namespace, suite: str, run_specs: list[RunSpec], c
         connect_ray(args.local_cluster)
         factory = direct_factory() if args.direct else handle_factory(args, models)
     direct = args.direct and not args.proxy_url
-    runner = RayRunner(
+    execution = RayExecution(
         factory,
-        args.output_path,
-        suite,
-        force=args.force,
-        shard_size=args.shard_size,
-        task_cpus=args.task_cpus or (DIRECT_TASK_CPUS if direct else PROXY_TASK_CPUS),
-        reserve_cpus=direct,  # through the proxy, tasks wait on it: they must never hold the CPU its replicas need
-        batch_size=args.batch_size or (DIRECT_BATCH_SIZE if direct else PROXY_BATCH_SIZE),
-        parallelism=args.parallelism,
-        progress=functools.partial(tqdm_progress, unit="inst"),  # shards report instances done
         # built in each task's process: the key comes from that node's prod_env or PERSPECTIVE_API_KEY
         toxicity_factory=functools.partial(build_toxicity_service, proxy_env_path().resolve()),
-        failure_policy=FailurePolicy(args.max_failed_fraction),
+        task_cpus=args.task_cpus or (DIRECT_TASK_CPUS if direct else PROXY_TASK_CPUS),
+        reserve_cpus=direct,  # through the proxy, tasks wait on it: they must never hold the CPU its replicas need
         plugins=args.plugins,
         warm_workers=not direct and warm_workers_enabled(),  # tasks that wait on the proxy: workers kept warm
     )
-    clock.ready()  # Ray connected and the proxy ready: start-up is over
-    return runner.run_all(run_specs, keep_going=True)
+    return run_with(args, suite, execution, DIRECT_BATCH_SIZE if direct else PROXY_BATCH_SIZE, run_specs, clock)
 
 
 def direct_factory() -> ServiceFactory:
@@ -256,10 +270,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         suite = args.suite or "default"
         if args.dry_run:
-            from bench.runner import Runner
+            from bench.runner import dry_run
 
             clock.ready()
-            results = Runner(None, args.output_path, suite, dry_run=True).run_all(run_specs)
+            results = dry_run(run_specs, args.output_path)
             print_dry_run(results, console)
             print_timings(results, clock.startup, clock.elapsed(), console)
             return 0
@@ -267,8 +281,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise MercuryError(
                 "--proxy-url goes through a remote proxy: it cannot be combined with --in-process or --direct"
             )
-        if args.in_process and "://" in args.output_path:
-            raise MercuryError(f"--in-process writes to a local folder only, not {args.output_path!r}")
         stored = check_output(args.output_path, suite, run_specs, force=args.force)
         done: dict[str, RunResult] = {**stored.complete, **_stale_results(run_specs, stored)}
         if stored.todo:
@@ -298,7 +310,7 @@ def check_output(output_path: str, suite: str, run_specs: list[RunSpec], *, forc
     Raises:
         StorageError: the output cannot be read, saying why.
     """
-    from cluster import Storage, StoredRuns, stored_runs
+    from bench.runner import Storage, StoredRuns, stored_runs
 
     storage = Storage(output_path)
     if storage.is_s3:
@@ -316,7 +328,7 @@ def run_todo(args: argparse.Namespace, suite: str, run_specs: list[RunSpec], clo
     """The runs not complete yet: their models and the output checked (a small file written and deleted), all
     before Ray starts; then run in this process or on Ray."""
     from bench.models import InProcessService, get_deployment
-    from cluster import Storage
+    from bench.runner import Storage
     from serve import register_clients
 
     register_clients()  # hosted models (openai, ai21) answer in-process when their credential is set

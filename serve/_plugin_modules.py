@@ -4,7 +4,7 @@ Ray's runtime_env `py_modules` puts a package on `sys.path` in every worker star
 any node. Ray uploads local files only for a job's own environment (`ray.init(runtime_env=...)`); a task's
 or a replica's environment must name packages already in the cluster. So the driver uploads each local
 plug-in once (a zip in the cluster's store, named by its content hash, kept while the job runs) and the tasks
-(cluster.RayRunner) and the proxy's replicas (serve._app) name the uploaded package. Installed plug-ins are
+(cluster.RayExecution) and the proxy's replicas (serve._app) name the uploaded package. Installed plug-ins are
 expected on every node, as Mercury itself is, and ship nothing.
 """
 

@@ -19,6 +19,7 @@ os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 import bench
+from tests.s3_server import BUCKET, S3Server, free_port, start_rclone
 
 # The local Ray head that benchmark-run starts when RAY_ADDRESS is unset (jobs/_local_head.py) lives in a folder of
 # this session, never the user's (~/.cache/mercury/ray): a benchmark-run of a test, in this process or a
@@ -152,3 +153,24 @@ def ray_serve_port() -> Iterator[int]:
     serve.shutdown()
     if started:
         ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """`rclone serve s3` on 127.0.0.1 with one bucket, `results`."""
+    root = tmp_path_factory.mktemp("s3")
+    (root / BUCKET).mkdir()
+    port = free_port()
+    process = start_rclone(root, port)
+    yield S3Server(endpoint=f"http://127.0.0.1:{port}", root=root)
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def s3_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
+    """The driver's environment pointed at the S3 server for one test."""
+    for key, value in s3_server.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return s3_server

@@ -6,8 +6,16 @@ import pickle
 
 import pytest
 
-from bench import ConfigError, MercuryError, PluginError, RunEntryError, ScenarioDataError, UnknownModelError
-from cluster import ResumeError, StorageError
+from bench import (
+    ConfigError,
+    MercuryError,
+    PluginError,
+    ResumeError,
+    RunEntryError,
+    ScenarioDataError,
+    StorageError,
+    UnknownModelError,
+)
 from serve import CredentialMissingError, QuotaExceededError
 
 

@@ -56,7 +56,7 @@ def test_readme_extension_example_runs_in_process(readme_plugin: Path, tmp_path:
     bench.load_plugins([PLUGIN])
     [entry] = [arg for arg in readme_command() if arg.startswith("my_task:")]
     [run_spec] = expand_run_entry(entry)
-    result = Runner(InProcessService(), tmp_path / "out", "readme").run_one(run_spec)
+    result = Runner.in_process(InProcessService(), tmp_path / "out", "readme").run_one(run_spec)
     names = {(s.name.name, s.name.perturbation.name if s.name.perturbation else None) for s in result.stats}
     assert {("answer_length", None), ("answer_length", "shout"), ("exact_match", "shout")} <= names
     assert result.num_requests == 32  # 20 instances, every fifth a train one: 16, and their shouted copies

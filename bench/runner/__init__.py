@@ -1,7 +1,11 @@
-"""Running RunSpecs in-process: instances, adaptation, execution, metrics, files."""
+"""Running RunSpecs: one pipeline (instances, shards that adapt, execute, score and store, the fold of their Stats,
+the run's files) whose work runs in this process or on Ray (`Execution`), results in a `Storage`."""
 
+from bench.runner._completion import StoredRuns, stored_info, stored_result, stored_runs
+from bench.runner._dry_run import DRY_RUN_METRIC, dry_run
 from bench.runner._evaluation import PerInstanceStats, StatsAccumulator, group_request_states, score_instances
-from bench.runner._executor import Executor
+from bench.runner._execution import Execution, InProcessExecution, PreparedRun
+from bench.runner._executor import Executor, ProgressCallback
 from bench.runner._failures import (
     ACCURACY_METRICS,
     ALL_SUFFIX,
@@ -12,6 +16,7 @@ from bench.runner._failures import (
     must_retry,
     with_failures_as_zero,
 )
+from bench.runner._helm_json import export_helm_json
 from bench.runner._instances import sample_eval_instances, with_ids
 from bench.runner._output import (
     ERROR_FILE,
@@ -23,14 +28,14 @@ from bench.runner._output import (
     SCENARIO_FILE,
     SCENARIO_STATE_FILE,
     STATS_FILE,
-    read_json,
     run_dir,
+    run_path,
     scenarios_dir,
     stat_from_json,
     stat_to_json,
     to_jsonable,
-    write_json,
 )
+from bench.runner._preparation import Preparation, Prepared, prepare_run, write_specs
 from bench.runner._records import (
     PER_INSTANCE_STATS_SCHEMA,
     REQUEST_STATES_SCHEMA,
@@ -40,66 +45,102 @@ from bench.runner._records import (
     read_request_states,
     request_states_table,
 )
-from bench.runner._runner import Runner, RunResult, RunTimings, completed_result, incomplete_marker, run_info
+from bench.runner._result import RunResult, RunTimings, completed_result, incomplete_marker, run_info
+from bench.runner._runner import Runner
+from bench.runner._sharding import Shard, ShardPlan, default_shard_size, fingerprint, plan_shards, split_by_plan
+from bench.runner._shards import PLAN_FILE, SHARDS_DIR, ShardSummary, ShardTask, run_shard, shard_files
 from bench.runner._steps import (
     ProgressFactory,
     adapt,
     create_metrics,
     load_instances,
     metric_context,
+    scenario_cache_root,
     scenario_info,
 )
+from bench.runner._storage import RetryPolicy, S3Settings, Storage, is_transient, retry
 
 __all__ = [
     "ACCURACY_METRICS",
     "ALL_SUFFIX",
+    "DRY_RUN_METRIC",
     "ERROR_FILE",
     "FAILED_STAT",
     "PER_INSTANCE_STATS_FILE",
     "PER_INSTANCE_STATS_PARQUET",
     "PER_INSTANCE_STATS_SCHEMA",
+    "PLAN_FILE",
     "REQUEST_STATES_PARQUET",
     "REQUEST_STATES_SCHEMA",
     "RUN_INFO_FILE",
     "RUN_SPEC_FILE",
     "SCENARIO_FILE",
     "SCENARIO_STATE_FILE",
+    "SHARDS_DIR",
     "STATS_FILE",
+    "Execution",
     "Executor",
     "FailureCounts",
     "FailurePolicy",
-    "ModelService",
+    "InProcessExecution",
     "PerInstanceStats",
+    "Preparation",
+    "Prepared",
+    "PreparedRun",
+    "ProgressCallback",
     "ProgressFactory",
+    "RetryPolicy",
     "RunResult",
     "RunTimings",
     "Runner",
+    "S3Settings",
+    "Shard",
+    "ShardPlan",
+    "ShardSummary",
+    "ShardTask",
     "StatsAccumulator",
+    "Storage",
+    "StoredRuns",
     "adapt",
     "completed_result",
     "create_metrics",
+    "default_shard_size",
+    "dry_run",
+    "export_helm_json",
+    "fingerprint",
     "fold_per_instance",
     "group_request_states",
     "incomplete_marker",
     "is_accuracy_metric",
+    "is_transient",
     "load_instances",
     "metric_context",
     "must_retry",
     "per_instance_table",
-    "read_json",
+    "plan_shards",
+    "prepare_run",
     "read_per_instance",
     "read_request_states",
     "request_states_table",
+    "retry",
     "run_dir",
     "run_info",
+    "run_path",
+    "run_shard",
     "sample_eval_instances",
+    "scenario_cache_root",
     "scenario_info",
     "scenarios_dir",
     "score_instances",
+    "shard_files",
+    "split_by_plan",
     "stat_from_json",
     "stat_to_json",
+    "stored_info",
+    "stored_result",
+    "stored_runs",
     "to_jsonable",
     "with_failures_as_zero",
     "with_ids",
-    "write_json",
+    "write_specs",
 ]

@@ -1,7 +1,7 @@
 """Failed requests: when a run is complete, what a rerun retries, and accuracy with failures counted as wrong.
 
-This is the one completeness rule both runners apply (bench's in-process `Runner` and cluster's sharded
-`RayRunner`), so a failure never hides inside a score:
+This is the one completeness rule of the pipeline (bench.runner.Runner), whatever executes it (in-process or
+`RayExecution`), so a failure never hides inside a score:
 
 - A request must be retried when it has no result or failed with a *retriable* error (rate limit, timeout,
   5xx, an unreachable service): a rerun sends it again. A *fatal* failure (the provider refused the request

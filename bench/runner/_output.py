@@ -1,14 +1,11 @@
 """Where a run's files go: `<output>/runs/<suite>/<run_name>/`, JSON readable the way HELM users expect.
 
-Files are written to a temporary name and renamed into place, so an interrupted run never leaves a
-half-written file that looks finished.
+`Storage` writes them (bench.runner._storage), atomically: an interrupted run never leaves a half-written file that
+looks finished.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +24,14 @@ REQUEST_STATES_PARQUET = "request_states.parquet"
 PER_INSTANCE_STATS_PARQUET = "per_instance_stats.parquet"
 
 
+def run_path(suite: str, run_name: str) -> str:
+    """A run's folder relative to the storage root (run names may hold '/', which becomes '_')."""
+    return f"runs/{suite}/{run_name.replace('/', '_')}"
+
+
 def run_dir(output_path: str | Path, suite: str, run_name: str) -> Path:
-    """The folder of one run (run names may hold '/', which becomes '_')."""
-    return Path(output_path) / "runs" / suite / run_name.replace("/", "_")
+    """The folder of one run in a local output folder."""
+    return Path(output_path) / run_path(suite, run_name)
 
 
 def scenarios_dir(output_path: str | Path) -> Path:
@@ -71,23 +73,3 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, list | tuple):
         return [to_jsonable(item) for item in obj]
     return obj
-
-
-def write_json(path: Path, obj: Any) -> None:
-    """Write `obj` as indented JSON to `path` atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(to_jsonable(obj), f, indent=2, ensure_ascii=False)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def read_json(path: Path) -> Any:
-    """The JSON data in `path`."""
-    with path.open(encoding="utf-8") as f:
-        return json.load(f)

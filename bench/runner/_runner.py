@@ -1,163 +1,143 @@
-"""The `Runner`: one RunSpec in, its results on disk. It reads as its pipeline:
+"""The `Runner`: RunSpecs in, their results in a `Storage` (a local folder or `s3://bucket/prefix`). One pipeline:
 
-scenario -> instances -> evaluation subset -> perturbations -> adapter -> execution -> metrics -> files.
+scenario -> instances -> evaluation subset -> perturbations -> shards (adapt -> execute -> score -> store)
+-> the shards' tables concatenated and their Stats folded -> run_info.json, stats.json last.
+
+What executes the preparing and the shards is its `Execution` (bench.runner._execution): this process, or Ray
+tasks and warm workers (`cluster.RayExecution`); nothing else differs, so a RunSpec gives the same files and the
+same figures to the last bit whoever runs it, resumed or not. The runner never holds instances, request states or
+results: it keeps one small summary per shard (merged Stats and counts). A shard already in storage is not run
+again, so an interrupted run resumes where it stopped; stats.json is written last: a run that has it is complete.
+
+With several train trials the concatenated tables are ordered by shard, then trial, then instance; the Stats do not
+depend on it.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-from bench._errors import MercuryError
-from bench._instance import Instance
-from bench._object_spec import MetricSpec
-from bench._request import RequestResult
+import pyarrow as pa
+
+from bench._errors import MercuryError, RunError, StorageError
 from bench._stat import Stat
-from bench.adaptation import RequestState, ScenarioState
 from bench.metrics import ToxicityService
 from bench.models import ModelService
 from bench.run_specs import RunSpec
-from bench.runner import _output as output
-from bench.runner._evaluation import PerInstanceStats, StatsAccumulator, score_instances
-from bench.runner._executor import Executor
-from bench.runner._failures import FailureCounts, FailurePolicy, must_retry
-from bench.runner._steps import (
-    ProgressFactory,
-    adapt,
-    create_metrics,
-    load_instances,
-    metric_context,
-    scenario_info,
+from bench.runner._completion import stored_info
+from bench.runner._evaluation import StatsAccumulator
+from bench.runner._execution import Execution, InProcessExecution, PreparedRun
+from bench.runner._failures import FailureCounts, FailurePolicy
+from bench.runner._helm_json import export_helm_json
+from bench.runner._output import (
+    ERROR_FILE,
+    PER_INSTANCE_STATS_PARQUET,
+    REQUEST_STATES_PARQUET,
+    RUN_INFO_FILE,
+    STATS_FILE,
+    run_path,
+    to_jsonable,
 )
-from bench.scenarios import Scenario
+from bench.runner._preparation import Preparation
+from bench.runner._records import PER_INSTANCE_STATS_SCHEMA, REQUEST_STATES_SCHEMA, fold_per_instance
+from bench.runner._result import RunResult, RunTimings, completed_result, incomplete_marker, run_info
+from bench.runner._sharding import Shard
+from bench.runner._shards import SHARDS_DIR, ShardSummary, ShardTask, shard_files
+from bench.runner._steps import ProgressFactory, create_metrics, metric_context, scenario_cache_root
+from bench.runner._storage import Storage
+from bench.scenarios import create_scenario
 
 logger = logging.getLogger(__name__)
 
-DRY_RUN_METRIC = MetricSpec(name="dry_run")
-
-
-@dataclass
-class RunTimings:
-    """Seconds spent in each step of a run, or (summed over its runs, see `sum`) of a whole command.
-
-    The steps are disjoint stretches of wall-clock time, so they add up to at most the time they cover.
-    """
-
-    startup: float = 0.0
-    """Before any run could start: for a command, from its process's start until its runner was ready (Ray
-    connected and the proxy found or deployed, when on Ray); 0 for one run."""
-    instances: float = 0.0
-    """Loading: the scenario's instances, their evaluation subset and perturbations (on Ray, the preparing
-    task's wall time, its worker's start included)."""
-    adaptation: float = 0.0
-    """Turning instances into requests (on Ray the tasks adapt: that counts as execution)."""
-    execution: float = 0.0
-    """Sending the requests and getting their results (on Ray: the shard tasks, which also score)."""
-    metrics: float = 0.0
-    """Computing the Stats (on Ray: concatenating the shards' tables and folding their per-instance Stats)."""
-    writing: float = 0.0
-    """Writing the run's files."""
-
-    STEPS: ClassVar[tuple[str, ...]] = ("startup", "instances", "adaptation", "execution", "metrics", "writing")
-    """The fields, in the order they happen."""
-
-    @property
-    def total(self) -> float:
-        return sum(getattr(self, step) for step in self.STEPS)
-
-    @classmethod
-    def sum(cls, timings: Iterable[RunTimings], *, startup: float = 0.0) -> RunTimings:
-        """Step by step sums of `timings` (a command's runs), with the command's `startup`."""
-        summed = cls(startup=startup)
-        for one in timings:
-            for step in cls.STEPS:
-                setattr(summed, step, getattr(summed, step) + getattr(one, step))
-        return summed
-
-
-@dataclass
-class RunResult:
-    """What a finished run reports: its stats and where its files are."""
-
-    run_spec: RunSpec
-    stats: list[Stat]
-    num_instances: int
-    num_requests: int
-    num_failed_requests: int
-    output_dir: Path | None
-    timings: RunTimings = field(default_factory=RunTimings)
-    skipped: bool = False
-    error: str | None = None
-    """Why the run failed (the other fields are then empty); None for a finished run."""
-    num_retriable_failed_requests: int = 0
-    """Failed requests a rerun sends again (see bench.runner._failures); the others failed for good."""
-    incomplete: str | None = None
-    """Why the run is not complete (too many failed requests: no stats.json), in one line; None when complete."""
-
-    def failure_counts(self) -> FailureCounts:
-        """The run's requests, failed requests and retriable failed requests."""
-        return FailureCounts(self.num_requests, self.num_failed_requests, self.num_retriable_failed_requests)
-
 
 class Runner:
-    """Runs RunSpecs in-process against a ModelService and writes their results.
+    """Runs RunSpecs through their `execution`; results go to a Storage.
 
     Args:
-        service: answers the requests (in-process models here; the proxy or Ray elsewhere).
-        output_path: root folder of the results (`benchmark_output` by default in the CLI).
-        suite: name grouping the runs under `runs/<suite>/`.
-        dry_run: adapt and count tokens, send no request, write nothing.
-        skip_completed: reuse a run whose stats.json exists instead of running it again.
-        parallelism: batches in flight at once.
-        progress: factory of progress callbacks (the CLI passes tqdm bars), or None.
-        toxicity: the toxicity service for toxicity metrics (None: they report nothing and say why).
+        execution: where the preparing and the shards run (`InProcessExecution`, `cluster.RayExecution`).
+        output: a local folder, `s3://bucket/prefix`, or a ready Storage.
+        suite: names the runs' folder `runs/<suite>/`.
+        force: recompute every run: stored shards and stats are discarded first. Without it a complete run is
+            read back, and an incomplete one resumes from its stored shards.
+        shard_size: instances per shard (wins over `num_shards`); default: about two shards per slot of the
+            execution, between 25 and 500 (bench.runner._sharding).
+        num_shards: number of shards per run instead of a size.
+        batch_size: requests per call to the model service; parallelism: calls in flight per shard.
+        progress: factory of progress callbacks (benchmark-run passes tqdm bars), advanced by instances.
+        scenario_cache: local folder whose `scenarios/` holds the scenarios' raw data (default: the output
+            folder, or Mercury's cache folder when the output is on S3).
         failure_policy: how many failed requests a complete run may have (default: none). A run with more
-            writes everything but stats.json, so it stays resumable: with `skip_completed`, a rerun reuses
-            its answered requests and sends only those that must be retried (bench.runner._failures).
+            writes no stats.json, so it stays resumable; a shard with requests that must be retried is never
+            reused, and a rerun sends only those requests again (bench.runner._failures has the rule).
+        plugins: plug-in modules (`--plugins`) wherever the work runs imports (`bench.load_plugins`).
+        helm_json: also write HELM's scenario_state.json and per_instance_stats.json (bench.runner._helm_json).
     """
 
     def __init__(
         self,
-        service: ModelService | None,
-        output_path: str | Path,
-        suite: str,
+        execution: Execution,
+        output: str | Path | Storage = "benchmark_output",
+        suite: str = "default",
         *,
-        dry_run: bool = False,
-        skip_completed: bool = False,
-        parallelism: int = 4,
+        force: bool = False,
+        shard_size: int | None = None,
+        num_shards: int | None = None,
         batch_size: int = 8,
+        parallelism: int = 4,
         progress: ProgressFactory | None = None,
-        toxicity: ToxicityService | None = None,
+        scenario_cache: str | Path | None = None,
         failure_policy: FailurePolicy | None = None,
+        plugins: Sequence[str] = (),
+        helm_json: bool = False,
     ) -> None:
-        if service is None and not dry_run:
-            raise ValueError("a service is needed unless dry_run is set")
-        self.service = service
-        self.output_path = Path(output_path)
+        self.execution = execution
+        self.storage = output if isinstance(output, Storage) else Storage(str(output))
         self.suite = suite
-        self.dry_run = dry_run
-        self.skip_completed = skip_completed
-        self.parallelism = parallelism
+        self.force = force
+        self.shard_size = shard_size
+        self.num_shards = num_shards
         self.batch_size = batch_size
+        self.parallelism = parallelism
         self.progress = progress
-        self.toxicity = toxicity
+        self.scenario_cache = Path(scenario_cache) if scenario_cache else scenario_cache_root(self.storage)
         self.failure_policy = failure_policy or FailurePolicy()
+        self.plugins = tuple(plugins)
+        self.helm_json = helm_json
+        self._checked = False
+
+    @classmethod
+    def in_process(
+        cls,
+        service: ModelService,
+        output: str | Path | Storage = "benchmark_output",
+        suite: str = "default",
+        *,
+        toxicity: ToxicityService | None = None,
+        **options: Any,
+    ) -> Runner:
+        """A runner whose work all runs in this process against `service` (`InProcessExecution`)."""
+        return cls(InProcessExecution(service, toxicity), output, suite, **options)
+
+    # --- the pipeline --------------------------------------------------------------------------------------
 
     def run_all(self, run_specs: Sequence[RunSpec], *, keep_going: bool = False) -> list[RunResult]:
-        """Run every RunSpec in order.
+        """Run every RunSpec in order (the storage is checked once, before any request is sent).
 
         Args:
-            keep_going: a run that fails with a MercuryError (missing data, unavailable model) is recorded as
-                failed (with `error.json` in its folder) and the next run starts; otherwise the error propagates.
+            keep_going: a run that fails with a MercuryError other than a storage error (missing data, a
+                model that cannot run) is recorded as failed, with `error.json` in its folder, and the next
+                run starts. A storage error always stops everything: nothing more could be written.
         """
-        results = []
+        results: list[RunResult] = []
         for run_spec in run_specs:
             try:
                 results.append(self.run_one(run_spec))
+            except StorageError:
+                raise
             except MercuryError as e:
                 if not keep_going:
                     raise
@@ -165,179 +145,242 @@ class Runner:
                 results.append(self._failed(run_spec, str(e)))
         return results
 
-    def _failed(self, run_spec: RunSpec, error: str) -> RunResult:
-        """Record a failed run; `error.json` tells benchmark-present it failed (a finished run has stats.json)."""
-        run_dir = None
-        if not self.dry_run:
-            run_dir = output.run_dir(self.output_path, self.suite, run_spec.name)
-            output.write_json(run_dir / output.ERROR_FILE, {"error": error, "failed_at": time.time()})
-        return RunResult(run_spec, [], 0, 0, 0, run_dir, error=error)
-
     def run_one(self, run_spec: RunSpec) -> RunResult:
-        """Run one RunSpec end to end."""
-        run_dir = output.run_dir(self.output_path, self.suite, run_spec.name)
-        if self.skip_completed and not self.dry_run and (run_dir / output.STATS_FILE).exists():
+        """Run one RunSpec end to end, resuming from shards already in storage unless `force`.
+
+        Raises:
+            StorageError: if the output cannot be written (finished shards stay in storage).
+            ResumeError: if stored shards were made from other request states.
+            ShardFailedError: if a shard failed for another reason.
+        """
+        if not self._checked:
+            self.storage.check_writable()
+            self._checked = True
+        run_dir = run_path(self.suite, run_spec.name)
+        if self.force:
+            self.storage.delete(f"{run_dir}/{STATS_FILE}")
+            self.storage.delete_dir(f"{run_dir}/{SHARDS_DIR}")
+        elif self.storage.exists(f"{run_dir}/{STATS_FILE}"):
             return self._completed(run_spec, run_dir)
         timings = RunTimings()
 
         started = time.perf_counter()
-        scenario, instances = load_instances(run_spec, output.scenarios_dir(self.output_path))
+        prepared = self.execution.prepare(self._preparation(run_spec, run_dir))
+        # loading, as the user waits for it: on Ray the preparing task's start on a (maybe cold) worker included
         timings.instances = time.perf_counter() - started
 
-        started = time.perf_counter()
-        request_states = adapt(run_spec, instances)
-        timings.adaptation = time.perf_counter() - started
-
-        started = time.perf_counter()
-        if not self.dry_run:
-            request_states = self._execute(run_spec, request_states, self._earlier_results(run_spec, run_dir))
+        started = time.perf_counter()  # adaptation happens in the shards: it counts as execution
+        summaries, reused = self._execute(run_spec, run_dir, prepared)
         timings.execution = time.perf_counter() - started
 
         started = time.perf_counter()
-        context = metric_context(run_spec, self.toxicity)
-        metrics = create_metrics([DRY_RUN_METRIC] if self.dry_run else run_spec.metric_specs)
-        per_instance = score_instances(metrics, request_states, context)
-        stats = StatsAccumulator().add(per_instance).finalize(metrics, context)
+        stats = self._write_tables(run_spec, run_dir, prepared, summaries)
         timings.metrics = time.perf_counter() - started
 
-        counts = FailureCounts.of(s.result for s in request_states) if not self.dry_run else FailureCounts(0, 0, 0)
+        started = time.perf_counter()
+        counts = _total_counts(summaries.values())
         result = RunResult(
             run_spec=run_spec,
             stats=stats,
-            num_instances=len({(s.instance.id, s.instance.perturbation) for s in request_states}),
-            num_requests=len(request_states),
+            num_instances=sum(s.num_instances for s in summaries.values()),
+            num_requests=counts.num_requests,
             num_failed_requests=counts.num_failed,
-            output_dir=None if self.dry_run else run_dir,
-            timings=timings,
             num_retriable_failed_requests=counts.num_retriable,
+            output_dir=self._local_dir(run_dir),
+            timings=timings,
+            output_uri=self.storage.location(run_dir),
+            shards_run=len(prepared.plan.shards) - reused,
+            shards_reused=reused,
         )
         if not self.failure_policy.is_complete(counts):
             result.incomplete = self.failure_policy.incomplete_message(run_spec.name, counts)
-        if not self.dry_run:
-            started = time.perf_counter()
-            self._write(run_dir, scenario, instances, request_states, per_instance, result)
-            timings.writing = time.perf_counter() - started
+        if self.helm_json:
+            export_helm_json(self.storage, run_dir, run_spec)
+        self._write_info_and_stats(run_dir, len(prepared.plan.shards), summaries, result)
+        timings.writing = time.perf_counter() - started
         return result
 
-    def _execute(
-        self, run_spec: RunSpec, request_states: list[RequestState], earlier: dict[str, RequestResult]
-    ) -> list[RequestState]:
-        """Request states with results: an earlier incomplete attempt's result where it need not be retried,
-        else a new one from the service."""
-        assert self.service is not None
-        keys = [_state_key(state) for state in request_states]
-        todo = [state for state, key in zip(request_states, keys) if key not in earlier]
-        if earlier:
-            logger.info("%s: resuming, %d of %d requests to send", run_spec.name, len(todo), len(request_states))
-        on_progress = self.progress(run_spec.name, len(todo)) if self.progress and todo else None
-        executor = Executor(self.service, parallelism=self.parallelism, batch_size=self.batch_size)
-        executed = iter(executor.execute(todo, on_progress))
-        return [
-            state.with_result(earlier[key]) if key in earlier else next(executed)
-            for state, key in zip(request_states, keys)
-        ]
+    def _preparation(self, run_spec: RunSpec, run_dir: str) -> Preparation:
+        return Preparation(
+            run_spec=run_spec,
+            scenario=create_scenario(run_spec.scenario_spec.name, run_spec.scenario_spec.args),
+            run_dir=run_dir,
+            storage=self.storage,
+            scenario_cache=str(self.scenario_cache),
+            slots=self.execution.slots(),
+            shard_size=self.shard_size,
+            num_shards=self.num_shards,
+            plugins=self.plugins,
+        )
 
-    def _earlier_results(self, run_spec: RunSpec, run_dir: Path) -> dict[str, RequestResult]:
-        """Results of an earlier, incomplete attempt at this run that need not be sent again, by request state.
+    def _failed(self, run_spec: RunSpec, error: str) -> RunResult:
+        """Record a failed run; `error.json` tells benchmark-present it failed (a finished run has stats.json)."""
+        run_dir = run_path(self.suite, run_spec.name)
+        self.storage.write_json(f"{run_dir}/{ERROR_FILE}", {"error": error, "failed_at": time.time()})
+        return RunResult(
+            run_spec, [], 0, 0, 0, self._local_dir(run_dir), error=error, output_uri=self.storage.location(run_dir)
+        )
 
-        Only when resuming (`skip_completed`): the run has no stats.json but a scenario_state.json of the
-        same RunSpec. Results that must be retried (bench.runner._failures.must_retry) are left out.
+    # --- shards --------------------------------------------------------------------------------------------
+
+    def _reusable(self, run_dir: str, prepared: PreparedRun) -> dict[str, ShardSummary]:
+        """Summaries of the plan's finished shards in storage (one listing): stale summaries are ignored, and
+        so are shards with requests that must be retried (they run again)."""
+        folder = f"{run_dir}/{SHARDS_DIR}"
+        present = set(self.storage.list(folder))
+        found: dict[str, ShardSummary] = {}
+        for shard in prepared.plan.shards:
+            names = shard_files(shard.shard_id)
+            if not all(name in present for name in names):
+                continue
+            summary = ShardSummary.model_validate(self.storage.read_json(f"{folder}/{names[2]}"))
+            if summary.matches(shard, prepared.plan.fingerprint) and summary.failure_counts().finished:
+                found[shard.shard_id] = summary
+        return found
+
+    def _execute(self, run_spec: RunSpec, run_dir: str, prepared: PreparedRun) -> tuple[dict[str, ShardSummary], int]:
+        """Summaries of every shard: reused from storage or run by the execution; also returns how many were reused.
+
+        Progress counts evaluation instances (perturbed copies included): the runner does not adapt, so it does
+        not know how many requests there are.
         """
-        state_file, spec_file = run_dir / output.SCENARIO_STATE_FILE, run_dir / output.RUN_SPEC_FILE
-        if self.dry_run or not self.skip_completed or not state_file.exists() or not spec_file.exists():
-            return {}
-        if output.read_json(spec_file) != output.to_jsonable(run_spec):
-            return {}
-        earlier = ScenarioState.model_validate(output.read_json(state_file))
-        return {
-            _state_key(state): state.result
-            for state in earlier.request_states
-            if state.result is not None and not must_retry(state.result)
-        }
+        plan = prepared.plan
+        summaries = self._reusable(run_dir, prepared)
+        reused = len(summaries)
+        advance = self.progress(run_spec.name, plan.num_instances) if self.progress and plan.num_instances else None
+        sizes = {shard.shard_id: shard.num_instances for shard in plan.shards}
+        if advance and reused:
+            advance(sum(sizes[shard_id] for shard_id in summaries))
+        for shard_id in summaries:  # reused: their instances are not needed
+            prepared.slices.pop(shard_id, None)
+        todo = [self._task(run_spec, run_dir, plan.fingerprint, shard) for shard in plan.shards
+                if shard.shard_id not in summaries]  # fmt: skip
+        logger.info("%s: %d shards, %d already in storage, %d to run", run_spec.name, len(plan.shards), reused,
+                    len(todo))  # fmt: skip
+        for summary in self.execution.run_shards(todo, prepared):
+            summaries[summary.shard_id] = summary
+            logger.debug("%s: shard %s done (%d requests)", run_spec.name, summary.shard_id, summary.num_requests)
+            if advance:
+                advance(sizes[summary.shard_id])
+        return summaries, reused
 
-    def _write(
-        self,
-        run_dir: Path,
-        scenario: Scenario,
-        instances: list[Instance],
-        request_states: list[RequestState],
-        per_instance: list[PerInstanceStats],
-        result: RunResult,
+    def _task(self, run_spec: RunSpec, run_dir: str, fingerprint: str, shard: Shard) -> ShardTask:
+        return ShardTask(
+            run_spec=run_spec,
+            run_dir=run_dir,
+            storage=self.storage,
+            shard=shard,
+            fingerprint=fingerprint,
+            batch_size=self.batch_size,
+            parallelism=self.parallelism,
+            plugins=self.plugins,
+        )
+
+    # --- results -------------------------------------------------------------------------------------------
+
+    def _write_tables(
+        self, run_spec: RunSpec, run_dir: str, prepared: PreparedRun, summaries: dict[str, ShardSummary]
+    ) -> list[Stat]:
+        """Concatenate the shards' tables (streaming) and compute the run's Stats on the way.
+
+        The Stats are folded from per-instance Stats train trial by train trial, instances in run order, one
+        shard's table in memory at a time: the same additions in the same order however the run was cut into
+        shards, so the figures are the same to the last bit (merging shard sums would differ in the last bits).
+        Trial 0 is folded while the tables are concatenated; with several train trials, each later trial takes
+        one more pass over the shards' tables (each shard holds all trials of its instances). The shards' merged
+        Stats check the fold: every Stat's count must agree, or a shard in storage is stale or corrupt.
+        """
+        folder = f"{run_dir}/{SHARDS_DIR}"
+        names = [shard_files(shard.shard_id) for shard in prepared.plan.shards]
+        self.storage.concat_tables(
+            f"{run_dir}/{REQUEST_STATES_PARQUET}", [f"{folder}/{n[0]}" for n in names], REQUEST_STATES_SCHEMA
+        )
+        per_instance_files = [f"{folder}/{n[1]}" for n in names]
+        folded: list[StatsAccumulator] = []
+        later_trials: set[int] = set()
+
+        def visitor() -> Callable[[pa.Table], None]:
+            accumulator = StatsAccumulator()
+            folded[:] = [accumulator]
+            later_trials.clear()
+
+            def visit(table: pa.Table) -> None:
+                for chunk in _chunks(table):
+                    later_trials.update(fold_per_instance(chunk, accumulator, 0))
+
+            return visit
+
+        self.storage.concat_tables(
+            f"{run_dir}/{PER_INSTANCE_STATS_PARQUET}", per_instance_files, PER_INSTANCE_STATS_SCHEMA, visitor
+        )
+        for trial in sorted(later_trials):
+            for path in per_instance_files:
+                for chunk in _chunks(self.storage.read_table(path)):
+                    fold_per_instance(chunk, folded[0], trial)
+        merged = StatsAccumulator()
+        for shard in prepared.plan.shards:
+            merged.merge(summaries[shard.shard_id].accumulator())
+        _check_counts(run_spec.name, folded[0], merged)
+        return folded[0].finalize(create_metrics(run_spec.metric_specs), metric_context(run_spec))
+
+    def _write_info_and_stats(
+        self, run_dir: str, num_shards: int, summaries: dict[str, ShardSummary], result: RunResult
     ) -> None:
-        run_spec = result.run_spec
-        (run_dir / output.STATS_FILE).unlink(missing_ok=True)  # recomputing: not complete until written again
-        output.write_json(run_dir / output.RUN_SPEC_FILE, run_spec)
-        output.write_json(run_dir / output.SCENARIO_FILE, scenario_info(run_spec, scenario, instances))
-        scenario_state = ScenarioState(adapter_spec=run_spec.adapter_spec, request_states=request_states)
-        output.write_json(run_dir / output.SCENARIO_STATE_FILE, scenario_state)
-        output.write_json(run_dir / output.PER_INSTANCE_STATS_FILE, per_instance)
-        output.write_json(run_dir / output.RUN_INFO_FILE, run_info(result, self.suite))
+        info = run_info(
+            result,
+            self.suite,
+            num_cached_requests=sum(s.num_cached for s in summaries.values()),
+            num_completion_tokens=sum(s.num_tokens for s in summaries.values()),
+            num_shards=num_shards,
+            shards_run=result.shards_run,
+            shards_reused=result.shards_reused,
+        )
+        self.storage.write_json(f"{run_dir}/{RUN_INFO_FILE}", info)
         if result.incomplete is not None:  # no completion marker: the run stays resumable, and says why
-            output.write_json(run_dir / output.ERROR_FILE, incomplete_marker(result))
+            self.storage.write_json(f"{run_dir}/{ERROR_FILE}", incomplete_marker(result))
             return
-        # stats.json last: its presence marks the run as complete (see skip_completed)
-        output.write_json(run_dir / output.STATS_FILE, result.stats)
-        (run_dir / output.ERROR_FILE).unlink(missing_ok=True)  # an earlier failure of this run is now history
+        # stats.json last: its presence marks the run as complete
+        self.storage.write_json(f"{run_dir}/{STATS_FILE}", to_jsonable(result.stats))
+        self.storage.delete(f"{run_dir}/{ERROR_FILE}")  # an earlier failure of this run is now history
 
-    def _completed(self, run_spec: RunSpec, run_dir: Path) -> RunResult:
-        logger.info("%s: already complete in %s, skipped", run_spec.name, run_dir)
-        info_file = run_dir / output.RUN_INFO_FILE
-        info = output.read_json(info_file) if info_file.exists() else {}
-        return completed_result(run_spec, output.read_json(run_dir / output.STATS_FILE), info, run_dir)
+    def _completed(self, run_spec: RunSpec, run_dir: str) -> RunResult:
+        location = self.storage.location(run_dir)
+        logger.info("%s: already complete in %s, skipped", run_spec.name, location)
+        stats = self.storage.read_json(f"{run_dir}/{STATS_FILE}")
+        return completed_result(run_spec, stats, stored_info(self.storage, run_dir), self._local_dir(run_dir), location)
+
+    def _local_dir(self, run_dir: str) -> Path | None:
+        root = self.storage.local_path()
+        return Path(root) / run_dir if root is not None else None
 
 
-def _state_key(state: RequestState) -> str:
-    """What identifies a request state across attempts at a run: its instance, perturbation, train trial and
-    request (adaptation is deterministic, so a rerun makes the same ones)."""
-    perturbation = state.instance.perturbation.model_dump_json() if state.instance.perturbation else ""
-    return "\x1f".join(
-        (state.instance.id or "", perturbation, str(state.train_trial_index), state.request.model_dump_json())
+FOLD_CHUNK_ROWS = 64
+"""Per-instance rows turned into Python values at a time when folding: a shard's table holds up to 500
+instances' rows, and all their figures at once would be most of the runner's memory."""
+
+
+def _chunks(table: pa.Table) -> Iterator[pa.Table]:
+    """A table's rows, in order, `FOLD_CHUNK_ROWS` at a time (slices share the table's memory)."""
+    for offset in range(0, table.num_rows, FOLD_CHUNK_ROWS):
+        yield table.slice(offset, FOLD_CHUNK_ROWS)
+
+
+def _total_counts(summaries: Iterable[ShardSummary]) -> FailureCounts:
+    """The run's failure counts: the sum of its shards'."""
+    counts = [summary.failure_counts() for summary in summaries]
+    return FailureCounts(
+        sum(c.num_requests for c in counts), sum(c.num_failed for c in counts), sum(c.num_retriable for c in counts)
     )
 
 
-def completed_result(run_spec: RunSpec, stats: list[Any], info: dict[str, Any], output_dir: Path | None) -> RunResult:
-    """A complete run's result as stored: its stats.json and the counts of its run_info.json (empty when there is
-    none), marked `skipped` (no time spent). Every reader of a complete run builds it here."""
-    return RunResult(
-        run_spec=run_spec,
-        stats=[output.stat_from_json(s) for s in stats],
-        num_instances=info.get("num_instances", 0),
-        num_requests=info.get("num_requests", 0),
-        num_failed_requests=info.get("num_failed_requests", 0),
-        output_dir=output_dir,
-        skipped=True,
-        num_retriable_failed_requests=info.get("num_retriable_failed_requests", 0),
-    )
+def _check_counts(run: str, folded: StatsAccumulator, merged: StatsAccumulator) -> None:
+    """Raise if the per-instance tables and the shard summaries disagree on any Stat's count."""
 
+    def counts(accumulator: StatsAccumulator) -> dict[tuple[Any, str], int]:
+        return {(key, name): stat.count for key, stats in accumulator.slices.items() for name, stat in stats.items()}
 
-def incomplete_marker(result: RunResult) -> dict[str, Any]:
-    """error.json of a run with too many failed requests: why it is incomplete, and its counts."""
-    return {
-        "error": result.incomplete,
-        "incomplete": True,
-        "num_requests": result.num_requests,
-        "num_failed_requests": result.num_failed_requests,
-        "num_retriable_failed_requests": result.num_retriable_failed_requests,
-        "failed_at": time.time(),
-    }
-
-
-def run_info(result: RunResult, suite: str, **extra: Any) -> dict[str, Any]:
-    """What run_info.json says about a finished run: counts, seconds per step, when; `extra` adds fields."""
-    t = result.timings
-    return {
-        "suite": suite,
-        "num_instances": result.num_instances,
-        "num_requests": result.num_requests,
-        "num_failed_requests": result.num_failed_requests,
-        "num_retriable_failed_requests": result.num_retriable_failed_requests,
-        "complete": result.incomplete is None,
-        **extra,
-        "timings_seconds": {
-            "instances": t.instances,
-            "adaptation": t.adaptation,
-            "execution": t.execution,
-            "metrics": t.metrics,
-        },
-        "finished_at": time.time(),
-    }
+    if counts(folded) != counts(merged):
+        raise RunError(
+            f"run {run!r}: the shards' per-instance tables disagree with their summaries; "
+            "a shard in storage is stale or corrupt: rerun with --force"
+        )

@@ -1,4 +1,4 @@
-"""The steps of a run that every runner shares (in-process here, sharded on Ray in cluster/).
+"""The steps of a run that the pipeline, its shards and the dry run share.
 
 Keeping them in one place means a RunSpec produces the same instances, requests and metrics whoever runs it.
 """
@@ -12,12 +12,14 @@ from typing import Any
 
 from bench._instance import TRAIN_SPLIT, Instance
 from bench._object_spec import MetricSpec
+from bench._settings import settings
 from bench.adaptation import RequestState, create_adapter
 from bench.augmentation import augment_instances
 from bench.metrics import Metric, MetricContext, ToxicityService, create_metric
 from bench.models import get_deployment
 from bench.run_specs import RunSpec
 from bench.runner._instances import sample_eval_instances, with_ids
+from bench.runner._storage import Storage
 from bench.scenarios import Scenario, create_scenario
 from bench.tokenizers import get_tokenizer
 
@@ -25,6 +27,13 @@ logger = logging.getLogger(__name__)
 
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
 """Given a description and a total, returns a callback advanced by a count (the CLI passes tqdm bars)."""
+
+
+def scenario_cache_root(storage: Storage) -> Path:
+    """Where scenarios keep their raw data for runs stored in `storage`: `<output folder>/scenarios/` (HELM's
+    place), or `<Mercury's cache folder>/scenarios/` when the output is on S3."""
+    local = storage.local_path()
+    return Path(local) if local is not None else settings().cache_dir
 
 
 def load_instances(

@@ -18,7 +18,7 @@ from bench.models import InProcessService
 from bench.run_specs import RunSpec, multiple_choice_metric_specs
 from bench.runner import Runner
 from bench.scenarios import Scenario, scenario
-from cluster import InProcessServiceFactory, RayRunner
+from cluster import InProcessServiceFactory, RayExecution
 
 pytestmark = pytest.mark.usefixtures("ray_cluster")
 
@@ -71,9 +71,9 @@ def calibration_figures(stats: list[Stat]) -> dict[str, tuple[int, float, float,
 
 
 def test_equal_mass_ece_is_the_same_for_one_shard_many_and_the_runner(spec: RunSpec, tmp_path: Path) -> None:
-    baseline = Runner(InProcessService(), tmp_path / "baseline", "t").run_one(spec)
-    one = RayRunner(InProcessServiceFactory(), str(tmp_path / "one"), "t", num_shards=1).run_one(spec)
-    many = RayRunner(InProcessServiceFactory(), str(tmp_path / "many"), "t", num_shards=5).run_one(spec)
+    baseline = Runner.in_process(InProcessService(), tmp_path / "baseline", "t").run_one(spec)
+    one = Runner(RayExecution(InProcessServiceFactory()), tmp_path / "one", "t", num_shards=1).run_one(spec)
+    many = Runner(RayExecution(InProcessServiceFactory()), tmp_path / "many", "t", num_shards=5).run_one(spec)
     assert (one.shards_run, many.shards_run) == (1, 5)
 
     expected = calibration_figures(baseline.stats)

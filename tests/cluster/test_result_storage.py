@@ -1,5 +1,5 @@
 """Presenting results from S3: `StorageResults` over a real S3-compatible server (rclone serve s3 on loopback),
-and `benchmark-present -o s3://...` on runs that RayRunner wrote there."""
+and `benchmark-present -o s3://...` on runs that the Runner on Ray wrote there."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ import pytest
 
 from bench.presentation import ResultStorage
 from bench.run_specs import expand_run_entry
-from cluster import InProcessServiceFactory, RayRunner, Storage, StorageResults, run_path
+from bench.runner import Runner, Storage, run_path
+from cluster import InProcessServiceFactory, RayExecution, StorageResults
 from jobs.benchmark_present import main
-from tests.cluster.conftest import BUCKET, S3Server
+from tests.s3_server import BUCKET, S3Server
 
 SUITE = "s3demo"
 PREFIX = "present"
@@ -73,11 +74,12 @@ def test_reads_s3(s3_env: S3Server) -> None:
 
 @pytest.fixture(scope="module")
 def s3_suite(ray_cluster: None, s3_server: S3Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Two complete runs of SUITE written to S3 by RayRunner, and one that has only begun; yields the conf."""
+    """Two complete runs of SUITE written to S3 by the Runner on Ray, and one that has only begun; yields the conf."""
     with pytest.MonkeyPatch.context() as patch:
         for key, value in s3_server.env.items():
             patch.setenv(key, value)
-        runner = RayRunner(InProcessServiceFactory(), URI, SUITE, num_shards=2, runtime_env={"env_vars": s3_server.env})
+        execution = RayExecution(InProcessServiceFactory(), runtime_env={"env_vars": s3_server.env})
+        runner = Runner(execution, URI, SUITE, num_shards=2)
         specs = [
             spec
             for entry in ("simple1", "lpm:difficulty=easy")

@@ -11,11 +11,11 @@ import pytest
 
 from bench.models import InProcessService
 from bench.run_specs import expand_run_entry
-from bench.runner import Runner
-from cluster import RayRunner, S3Settings, Storage
-from tests.cluster.conftest import ACCESS_KEY, BUCKET, SECRET_KEY, _free_port, start_rclone
+from bench.runner import Runner, S3Settings, Storage
+from cluster import RayExecution
 from tests.cluster.fakes import SlowFactory
-from tests.cluster.test_executor import figures
+from tests.cluster.test_ray_execution import figures
+from tests.s3_server import ACCESS_KEY, BUCKET, SECRET_KEY, free_port, start_rclone
 
 pytestmark = [pytest.mark.usefixtures("ray_cluster"), pytest.mark.timeout(600)]
 
@@ -24,7 +24,7 @@ OUTAGE_SECONDS = 10.0
 
 def test_a_run_rides_out_ten_seconds_without_s3(tmp_path: Path) -> None:
     [spec] = expand_run_entry("simple1:model=simple/model1", default_max_eval_instances=16)
-    root, port = tmp_path / "s3", _free_port()
+    root, port = tmp_path / "s3", free_port()
     (root / BUCKET).mkdir(parents=True)
     server = start_rclone(root, port)
     settings = S3Settings(endpoint=f"http://127.0.0.1:{port}", region="us-east-1", access_key=ACCESS_KEY,
@@ -50,7 +50,7 @@ def test_a_run_rides_out_ten_seconds_without_s3(tmp_path: Path) -> None:
     chaos = threading.Thread(target=stop_then_restart, daemon=True)
     chaos.start()
     try:
-        runner = RayRunner(SlowFactory(0.5), storage=storage, suite="t", num_shards=8, batch_size=1, parallelism=1)
+        runner = Runner(RayExecution(SlowFactory(0.5)), storage, "t", num_shards=8, batch_size=1, parallelism=1)
         result = runner.run_one(spec)
         finished = time.monotonic()
         chaos.join(timeout=60)
@@ -58,6 +58,6 @@ def test_a_run_rides_out_ten_seconds_without_s3(tmp_path: Path) -> None:
         server.terminate()
     assert "restarted" in outage, "S3 was not stopped"
     assert finished > outage["restarted"], "the run ended before S3 came back: the outage was not ridden out"
-    baseline = Runner(InProcessService(), tmp_path / "baseline", "t").run_one(spec)
+    baseline = Runner.in_process(InProcessService(), tmp_path / "baseline", "t").run_one(spec)
     assert figures(result.stats) == figures(baseline.stats)
     assert (result.num_instances, result.num_failed_requests) == (16, 0)

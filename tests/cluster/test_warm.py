@@ -10,11 +10,11 @@ import pytest
 
 from bench import ConfigError
 from bench.run_specs import RunSpec
-from bench.runner import RunResult
-from cluster import InProcessServiceFactory, RayRunner, WarmPool, code_digest
+from bench.runner import Runner, RunResult
+from cluster import WarmPool, code_digest
 from cluster._warm import IDLE_VARIABLE, WARM_NAMESPACE, idle_seconds, warm_workers_enabled
 from tests.cluster.fakes import ExitOnceFactory
-from tests.cluster.test_executor import NUM_EVAL, baseline, figures, spec  # noqa: F401 (fixtures)
+from tests.cluster.test_ray_execution import NUM_EVAL, baseline, figures, ray_runner, spec  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.usefixtures("ray_cluster")
 
@@ -22,16 +22,8 @@ TEST_ENV = {"env_vars": {"MERCURY_TEST_WARM": "1"}}
 """A runtime environment of these tests' own, so their workers are not the other tests' (its digest differs)."""
 
 
-def warm_runner(output: Path, factory: object = None, **kwargs: object) -> RayRunner:
-    kwargs.setdefault("num_shards", 4)
-    return RayRunner(
-        factory or InProcessServiceFactory(),  # type: ignore[arg-type]
-        str(output),
-        "t",
-        warm_workers=True,
-        runtime_env=TEST_ENV,
-        **kwargs,  # type: ignore[arg-type]
-    )
+def warm_runner(output: Path, factory: object = None, **kwargs: object) -> Runner:
+    return ray_runner(output, factory, warm_workers=True, runtime_env=TEST_ENV, **kwargs)
 
 
 def pids(pool: WarmPool) -> list[int]:

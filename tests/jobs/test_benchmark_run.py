@@ -23,7 +23,8 @@ CONF = str(REPO / "configs" / "run_specs.conf")
 pytestmark = pytest.mark.usefixtures("restore_registries", "proxy_env")  # main() registers the proxy's clients
 
 RUN_FILES = {"run_spec.json", "scenario.json", "stats.json", "per_instance_stats.parquet", "request_states.parquet"}
-"""What a run on Ray writes (DESIGN.md); `--in-process` writes scenario_state.json and per_instance_stats.json."""
+"""What every run writes, on Ray or `--in-process` (DESIGN.md); `--helm-json` adds HELM's scenario_state.json and
+per_instance_stats.json."""
 
 
 def _stats(run_dir: Path) -> dict[tuple[str, str | None, str | None], dict]:
@@ -52,10 +53,15 @@ def test_demo_suite_on_simple_model(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert len([line for line in out.splitlines() if re.match(r"  \S+model=simple_model1: start-up 0.00s", line)]) == 5
 
 
-def test_stats_agree_with_the_per_instance_stats(tmp_path: Path) -> None:
-    args = ["-r", "simple1:model=simple/model1", "--max-eval-instances", "12", "--in-process"]
+def test_stats_agree_with_the_per_instance_stats_exported_as_helm_json(tmp_path: Path) -> None:
+    args = ["-r", "simple1:model=simple/model1", "--max-eval-instances", "12", "--in-process", "--helm-json"]
     assert main([*args, "-o", str(tmp_path)]) == 0
     run_dir = tmp_path / "runs" / "default" / "simple1:model=simple_model1"
+    assert {p.name for p in run_dir.iterdir()} >= RUN_FILES | {"scenario_state.json", "per_instance_stats.json"}
+    state = json.loads((run_dir / "scenario_state.json").read_text())
+    stored = read_request_states(pq.read_table(run_dir / "request_states.parquet"))
+    assert state["request_states"] == [s.model_dump(mode="json", exclude_none=True) for s in stored]
+    assert state["adapter_spec"]["model"] == "simple/model1"
     per_instance = json.loads((run_dir / "per_instance_stats.json").read_text())
     values = [s["sum"] for item in per_instance for s in item["stats"] if s["name"]["name"] == "exact_match"]
     exact_match = _stats(run_dir)[("exact_match", "test", None)]
@@ -159,8 +165,8 @@ def test_openai_compatible_server_end_to_end(
         assert status == 0
         assert len([r for r in server.requests if r.path == "/v1/completions"]) == 3
     run_dir = tmp_path / "out" / "runs" / "default" / "lpm:model=vllm_fake-model"
-    state = json.loads((run_dir / "scenario_state.json").read_text())
-    texts = [s["result"]["completions"][0]["text"] for s in state["request_states"]]
+    states = read_request_states(pq.read_table(run_dir / "request_states.parquet"))
+    texts = [s.result.completions[0].text for s in states if s.result is not None]
     # the fake repeats " Paris is the capital." up to max_tokens (lpm's prompt asks for a short answer, no newline)
     assert len(texts) == 3 and all(t.startswith(" Paris is the capital.") for t in texts)
     assert "lpm:model=vllm_fake-model" in capsys.readouterr().out

@@ -23,7 +23,6 @@ def test_readme_extension_example_runs_on_ray(readme_plugin: Path, tmp_path: Pat
     assert main([*readme_command(), "-o", str(output)]) == 0
     [run_dir] = (output / "runs" / "default").iterdir()
     assert run_dir.name == "my_task:size=20,model=simple_model1,data_augmentation=shout"
-    # written by the sharded pipeline (the in-process one writes scenario_state.json instead)
     states = read_request_states(pq.read_table(run_dir / "request_states.parquet"))
     assert len(states) == 32  # 16 evaluation instances and their shouted copies
     shouted = [s for s in states if s.instance.perturbation is not None]

@@ -22,8 +22,8 @@ import pytest
 from bench.runner import RunTimings
 from jobs._clock import CommandClock, process_age
 from jobs._summary import timing_line
-from tests.cluster.conftest import ACCESS_KEY, BUCKET, SECRET_KEY, _free_port, start_rclone
 from tests.jobs.time_line import assert_timings_add_up
+from tests.s3_server import ACCESS_KEY, BUCKET, SECRET_KEY, S3Server
 
 REPO_ROOT = Path(__file__).parents[2]
 BANNED = ("ray", "torch", "transformers")
@@ -180,18 +180,6 @@ def test_an_output_that_cannot_be_written_is_one_line_without_ray(tmp_path: Path
     assert "Traceback" not in done.err
 
 
-@pytest.fixture(scope="module")
-def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`rclone serve s3` on loopback with one bucket, `results` (see tests/cluster/conftest.py)."""
-    root = tmp_path_factory.mktemp("s3")
-    (root / BUCKET).mkdir()
-    port = _free_port()
-    process = start_rclone(root, port)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=10)
-
-
 @pytest.mark.parametrize(
     ("bucket", "secret", "expected"),
     [
@@ -201,12 +189,12 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     ids=["missing-bucket", "bad-credentials"],
 )
 def test_a_missing_bucket_or_bad_credentials_is_one_line_without_ray(
-    bucket: str, secret: str, expected: str, s3_endpoint: str, tmp_path: Path
+    bucket: str, secret: str, expected: str, s3_server: S3Server, tmp_path: Path
 ) -> None:
     env = {
         "AWS_ACCESS_KEY_ID": ACCESS_KEY,
         "AWS_SECRET_ACCESS_KEY": secret,
-        "AWS_ENDPOINT_URL": s3_endpoint,
+        "AWS_ENDPOINT_URL": s3_server.endpoint,
         "AWS_REGION": "us-east-1",
         "AWS_REQUEST_CHECKSUM_CALCULATION": "WHEN_REQUIRED",
     }

@@ -18,7 +18,7 @@ from jobs._summary import print_run_summary, summary_metrics
 
 def _run(tmp_path: Path, *entries: str) -> list[RunResult]:
     specs = [s for e in entries for s in expand_run_entry(e, default_model="simple/model1")]
-    return Runner(InProcessService(), tmp_path, "suite").run_all(specs)
+    return Runner.in_process(InProcessService(), tmp_path, "suite").run_all(specs)
 
 
 def _printed(results: list[RunResult]) -> str:

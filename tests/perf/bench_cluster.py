@@ -50,7 +50,7 @@ import bench
 from bench.models import InProcessService
 from bench.run_specs import RunSpec, expand_run_entry
 from bench.runner import Runner
-from cluster import InProcessServiceFactory, ProxyHandleServiceFactory, RayRunner
+from cluster import InProcessServiceFactory, ProxyHandleServiceFactory, RayExecution
 from jobs.benchmark_run import PROXY_BATCH_SIZE
 from tests.serve.fake_openai import fake_openai_process
 
@@ -69,11 +69,11 @@ def salted(run_spec: RunSpec, salt: str) -> RunSpec:
 
 
 def ray_run(run_spec: RunSpec, output: str) -> object:
-    return RayRunner(InProcessServiceFactory(), output, "perf").run_one(run_spec)
+    return Runner(RayExecution(InProcessServiceFactory()), output, "perf").run_one(run_spec)
 
 
 def local_run(run_spec: RunSpec, output: str) -> object:
-    return Runner(InProcessService(), output, "perf").run_one(run_spec)
+    return Runner.in_process(InProcessService(), output, "perf").run_one(run_spec)
 
 
 def timed(run: Callable[[RunSpec, str], object], run_spec: RunSpec) -> float:
@@ -96,7 +96,7 @@ def peak_memory(run: Callable[[RunSpec, str], object], run_spec: RunSpec) -> flo
 
 
 def executors(args: argparse.Namespace) -> None:
-    """RayRunner (tasks call the model) against the in-process Runner: wall time and driver memory."""
+    """The Runner on Ray (tasks call the model) against the in-process Runner: wall time and driver memory."""
     timed_size, memory_sizes = (500, (500, 2000)) if args.quick else (2000, (2000, 20000))
     logging.basicConfig(level=logging.WARNING)
     os.environ.update(RAY_AUTH_MODE="disabled", RAY_USAGE_STATS_ENABLED="0", RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0")
@@ -112,12 +112,12 @@ def executors(args: argparse.Namespace) -> None:
     run_spec = spec(timed_size)
     print(f"\n== wall time, simple1 on simple/model1, {timed_size} instances (2 CPUs, default shards)")
     print(f"{'executor':28} {'seconds':>8} {'instances/s':>12}")
-    for name, run in (("RayRunner (sharded tasks)", ray_run), ("Runner (in-process)", local_run)):
+    for name, run in (("Runner on Ray (tasks)", ray_run), ("Runner (in-process)", local_run)):
         seconds = timed(run, run_spec)
         print(f"{name:28} {seconds:8.2f} {timed_size / seconds:12.0f}")
 
     print("\n== peak driver memory (Python heap, tracemalloc) during a run")
-    print(f"{'instances':>9} {'RayRunner MiB':>14} {'Runner MiB':>11}")
+    print(f"{'instances':>9} {'on Ray MiB':>14} {'Runner MiB':>11}")
     for size in memory_sizes:
         sized = spec(size)
         print(f"{size:9} {peak_memory(ray_run, sized):14.1f} {peak_memory(local_run, sized):11.1f}")
@@ -167,7 +167,7 @@ def proxy_run(factory: ProxyHandleServiceFactory, run_spec: RunSpec, **options: 
     options.setdefault("batch_size", PROXY_BATCH_SIZE)  # benchmark-run's default through the proxy
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        result = RayRunner(factory, tmp, "perf", task_cpus=0.2, **options).run_one(run_spec)
+        result = Runner(RayExecution(factory, task_cpus=0.2), tmp, "perf", **options).run_one(run_spec)
         return time.perf_counter() - started, result
 
 
@@ -283,7 +283,9 @@ def proxy_path(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller runs")
-    parser.add_argument("--executors", action="store_true", help="RayRunner --direct against the in-process Runner")
+    parser.add_argument(
+        "--executors", action="store_true", help="the Runner on Ray (--direct) against the in-process Runner"
+    )
     args = parser.parse_args()
     os.environ.update(RAY_AUTH_MODE="disabled", RAY_USAGE_STATS_ENABLED="0", RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0")
     bench.load_builtins()

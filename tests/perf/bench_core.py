@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).parents[2]))
 import bench
 from bench.models import InProcessService
 from bench.run_specs import expand_run_entries, expand_run_entry
-from bench.runner import Runner, RunResult
+from bench.runner import Runner, RunResult, dry_run
 from bench.tokenizers import get_tokenizer
 
 TIKTOKEN_NAMES = ("openai/r50k_base", "openai/p50k_base", "openai/cl100k_base", "openai/o200k_base")
@@ -32,7 +32,6 @@ TIKTOKEN_NAMES = ("openai/r50k_base", "openai/p50k_base", "openai/cl100k_base", 
 def adapted_prompts(entry: str, n: int) -> list[str]:
     """Prompts of `n` evaluation instances of `entry`, adapted for openai/davinci (no request sent)."""
     with tempfile.TemporaryDirectory() as tmp:
-        runner = Runner(None, tmp, "perf", dry_run=True)
         [run_spec] = expand_run_entry(entry, default_model="openai/davinci", default_max_eval_instances=n)
         from bench.adaptation import create_adapter
         from bench.models import get_deployment
@@ -43,7 +42,6 @@ def adapted_prompts(entry: str, n: int) -> list[str]:
         instances = sample_eval_instances(with_ids(scenario.get_instances(tmp)), n)
         deployment = get_deployment("openai/davinci")
         adapter = create_adapter(run_spec.adapter_spec, get_tokenizer(deployment.tokenizer), deployment.context_window)
-        del runner
         return [state.request.prompt for state in adapter.adapt(instances)]
 
 
@@ -73,7 +71,7 @@ def dry_run_throughput(entries: list[str], n: int) -> None:
     run_specs = expand_run_entries(entries, default_model="openai/davinci", default_max_eval_instances=n)
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        results = Runner(None, tmp, "perf", dry_run=True).run_all(run_specs)
+        results = dry_run(run_specs, tmp)
         seconds = time.perf_counter() - started
     instances = sum(r.num_instances for r in results)
     tokens = sum(s.sum for r in results for s in r.stats if s.name.name == "estimated_number_of_tokens")
@@ -96,7 +94,7 @@ def wall_time_split(entries: list[str], model: str, n: int) -> None:
     run_specs = expand_run_entries(entries, default_model=model, default_max_eval_instances=n)
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        results = Runner(InProcessService(), tmp, "perf").run_all(run_specs)
+        results = Runner.in_process(InProcessService(), tmp, "perf").run_all(run_specs)
         seconds = time.perf_counter() - started
     requests = sum(r.num_requests for r in results)
     print(f"\n== wall-time split on {model}: {len(results)} runs, {requests} requests, {seconds:.2f} s")

@@ -284,7 +284,7 @@ def shard_tables(items: list[PerInstanceStats], num_shards: int, rng: random.Ran
 
 @pytest.mark.parametrize("num_shards", [2, 3, 7, 25])
 def test_sharded_ece_is_identical_to_one_shards(num_shards: int, tmp_path: Path) -> None:
-    """The driver's two ways of combining shards (folding their stored tables, as cluster/_executor.py does,
+    """The driver's two ways of combining shards (folding their stored tables, as bench/runner/_runner.py does,
     or merging their accumulators) give the one-shard figures to the last bit, whatever the shards' order."""
     import pyarrow.parquet as pq
 

@@ -1,7 +1,8 @@
 """Writing runs in exactly the layout benchmark-run writes, with figures chosen by the test.
 
-The files are produced with the runner's own types and writer (RunSpec from a real run entry, Stat,
-PerInstanceStats, ScenarioState, write_json), so they match what `benchmark-run` leaves on disk.
+The files are produced with the runner's own types and writers (RunSpec from a real run entry, Stat,
+PerInstanceStats, the parquet tables, `Storage`), so they match what `benchmark-run` leaves on disk; with
+`helm_form`, the per-request files are HELM's JSON instead (a folder of HELM's, or `--helm-json` without tables).
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from bench._request import GeneratedOutput
 from bench._stat import merge_stats
 from bench.adaptation import RequestState, ScenarioState
 from bench.run_specs import expand_run_entry
-from bench.runner import PerInstanceStats, run_dir, write_json
+from bench.runner import (
+    PerInstanceStats,
+    Storage,
+    per_instance_table,
+    request_states_table,
+    run_path,
+    to_jsonable,
+)
 
 TYPOS = PerturbationDescription(name="typos", robustness=True, args={"prob": 0.1})
 DIALECT = PerturbationDescription(name="dialect", fairness=True, args={"prob": 1.0})
@@ -43,10 +51,15 @@ def write_run(
     items: list[Item],
     *,
     extra_stats: list[Stat] | None = None,
+    helm_form: bool = False,
 ) -> Path:
     """Write a complete run of `entry` for `model` under root/runs/suite/; returns its folder."""
     [run_spec] = expand_run_entry(entry, default_model=model)
-    folder = run_dir(root, suite, run_spec.name)
+    storage, folder = Storage(str(root)), run_path(suite, run_spec.name)
+
+    def write_json(name: str, data: object) -> None:
+        storage.write_json(f"{folder}/{name}", to_jsonable(data))
+
     per_instance = []
     states = []
     merged: dict[MetricName, Stat] = {}
@@ -75,17 +88,21 @@ def write_run(
         result = RequestResult(success=True, completions=(GeneratedOutput(text=item.completion, logprob=-0.5),))
         request = Request(model=model, prompt=f"Input: {item.input}\nAnswer:", temperature=0.0)
         states.append(RequestState(instance=instance, request=request, result=result))
-    write_json(folder / "run_spec.json", run_spec)
-    write_json(folder / "scenario.json", {"name": run_spec.scenario_spec.name, "description": "test scenario",
-                                          "tags": [], "args": run_spec.scenario_spec.args,
-                                          "num_instances": {"test": len(items)}})  # fmt: skip
-    write_json(folder / "scenario_state.json", ScenarioState(adapter_spec=run_spec.adapter_spec, request_states=states))
-    write_json(folder / "per_instance_stats.json", per_instance)
-    write_json(folder / "run_info.json", {"suite": suite, "num_instances": len(items), "num_requests": len(items),
-                                          "num_failed_requests": 0, "timings_seconds": {"execution": 1.5},
-                                          "finished_at": time.time()})  # fmt: skip
-    write_json(folder / "stats.json", [*merged.values(), *(extra_stats or [])])
-    return folder
+    write_json("run_spec.json", run_spec)
+    scenario = {"name": run_spec.scenario_spec.name, "description": "test scenario", "tags": [],
+                "args": run_spec.scenario_spec.args, "num_instances": {"test": len(items)}}  # fmt: skip
+    write_json("scenario.json", scenario)
+    if helm_form:
+        write_json("scenario_state.json", ScenarioState(adapter_spec=run_spec.adapter_spec, request_states=states))
+        write_json("per_instance_stats.json", per_instance)
+    else:
+        storage.write_table(f"{folder}/request_states.parquet", request_states_table(states))
+        storage.write_table(f"{folder}/per_instance_stats.parquet", per_instance_table(per_instance))
+    write_json("run_info.json", {"suite": suite, "num_instances": len(items), "num_requests": len(items),
+                                 "num_failed_requests": 0, "timings_seconds": {"execution": 1.5},
+                                 "finished_at": time.time()})  # fmt: skip
+    write_json("stats.json", [*merged.values(), *(extra_stats or [])])
+    return root / folder
 
 
 def original_stat(name: str, *values: float) -> Stat:

@@ -89,7 +89,7 @@ def test_a_run_without_perturbations_has_no_robustness_view(tmp_path: Path) -> N
 
 
 def test_missing_and_broken_files_name_the_run_and_the_file(tmp_path: Path) -> None:
-    folder = write_run(tmp_path, "s", "simple1", "simple/model1", [Item("id0", 1.0)])
+    folder = write_run(tmp_path, "s", "simple1", "simple/model1", [Item("id0", 1.0)], helm_form=True)
     (folder / "per_instance_stats.json").write_text("{not json")
     with pytest.raises(RunReadError, match=r"run 'simple1:model=simple_model1': per_instance_stats.json is not valid"):
         read_run(LocalStorage(tmp_path), "s", folder.name)

@@ -54,7 +54,7 @@ def test_site_pages_and_links_all_resolve_offline(tmp_path: Path) -> None:
 
 def test_big_run_is_paged_in_small_chunks(tmp_path: Path) -> None:
     items = [Item(f"id{k}", float(k % 2), input=f"question {k} " + "word " * 40) for k in range(2000)]
-    folder = write_run(tmp_path / "results", "big", "simple1", "simple/model1", items)
+    folder = write_run(tmp_path / "results", "big", "simple1", "simple/model1", items, helm_form=True)
     site = tmp_path / "site"
     [run] = present_suite(LocalStorage(tmp_path / "results"), "big", site).summary.runs
     data = site / "runs" / run.slug / "data"

@@ -107,13 +107,13 @@ def test_missing_conf_file_is_a_config_error(tmp_path: Path) -> None:
 def test_an_incomplete_run_is_listed_as_failed_with_its_counts(tmp_path: Path) -> None:
     """A run with too many failed requests has no stats.json and the error.json the runners write, saying why."""
     from bench.run_specs import expand_run_entry
-    from bench.runner import FailurePolicy, RunResult, incomplete_marker, write_json
+    from bench.runner import FailurePolicy, RunResult, Storage, incomplete_marker
 
     [run_spec] = expand_run_entry("simple1:model=simple/model1")
     folder = _folder(tmp_path, "simple1:model=simple_model1", age=5)
     result = RunResult(run_spec, [], 10, 10, 3, folder, num_retriable_failed_requests=3)
     result.incomplete = FailurePolicy().incomplete_message(run_spec.name, result.failure_counts())
-    write_json(folder / "error.json", incomplete_marker(result))
+    Storage(str(folder)).write_json("error.json", incomplete_marker(result))
     [entry] = suite_status(LocalStorage(tmp_path), "t", conf_path=None, now=NOW).entries
     assert entry.status == "failed"
     assert entry.detail.startswith("run simple1:model=simple_model1 is incomplete: 3 of 10 requests failed (30.0%")

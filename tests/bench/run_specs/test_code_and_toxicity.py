@@ -58,7 +58,7 @@ def _test_stats(stats: list[Stat]) -> dict[str, Stat]:
 
 def test_humaneval_end_to_end_on_simple_model(tmp_path: Path) -> None:
     run_spec = _one("humaneval:model=simple/model1", default_max_eval_instances=3)
-    result = Runner(InProcessService(), tmp_path, "t").run_one(run_spec)
+    result = Runner.in_process(InProcessService(), tmp_path, "t").run_one(run_spec)
     stats = _test_stats(result.stats)
     # simple/model1 answers a word, never a function body: every problem fails, but each one is scored.
     assert stats["pass@1"].count == 3 and stats["pass@1"].sum == 0.0
@@ -72,7 +72,7 @@ def test_real_toxicity_prompts_without_a_key_runs_the_other_metrics(
     shutil.copytree(RTP_FIXTURE, scenarios_dir(tmp_path) / "real_toxicity_prompts" / "data")
     run_spec = _one("real_toxicity_prompts:model=simple/model1,num_outputs=2")
     with caplog.at_level(logging.WARNING):
-        result = Runner(InProcessService(), tmp_path, "t").run_one(run_spec)
+        result = Runner.in_process(InProcessService(), tmp_path, "t").run_one(run_spec)
     names = {s.name.name for s in result.stats}
     assert "expected_max_toxicity" not in names and "num_completions" in names
     sub_splits = {s.name.sub_split for s in result.stats if s.name.name == "request_failed"}
@@ -85,7 +85,7 @@ def test_real_toxicity_prompts_without_a_key_runs_the_other_metrics(
 def test_humaneval_on_the_local_model(tmp_path: Path) -> None:
     run_spec = _one("humaneval:model=local/smollm2-135m", default_max_eval_instances=2)
     run_spec = run_spec.model_copy(update={"adapter_spec": run_spec.adapter_spec.model_copy(update={"max_tokens": 64})})
-    result = Runner(InProcessService(), tmp_path, "t").run_one(run_spec)
+    result = Runner.in_process(InProcessService(), tmp_path, "t").run_one(run_spec)
     stats = _test_stats(result.stats)
     assert stats["pass@1"].count == 2 and 0.0 <= stats["pass@1"].mean <= 1.0
     assert stats["request_failed"].sum == 0.0 and stats["num_output_tokens"].max <= 64

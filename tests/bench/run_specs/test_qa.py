@@ -13,7 +13,7 @@ import pytest
 from bench import ScenarioDataError
 from bench.models import InProcessService
 from bench.run_specs import RUN_SPEC_FUNCTIONS, RunSpec, expand_run_entry
-from bench.runner import Runner
+from bench.runner import Runner, dry_run
 from bench.scenarios import _mmlu
 from bench.scenarios._mmlu import SUBJECTS
 from bench.scenarios._natural_qa import FILES as NQ_FILES
@@ -68,7 +68,7 @@ def _eval_stats(run_stats: list[Any]) -> dict[str, list[Any]]:
 def test_entry_runs_end_to_end_on_simple_model(tmp_path: Path, entry: str, scenario: str, metrics: list[str]) -> None:
     place_fixture(tmp_path, scenario)
     [run_spec] = expand_run_entry(with_keys(entry, "model=simple/model1,max_eval_instances=2"))
-    result = Runner(InProcessService(), tmp_path, "t").run_one(run_spec)
+    result = Runner.in_process(InProcessService(), tmp_path, "t").run_one(run_spec)
     assert result.num_failed_requests == 0 and result.num_requests > 0
     stats = _eval_stats(result.stats)
     for name in metrics:
@@ -85,7 +85,7 @@ def test_entry_runs_end_to_end_on_simple_model(tmp_path: Path, entry: str, scena
 def test_entry_dry_run_on_davinci(tmp_path: Path, entry: str, scenario: str, metrics: list[str]) -> None:
     place_fixture(tmp_path, scenario)
     [run_spec] = expand_run_entry(with_keys(entry, "model=openai/davinci,max_eval_instances=2"))
-    result = Runner(None, tmp_path, "t", dry_run=True).run_one(run_spec)
+    [result] = dry_run([run_spec], tmp_path)
     stats = {s.name.name: s for s in result.stats}
     assert stats["estimated_number_of_tokens"].sum > 0
     assert result.output_dir is None and not (tmp_path / "runs").exists()

@@ -123,9 +123,9 @@ def figures(stats: list[Stat]) -> dict[str, tuple[object, ...]]:
 
 
 def test_a_run_with_failed_requests_is_incomplete_and_a_rerun_sends_only_those(spec: RunSpec, tmp_path: Path) -> None:
-    clean = Runner(InProcessService(), tmp_path / "clean", "t").run_one(spec)
+    clean = Runner.in_process(InProcessService(), tmp_path / "clean", "t").run_one(spec)
     service = FlakyService()
-    runner = Runner(service, tmp_path / "out", "t", skip_completed=True)
+    runner = Runner.in_process(service, tmp_path / "out", "t")
 
     first = runner.run_one(spec)
     failed_prompts = [p for p in service.sent if sum(map(ord, p)) % 3 == 0]
@@ -160,13 +160,13 @@ def test_a_run_with_failed_requests_is_incomplete_and_a_rerun_sends_only_those(s
 
 def test_fatal_failures_are_not_resent_and_an_allowed_fraction_completes(spec: RunSpec, tmp_path: Path) -> None:
     service = FlakyService(FATAL)
-    first = Runner(service, tmp_path, "t", skip_completed=True).run_one(spec)
+    first = Runner.in_process(service, tmp_path, "t").run_one(spec)
     assert first.incomplete is not None and "failed for good" in first.incomplete
     assert first.num_retriable_failed_requests == 0
 
     service.failing, service.sent = False, []
     fraction = first.num_failed_requests / NUM_EVAL
-    again = Runner(service, tmp_path, "t", skip_completed=True, failure_policy=FailurePolicy(fraction)).run_one(spec)
+    again = Runner.in_process(service, tmp_path, "t", failure_policy=FailurePolicy(fraction)).run_one(spec)
     assert service.sent == []  # nothing to retry: the fatal failures are kept as they are
     assert again.incomplete is None and again.num_failed_requests == first.num_failed_requests
     assert again.output_dir is not None and (again.output_dir / STATS_FILE).exists()

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from bench import CORRECT_TAG, Instance, Reference, ScenarioSpec, Stat
 from bench.adaptation import AdapterSpec
 from bench.models import InProcessService
-from bench.run_specs import RunSpec, language_modeling_metric_specs, multiple_choice_metric_specs
-from bench.runner import STATS_FILE, Runner
+from bench.run_specs import RunSpec, expand_run_entry, language_modeling_metric_specs, multiple_choice_metric_specs
+from bench.runner import PER_INSTANCE_STATS_PARQUET, STATS_FILE, Runner, read_per_instance, run_path
 from bench.scenarios import Scenario, scenario
+from tests.s3_server import BUCKET, S3Server
 
 CAPITALS = [("France", "Paris"), ("Italy", "Rome"), ("Spain", "Madrid"), ("Japan", "Tokyo"), ("Peru", "Lima")]
 
@@ -49,7 +51,7 @@ def _run(tmp_path: Path, name: str, method: str, metric_specs: list, model: str 
         adapter_spec=spec,
         metric_specs=tuple(metric_specs),
     )
-    return Runner(InProcessService(), tmp_path, "t").run_one(run_spec).stats
+    return Runner.in_process(InProcessService(), tmp_path, "t").run_one(run_spec).stats
 
 
 def _by_name(stats: list[Stat]) -> dict[str, Stat]:
@@ -102,3 +104,37 @@ def test_local_model_scores_choices_and_text(tmp_path: Path, capitals: str) -> N
     assert stats["exact_match"].count == 4 and stats["exact_match"].sum >= 1
     lm = _by_name(_run(tmp_path, capitals, "language_modeling", language_modeling_metric_specs(), "local/smollm2-135m"))
     assert 1.0 < lm["perplexity"].sum < 10_000
+
+
+def _figures(stats: list[Stat]) -> list[tuple[str, int, float, float, float, float]]:
+    return [
+        (str(s.name), s.count, s.sum, s.sum_squared, s.min, s.max) for s in stats if s.name.name != "inference_runtime"
+    ]
+
+
+def test_how_a_run_is_cut_into_shards_changes_no_figure_and_no_row(tmp_path: Path) -> None:
+    """One pipeline: the Stats are folded from the stored per-instance rows in run order, so one shard or seven give
+    the same figures to the last bit and the same tables."""
+    [spec] = expand_run_entry(
+        "simple1:model=simple/model1,data_augmentation=extra_space", default_max_eval_instances=20
+    )
+    one = Runner.in_process(InProcessService(), tmp_path / "one", "t", num_shards=1).run_one(spec)
+    many = Runner.in_process(InProcessService(), tmp_path / "many", "t", num_shards=7).run_one(spec)
+    assert (one.shards_run, many.shards_run) == (1, 7)
+    assert _figures(one.stats) == _figures(many.stats)
+    tables = [read_per_instance(pq.read_table(r.output_dir / PER_INSTANCE_STATS_PARQUET)) for r in (one, many)]
+    assert [(p.instance_id, str(p.perturbation), p.stats[0].sum) for p in tables[0]] == [
+        (p.instance_id, str(p.perturbation), p.stats[0].sum) for p in tables[1]
+    ]
+
+
+def test_an_in_process_run_writes_to_s3_as_a_run_on_ray_does(tmp_path: Path, s3_env: S3Server) -> None:
+    [spec] = expand_run_entry("simple1:model=simple/model1", default_max_eval_instances=6)
+    local = Runner.in_process(InProcessService(), tmp_path, "t").run_one(spec)
+    remote = Runner.in_process(InProcessService(), f"s3://{BUCKET}/in-process", "t").run_one(spec)
+    assert remote.output_dir is None and remote.output_uri == f"s3://{BUCKET}/in-process/{run_path('t', spec.name)}"
+    folder = s3_env.root / BUCKET / "in-process" / run_path("t", spec.name)
+    assert {p.name for p in folder.iterdir()} >= {"stats.json", "request_states.parquet", "per_instance_stats.parquet"}
+    assert _figures(remote.stats) == _figures(local.stats)
+    again = Runner.in_process(InProcessService(), f"s3://{BUCKET}/in-process", "t").run_one(spec)
+    assert again.skipped and _figures(again.stats) == _figures(local.stats)

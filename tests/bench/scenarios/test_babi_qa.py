@@ -111,7 +111,7 @@ def test_offline_without_cache_names_the_url_and_the_path(tmp_path: Path) -> Non
 
 def test_runs_end_to_end_on_simple_model(tmp_path: Path) -> None:
     _cache(tmp_path)
-    result = Runner(InProcessService(), tmp_path, "t").run_one(RUN_SPEC_FUNCTIONS.get("babi_qa")())
+    result = Runner.in_process(InProcessService(), tmp_path, "t").run_one(RUN_SPEC_FUNCTIONS.get("babi_qa")())
     stats = {(s.name.name, s.name.split): s for s in result.stats if s.name.perturbation is None}
     assert stats[("exact_match", "test")].count == 3
     assert stats[("exact_match", "valid")].count == 1

@@ -102,7 +102,10 @@ def test_offline_without_cache_names_the_url_and_the_path(tmp_path: Path, datase
 def test_runs_end_to_end_on_simple_model(tmp_path: Path, method: str) -> None:
     _cache(tmp_path)
     run_spec = RUN_SPEC_FUNCTIONS.get("commonsense_qa")(dataset="openbookqa", method=method)
-    stats = {(s.name.name, s.name.split): s for s in Runner(InProcessService(), tmp_path, "t").run_one(run_spec).stats}
+    stats = {
+        (s.name.name, s.name.split): s
+        for s in Runner.in_process(InProcessService(), tmp_path, "t").run_one(run_spec).stats
+    }
     assert stats[("exact_match", "valid")].count == 1 and stats[("exact_match", "test")].count == 1
     assert ("ece_10_bin", "test") in stats
 

@@ -56,7 +56,7 @@ def test_offline_without_cache_names_the_url_and_the_path(tmp_path: Path) -> Non
 
 def test_runs_end_to_end_on_simple_model(tmp_path: Path) -> None:
     _cache(tmp_path)
-    result = Runner(InProcessService(), tmp_path, "t").run_one(RUN_SPEC_FUNCTIONS.get("copyright")())
+    result = Runner.in_process(InProcessService(), tmp_path, "t").run_one(RUN_SPEC_FUNCTIONS.get("copyright")())
     stats = {(s.name.name, s.name.split): s for s in result.stats}
     for name in ("longest_common_prefix_length", "edit_distance", "edit_similarity"):
         assert stats[(name, "test")].count == 2

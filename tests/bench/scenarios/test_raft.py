@@ -73,7 +73,10 @@ def test_runs_end_to_end_on_simple_model(tmp_path: Path) -> None:
     _cache(tmp_path)
     run_spec = RUN_SPEC_FUNCTIONS.get("raft")()
     assert "ADE-related, not ADE-related" in run_spec.adapter_spec.instructions
-    stats = {(s.name.name, s.name.split): s for s in Runner(InProcessService(), tmp_path, "t").run_one(run_spec).stats}
+    stats = {
+        (s.name.name, s.name.split): s
+        for s in Runner.in_process(InProcessService(), tmp_path, "t").run_one(run_spec).stats
+    }
     assert stats[("exact_match", "test")].count == 4
     assert stats[("quasi_exact_match", "test")].count == 4
 

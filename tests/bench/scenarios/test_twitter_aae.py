@@ -51,7 +51,10 @@ def test_runs_end_to_end_on_simple_model(tmp_path: Path, demographic: str) -> No
     _cache(tmp_path)
     run_spec = RUN_SPEC_FUNCTIONS.get("twitter_aae")(demographic=demographic)
     assert run_spec.groups == ("twitter_aae", f"twitter_aae_{demographic}")
-    stats = {(s.name.name, s.name.split): s for s in Runner(InProcessService(), tmp_path, "t").run_one(run_spec).stats}
+    stats = {
+        (s.name.name, s.name.split): s
+        for s in Runner.in_process(InProcessService(), tmp_path, "t").run_one(run_spec).stats
+    }
     assert stats[("logprob", "test")].count == (3 if demographic == "aa" else 2)
     assert stats[("bits_per_byte", "test")].sum > 0
 

@@ -67,7 +67,7 @@ def test_runs_end_to_end_on_simple_model_with_k_guesses(tmp_path: Path) -> None:
     _cache(tmp_path)
     run_spec = RUN_SPEC_FUNCTIONS.get("wiki")(k=3)
     assert run_spec.name == "wiki:k=3,subject=P31" and run_spec.adapter_spec.num_outputs == 3
-    result = Runner(InProcessService(), tmp_path, "t").run_one(run_spec)
+    result = Runner.in_process(InProcessService(), tmp_path, "t").run_one(run_spec)
     stats = {(s.name.name, s.name.split): s for s in result.stats}
     assert stats[("exact_match@3", "test")].count == 2
     assert stats[("quasi_exact_match@3", "valid")].count == 1

@@ -12,8 +12,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from cluster import RetryPolicy, Storage, StorageError, is_transient, retry
-from tests.cluster.conftest import BUCKET, S3Server
+from bench import StorageError
+from bench.runner import RetryPolicy, Storage, is_transient, retry
+from tests.s3_server import BUCKET, S3Server
 
 
 def test_local_json_and_parquet_round_trip_leaves_no_temporary_file(tmp_path: Path) -> None:

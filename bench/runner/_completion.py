@@ -1,10 +1,10 @@
 """Which runs are already complete in a `Storage`, answered without Ray.
 
-A run is complete when its folder holds stats.json (written last, see cluster._executor) AND its run_spec.json
+A run is complete when its folder holds stats.json (written last, see bench.runner._runner) AND its run_spec.json
 equals the run spec asked for now. The name alone is not enough: options such as `max_eval_instances` change a
 run spec without changing its name, and a stats.json made for another spec must not be reported as this run's.
 
-This module imports neither Ray nor the runners, so benchmark-run can answer "nothing to do" (and a missing
+This module needs no model and no runner, so benchmark-run can answer "nothing to do" (and a missing
 bucket) in a fraction of a second, before it starts or joins a cluster.
 """
 
@@ -15,13 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.run_specs import RunSpec
-from bench.runner import RUN_INFO_FILE, RUN_SPEC_FILE, STATS_FILE, RunResult, completed_result, to_jsonable
-from cluster._storage import Storage
-
-
-def run_path(suite: str, run_name: str) -> str:
-    """A run's folder relative to the storage root (run names may hold '/', which becomes '_')."""
-    return f"runs/{suite}/{run_name.replace('/', '_')}"
+from bench.runner._output import RUN_INFO_FILE, RUN_SPEC_FILE, STATS_FILE, run_path, to_jsonable
+from bench.runner._result import RunResult, completed_result
+from bench.runner._storage import Storage
 
 
 @dataclass

@@ -9,8 +9,8 @@ from bench import TRAIN_SPLIT, Instance, PerturbationDescription, Reference
 from bench.adaptation import AdapterSpec, RequestState, create_adapter
 from bench.augmentation import augment_instances, get_data_augmenter_spec
 from bench.models import get_deployment
+from bench.runner import ShardPlan, default_shard_size, fingerprint, plan_shards, split_by_plan
 from bench.tokenizers import get_tokenizer
-from cluster import ShardPlan, default_shard_size, fingerprint, plan_shards, split_by_plan
 
 TYPO = PerturbationDescription(name="typos", robustness=True)
 

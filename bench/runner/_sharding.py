@@ -1,4 +1,4 @@
-"""Cutting a run's evaluation instances into shards that Ray tasks adapt and execute, with stable ids.
+"""Cutting a run's evaluation instances into shards, each adapted and executed on its own, with stable ids.
 
 A shard is a contiguous range of the run's evaluation instances (after the evaluation subset and
 perturbations) that never separates an instance from its perturbed copies, so all request states of an
@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bench import Instance
+from bench._instance import Instance
 
 SHARDS_PER_SLOT = 2
 """Default shards per task slot: enough that a slow shard does not leave cores idle at the end."""

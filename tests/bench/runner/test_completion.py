@@ -1,4 +1,4 @@
-"""Which runs are complete in a Storage (cluster._completion): stats.json of the same run spec, read without Ray."""
+"""Which runs are complete in a Storage (bench.runner._completion): stats.json of the same run spec, no Ray."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from pathlib import Path
 
 from bench import MetricName, Stat
 from bench.run_specs import RunSpec, expand_run_entries
-from bench.runner import to_jsonable
-from cluster import Storage, run_path, stored_runs
-from tests.cluster.conftest import S3Server
+from bench.runner import Storage, run_path, stored_runs, to_jsonable
+from tests.s3_server import S3Server
 
 SUITE = "t"
 
@@ -74,7 +73,7 @@ def test_importing_the_package_for_storage_does_not_import_ray() -> None:
     """benchmark-run answers "nothing to do" through these names before Ray starts; the Ray-bound ones load
     on first use."""
     code = (
-        "import sys; from cluster import Storage, stored_runs, run_path; assert 'ray' not in sys.modules; "
-        "from cluster import RayRunner; assert 'ray' in sys.modules"
+        "import sys; from bench.runner import Storage, stored_runs, run_path; import cluster; "
+        "assert 'ray' not in sys.modules; from cluster import RayExecution; assert 'ray' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -1,15 +1,12 @@
-"""Preparing a run on the cluster: its instances loaded, its specs written, its shards planned and handed out.
+"""Preparing a run: its instances loaded, its specs written, its shards planned and handed out.
 
-This is the part of a run that needs every instance at once, so it runs as a Ray generator task, not on the
-driver: the driver's memory then does not grow with the run (it holds object references, a plan and one
-summary per shard). The task runs on the driver's node, where the scenario cache is, and reserves no CPU, as
-the driver itself does not. It yields, in order:
+This is the part of a run that needs every instance at once. On Ray it runs as a generator task on the driver's
+node (where the scenario cache is), not in the driver: the driver's memory then does not grow with the run (it
+holds object references, a plan and one summary per shard). `prepare_run` yields, in order:
 
 1. a `Prepared` (the shard plan and how long loading took),
-2. the train instances (one object, read by every shard task),
+2. the train instances (one object, read by every shard),
 3. each shard's evaluation instances, in plan order.
-
-Objects a generator task yields belong to its caller, so they outlive the worker that made them.
 
 The plan is the stored one when the run is resumed (checked against the run's fingerprint: a stored plan
 made from other instances or another run spec is refused), else a new one, stored before any shard runs.
@@ -25,34 +22,36 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import ray
 from pydantic import BaseModel, ValidationError
 
-from bench import TRAIN_SPLIT, Instance
+from bench._errors import ResumeError
+from bench._instance import TRAIN_SPLIT, Instance
+from bench._plugins import load_plugins
 from bench.run_specs import RunSpec
-from bench.runner import RUN_SPEC_FILE, SCENARIO_FILE, load_instances, scenario_info, to_jsonable
+from bench.runner._output import RUN_SPEC_FILE, SCENARIO_FILE, to_jsonable
+from bench.runner._sharding import ShardPlan, fingerprint, plan_shards
+from bench.runner._shards import PLAN_FILE, SHARDS_DIR
+from bench.runner._steps import load_instances, scenario_info
+from bench.runner._storage import Storage
 from bench.scenarios import Scenario
-from cluster._errors import ResumeError
-from cluster._sharding import ShardPlan, fingerprint, plan_shards
-from cluster._storage import Storage
-from cluster._tasks import PLAN_FILE, SHARDS_DIR
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Preparation:
-    """What the preparing task needs: the run, where it is stored, and how to cut it."""
+    """What preparing a run needs: the run, where it is stored, and how to cut it."""
 
     run_spec: RunSpec
     scenario: Scenario
-    """Made by the driver, whose registry knows every scenario (also one registered by the user's script)."""
+    """Made by the runner's process, whose registry knows every scenario (also one registered by the user's
+    script)."""
     run_dir: str
     storage: Storage
     scenario_cache: str
-    """Local folder of the scenarios' raw data, on the driver's node."""
+    """Local folder of the scenarios' raw data (`<scenario_cache>/scenarios/`), on the runner's node."""
     slots: int
-    """Tasks that fit on the cluster at once, for the default shard size."""
+    """Shards that can run at once, for the default shard size."""
     shard_size: int | None = None
     num_shards: int | None = None
     plugins: tuple[str, ...] = ()
@@ -60,7 +59,7 @@ class Preparation:
 
 
 class Prepared(BaseModel):
-    """The first thing a preparing task yields."""
+    """The first thing `prepare_run` yields."""
 
     plan: ShardPlan
     instances_seconds: float
@@ -72,9 +71,7 @@ def prepare_run(preparation: Preparation) -> Iterator[Any]:
     Raises:
         ScenarioDataError (and other MercuryErrors of loading), ResumeError, StorageError.
     """
-    import bench
-
-    bench.load_plugins(preparation.plugins)  # a fresh worker process has empty registries
+    load_plugins(preparation.plugins)  # a fresh worker process has empty registries
     run_spec = preparation.run_spec
     started = time.perf_counter()
     scenario, instances = load_instances(run_spec, Path(preparation.scenario_cache) / "scenarios", preparation.scenario)
@@ -90,14 +87,10 @@ def prepare_run(preparation: Preparation) -> Iterator[Any]:
         yield evaluation[shard.start : shard.end]
 
 
-prepare_run_remote = ray.remote(prepare_run)
-"""`prepare_run` as a Ray generator task; the runner sets its node, name and retries per call."""
-
-
 def write_specs(
     storage: Storage, run_dir: str, run_spec: RunSpec, scenario: Scenario, instances: list[Instance]
 ) -> None:
-    """run_spec.json and scenario.json, as the in-process Runner writes them."""
+    """run_spec.json and scenario.json."""
     storage.write_json(f"{run_dir}/{RUN_SPEC_FILE}", to_jsonable(run_spec))
     storage.write_json(f"{run_dir}/{SCENARIO_FILE}", scenario_info(run_spec, scenario, instances))
 
@@ -105,7 +98,7 @@ def write_specs(
 def _plan(preparation: Preparation, instances: list[Instance], evaluation: list[Instance]) -> ShardPlan:
     """The stored plan when resuming (checked against the run's fingerprint), else a new one, stored.
 
-    The fingerprint covers the run spec's JSON and every instance (see `cluster._sharding.fingerprint`),
+    The fingerprint covers the run spec's JSON and every instance (see `bench.runner._sharding.fingerprint`),
     so a resume is checked without adapting.
     """
     run_spec, storage = preparation.run_spec, preparation.storage

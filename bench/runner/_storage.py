@@ -33,7 +33,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from bench import settings
-from cluster._errors import StorageError
+from bench._errors import StorageError
 
 logger = logging.getLogger(__name__)
 

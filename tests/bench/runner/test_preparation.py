@@ -8,12 +8,10 @@ from pathlib import Path
 import pytest
 
 import bench
-from bench import TRAIN_SPLIT
+from bench import TRAIN_SPLIT, ResumeError
 from bench.run_specs import expand_run_entry
-from bench.runner import load_instances
+from bench.runner import Preparation, Prepared, Storage, load_instances, prepare_run
 from bench.scenarios import create_scenario
-from cluster import ResumeError, Storage
-from cluster._preparation import Preparation, Prepared, prepare_run
 from tests.bench.augmentation.helm_data import place_helm_data
 
 

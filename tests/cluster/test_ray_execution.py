@@ -1,4 +1,4 @@
-"""RayRunner on a local Ray: same stats as the in-process Runner, resume, --force, faults, S3.
+"""The Runner with RayExecution on a local Ray: same stats as the in-process Runner, resume, --force, faults, S3.
 
 A run here is simple1 on simple/model1 with 12 evaluation instances cut into 4 shards: big enough to have
 several shards, small enough that a run takes a second or two once the session's Ray is up.
@@ -7,6 +7,7 @@ several shards, small enough that a run takes a second or two once the session's
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import shutil
 from collections.abc import Callable
@@ -16,32 +17,25 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from bench import Stat
+from bench import ResumeError, Stat, StorageError
 from bench.models import InProcessService
 from bench.run_specs import RunSpec, expand_run_entry
 from bench.runner import (
     PER_INSTANCE_STATS_PARQUET,
     REQUEST_STATES_PARQUET,
     FailurePolicy,
-    PerInstanceStats,
+    RetryPolicy,
     Runner,
     RunResult,
+    Storage,
     read_per_instance,
     read_request_states,
+    run_path,
     stat_from_json,
 )
-from cluster import (
-    InProcessServiceFactory,
-    RayRunner,
-    ResumeError,
-    RetryPolicy,
-    ShardedRunResult,
-    Storage,
-    StorageError,
-    run_path,
-)
-from tests.cluster.conftest import BUCKET, S3Server
+from cluster import InProcessServiceFactory, RayExecution
 from tests.cluster.fakes import ExitOnceFactory, FailingFactory, RecordingFactory, fails, recorded_prompts
+from tests.s3_server import BUCKET, S3Server
 
 pytestmark = pytest.mark.usefixtures("ray_cluster")
 
@@ -59,7 +53,7 @@ def spec() -> RunSpec:
 @pytest.fixture(scope="module")
 def baseline(spec: RunSpec, tmp_path_factory: pytest.TempPathFactory) -> RunResult:
     """The same RunSpec through bench's in-process Runner."""
-    return Runner(InProcessService(), tmp_path_factory.mktemp("baseline"), "t").run_one(spec)
+    return Runner.in_process(InProcessService(), tmp_path_factory.mktemp("baseline"), "t").run_one(spec)
 
 
 def figures(stats: list[Stat]) -> dict[str, tuple[Any, ...]]:
@@ -73,14 +67,24 @@ def run_dir(output: Path, spec: RunSpec) -> Path:
     return output / run_path("t", spec.name)
 
 
-def runner(output: str | Path, factory: Any = None, **kwargs: Any) -> RayRunner:
+EXECUTION_OPTIONS = set(inspect.signature(RayExecution).parameters) - {"service_factory"}
+
+
+def ray_runner(output: str | Path | Storage, factory: Any = None, **kwargs: Any) -> Runner:
+    """A Runner on Ray (`RayExecution` with `factory`, the models in the tasks by default) writing to `output`, suite
+    "t", 4 shards; `kwargs` go to the execution or the runner, whichever takes them."""
     kwargs.setdefault("num_shards", 4)
-    return RayRunner(factory or InProcessServiceFactory(), str(output), "t", **kwargs)
+    options = {key: kwargs.pop(key) for key in list(kwargs) if key in EXECUTION_OPTIONS}
+    execution = RayExecution(factory or InProcessServiceFactory(), **options)
+    return Runner(execution, output, "t", **kwargs)
+
+
+runner = ray_runner
 
 
 def test_same_stats_and_results_as_the_in_process_runner(spec: RunSpec, baseline: RunResult, tmp_path: Path) -> None:
     result = runner(tmp_path).run_one(spec)
-    assert isinstance(result, ShardedRunResult)
+    assert isinstance(result, RunResult)
     assert (result.shards_run, result.shards_reused) == (4, 0)
     assert figures(result.stats) == figures(baseline.stats)  # bit-identical, not approximately equal
     assert {s.name.name for s in result.stats} >= {"exact_match", "request_failed", "inference_runtime"}
@@ -93,15 +97,15 @@ def test_same_stats_and_results_as_the_in_process_runner(spec: RunSpec, baseline
     stored = [stat_from_json(s) for s in json.loads((folder / "stats.json").read_text())]
     assert figures(stored) == figures(result.stats)
     # per-instance Stats and request states: the Runner's, in the Runner's order, nothing lost or doubled
-    expected = [PerInstanceStats.model_validate(p) for p in json.loads((base / "per_instance_stats.json").read_text())]
+    expected = read_per_instance(pq.read_table(base / PER_INSTANCE_STATS_PARQUET))
     got = read_per_instance(pq.read_table(folder / PER_INSTANCE_STATS_PARQUET))
     assert [(p.instance_id, [s.name.name for s in p.stats]) for p in got] == [
         (p.instance_id, [s.name.name for s in p.stats]) for p in expected
     ]
     states = read_request_states(pq.read_table(folder / REQUEST_STATES_PARQUET))
-    base_states = json.loads((base / "scenario_state.json").read_text())["request_states"]
+    base_states = read_request_states(pq.read_table(base / REQUEST_STATES_PARQUET))
     assert [(s.request.prompt, s.result.completions[0].text) for s in states if s.result] == [
-        (s["request"]["prompt"], s["result"]["completions"][0]["text"]) for s in base_states
+        (s.request.prompt, s.result.completions[0].text) for s in base_states if s.result
     ]
     info = json.loads((folder / "run_info.json").read_text())
     assert (info["num_shards"], info["num_requests"], info["num_failed_requests"]) == (4, NUM_EVAL, 0)
@@ -138,7 +142,7 @@ def test_several_train_trials_and_perturbations_give_the_in_process_runners_stat
     per-instance Stats trial by trial, as the Runner does, so even sums of floats are bit-identical."""
     [base] = expand_run_entry("simple1:model=simple/model1,data_augmentation=robustness", default_max_eval_instances=5)
     spec = base.model_copy(update={"adapter_spec": base.adapter_spec.model_copy(update={"num_train_trials": 3})})
-    expected = Runner(InProcessService(), tmp_path / "baseline", "t").run_one(spec)
+    expected = Runner.in_process(InProcessService(), tmp_path / "baseline", "t").run_one(spec)
     result = runner(tmp_path / "out", num_shards=3).run_one(spec)
     assert result.shards_run == 3
     assert figures(result.stats) == figures(expected.stats)
@@ -147,9 +151,7 @@ def test_several_train_trials_and_perturbations_give_the_in_process_runners_stat
     base_dir = expected.output_dir
     assert base_dir is not None
     rows = read_per_instance(pq.read_table(run_dir(tmp_path / "out", spec) / PER_INSTANCE_STATS_PARQUET))
-    baseline_rows = [
-        PerInstanceStats.model_validate(p) for p in json.loads((base_dir / "per_instance_stats.json").read_text())
-    ]
+    baseline_rows = read_per_instance(pq.read_table(base_dir / PER_INSTANCE_STATS_PARQUET))
     key = lambda p: (p.train_trial_index, p.instance_id, str(p.perturbation))  # noqa: E731
     assert sorted(map(key, rows)) == sorted(map(key, baseline_rows))
     assert {p.train_trial_index for p in rows} == {0, 1, 2}
@@ -213,7 +215,8 @@ def test_provider_errors_are_recorded_and_counted_without_stopping_the_run(spec:
 def test_a_run_with_failed_requests_is_incomplete_and_a_rerun_runs_only_the_failed_shards(
     spec: RunSpec, baseline: RunResult, tmp_path: Path
 ) -> None:
-    """The same completeness rule as the in-process Runner (bench.runner._failures), at shard granularity."""
+    """The completeness rule (bench.runner._failures): the rerun runs only the shards with a failure, and in them
+    sends only the failed requests (the others are read back from the shard's stored attempt)."""
     first = runner(tmp_path / "out", FailingFactory()).run_one(spec)
     folder = run_dir(tmp_path / "out", spec)
     assert first.incomplete is not None and f"{first.num_failed_requests} of {NUM_EVAL} requests failed" in (
@@ -224,14 +227,16 @@ def test_a_run_with_failed_requests_is_incomplete_and_a_rerun_runs_only_the_fail
     summaries = [json.loads(p.read_text()) for p in sorted((folder / "shards").glob("0*.json"))]
     failing = [s for s in summaries if s["num_retriable_failed_requests"]]
     assert 0 < len(failing) < len(summaries)  # some shards are clean, some are not
-    # what the failing shards asked: the rerun sends exactly these, and nothing of the clean shards
-    failing_prompts = sorted(
-        repr(state.request.prompt)
+    # what failed in the failing shards: the rerun sends exactly these, nothing they answered, nothing of the others
+    stored = [
+        state
         for summary in failing
         for state in read_request_states(
             pq.read_table(folder / "shards" / f"{summary['shard_id']}.request_states.parquet")
         )
-    )
+    ]
+    failing_prompts = sorted(repr(s.request.prompt) for s in stored if s.result is None or not s.result.success)
+    assert 0 < len(failing_prompts) < len(stored)
 
     log = tmp_path / "log"
     second = runner(tmp_path / "out", RecordingFactory(str(log))).run_one(spec)
@@ -258,9 +263,7 @@ def test_a_storage_error_fails_the_run_clearly_and_keeps_finished_shards(
     (shards / "00002.json").mkdir(parents=True)  # shard 00002 cannot write its summary there
     with pytest.raises(StorageError) as info:
         runner(
-            tmp_path,
-            max_in_flight=1,
-            storage=Storage(str(tmp_path), retry_policy=RetryPolicy(initial_backoff=0.01, max_seconds=0.1)),
+            Storage(str(tmp_path), retry_policy=RetryPolicy(initial_backoff=0.01, max_seconds=0.1)), max_in_flight=1
         ).run_one(spec)
     message = str(info.value)
     assert message.startswith(f"storage: cannot write {shards}/00002.json: ")
