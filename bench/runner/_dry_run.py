@@ -26,7 +26,9 @@ def dry_run(run_specs: Sequence[RunSpec], output: str | Path = "benchmark_output
     Raises:
         MercuryError: a run's instances cannot be loaded or its model is unknown.
     """
-    cache_root = scenario_cache_root(Storage(str(output))) / "scenarios"
+    storage = Storage(str(output))
+    # a local folder as typed (a message naming where to place a file names the folder the user gave)
+    cache_root = (Path(output) if storage.local_path() is not None else scenario_cache_root(storage)) / "scenarios"
     return [_dry_run_one(run_spec, cache_root) for run_spec in run_specs]
 
 
