@@ -9,6 +9,7 @@ from bench._credentials import CREDENTIAL_ENVIRONMENT_VARIABLES, Credentials, lo
 from bench._errors import (
     ConfigError,
     MercuryError,
+    MissingFileError,
     ModelUnavailableError,
     PluginError,
     ResumeError,
@@ -53,6 +54,7 @@ __all__ = [
     "MercurySettings",
     "MetricName",
     "MetricSpec",
+    "MissingFileError",
     "ModelUnavailableError",
     "ObjectSpec",
     "PerturbationDescription",

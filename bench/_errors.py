@@ -12,6 +12,7 @@ line for it and no traceback. The tree:
      |-- ScenarioDataError            a scenario whose data cannot be produced or read
      `-- RunError                     a run's pipeline cannot go on (bench.runner)
           |-- StorageError            the output location cannot be read or written (after retries)
+          |    `-- MissingFileError    a file to read is not there
           |-- ResumeError             stored shards do not belong to the run being resumed
           `-- ShardFailedError        a shard failed (on Ray: after its retries) for a reason other than storage
 
@@ -102,6 +103,11 @@ class StorageError(RunError):
         self.location = location
         self.problem = problem
         super().__init__(f"storage: cannot {operation} {location}: {problem}")
+
+
+class MissingFileError(StorageError):
+    """The file an operation needed is not in the storage (readers that expect gaps, like the presentation,
+    catch this one; everyone else sees a StorageError)."""
 
 
 class ResumeError(RunError):

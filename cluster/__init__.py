@@ -1,11 +1,11 @@
-"""Ray execution of bench's pipeline, the proxy's handles for it, and results in storage for the site.
+"""Ray execution of bench's pipeline, the proxy's handles for it, and publishing a site to S3.
 
 `RayExecution` runs a run's preparing and shards (bench.runner) as Ray tasks, or on warm workers (`WarmPool`:
 detached actors that outlive a command, so a command on a running cluster does not pay for cold worker
 processes): a run on Ray is bench's `Runner(RayExecution(...), ...)`. Tasks get their model service from a
 picklable factory: `ProxyHandleServiceFactory` (the proxy app's DeploymentHandle, the default),
 `ProxyHttpServiceFactory` (a proxy elsewhere, `--proxy-url`) or `InProcessServiceFactory` (`--direct`, the models in
-the task itself). `StorageResults` reads stored runs back for the presentation and `publish_site` uploads a site.
+the task itself). `publish_site` uploads a site that benchmark-present wrote to S3.
 Importing the package does not import Ray: the names that need it (or the proxy, or the site) are imported on first
 use.
 """
@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from cluster._errors import ClusterError, ProxyUnavailableError
 
-if TYPE_CHECKING:  # imported on first use (see __getattr__): these modules import Ray, the proxy or the site
+if TYPE_CHECKING:  # imported on first use (see __getattr__): these modules import Ray, the proxy or pyarrow
+    from cluster._publish import PublishResult, publish_site
     from cluster._ray_execution import RayExecution
-    from cluster._result_storage import PublishResult, StorageResults, publish_site
     from cluster._service import (
         DEFAULT_APP_NAME,
         InProcessServiceFactory,
@@ -31,8 +31,8 @@ if TYPE_CHECKING:  # imported on first use (see __getattr__): these modules impo
     from cluster._warm import WarmPool, code_digest, warm_pool, warm_workers_enabled
 
 _LAZY_MODULES = {
+    "cluster._publish": ("PublishResult", "publish_site"),
     "cluster._ray_execution": ("RayExecution",),
-    "cluster._result_storage": ("PublishResult", "StorageResults", "publish_site"),
     "cluster._service": (
         "DEFAULT_APP_NAME",
         "InProcessServiceFactory",
@@ -71,7 +71,6 @@ __all__ = [
     "PublishResult",
     "RayExecution",
     "ServiceFactory",
-    "StorageResults",
     "WarmPool",
     "built_once",
     "code_digest",

@@ -26,10 +26,11 @@ from pathlib import Path
 import bench
 from bench import MercuryError
 from bench.models import config_dir
-from bench.presentation import LocalStorage, PresentResult, ResultStorage, present_suite
+from bench.presentation import PresentResult, present_suite
 from bench.presentation._status import DEFAULT_STALE_AFTER, STATUS_ORDER
 from bench.run_specs import read_run_specs_conf
-from cluster import PublishResult, StorageResults, publish_site
+from bench.runner import Storage
+from cluster import PublishResult, publish_site
 from jobs._logging import configure_logging
 
 logger = logging.getLogger("benchmark-present")
@@ -79,17 +80,15 @@ def _conf_path(given: str | None) -> Path | None:
     return default if default.is_file() else None
 
 
-def open_results(output_path: str) -> ResultStorage:
-    """The results root: a local folder, or `s3://bucket/prefix` read through cluster's Storage.
+def open_results(output_path: str) -> Storage:
+    """The results root, a local folder or `s3://bucket/prefix`, read through the Storage that wrote it.
 
     Raises:
         ConfigError: if a local path is a file. StorageError: if the bucket is missing or not readable.
     """
-    if not output_path.startswith(S3_SCHEME):
-        return LocalStorage(output_path)
-    results = StorageResults.from_uri(output_path)
-    results.check_readable()
-    return results
+    storage = Storage(output_path)
+    storage.check_readable()
+    return storage
 
 
 def default_site_dir(output_path: str, suite: str) -> Path:
@@ -111,13 +110,13 @@ def forget_other_source(site_dir: Path, source: str) -> None:
         manifest.unlink()
 
 
-def _check_suite(storage: ResultStorage, suite: str, conf_path: Path | None) -> None:
+def _check_suite(storage: Storage, suite: str, conf_path: Path | None) -> None:
     """A suite with no run folder must at least be named in the conf file (catches a mistyped name)."""
-    if storage.list(f"runs/{suite}"):
+    if storage.entries(f"runs/{suite}"):
         return
     if conf_path is not None and suite in read_run_specs_conf(conf_path):
         return
-    present = ", ".join(storage.list("runs")) or "none"
+    present = ", ".join(storage.entries("runs")) or "none"
     raise MercuryError(
         f"no runs of suite {suite!r} in {storage.describe()}/runs/{suite} and no such suite in "
         f"{conf_path or 'run_specs.conf'} (suites with runs: {present})"

@@ -1,7 +1,7 @@
 """Presenting results: read a suite's runs, build the summary model, write a static site and status files.
 
-`present_suite` is the one entry point (used by `benchmark-present`); results are read through a
-`ResultStorage` (a local folder now; S3 plugs in behind the same interface). Pure Python: no Ray.
+`present_suite` is the one entry point (used by `benchmark-present`); results are read through the
+`bench.runner.Storage` that wrote them (a local folder or `s3://bucket/prefix`). Pure Python: no Ray.
 """
 
 from bench.presentation._comparison import paired_comparison
@@ -30,7 +30,6 @@ from bench.presentation._run_reader import (
 )
 from bench.presentation._site import PresentResult, load_manifest, present_suite, write_site
 from bench.presentation._status import ERROR_FILE, run_state, status_text, suite_status
-from bench.presentation._storage import FileInfo, LocalStorage, ResultStorage
 from bench.presentation._summary import (
     build_groups,
     build_models,
@@ -47,14 +46,11 @@ __all__ = [
     "ROWS_PER_CHUNK",
     "CalibrationBin",
     "Cell",
-    "FileInfo",
     "GroupTable",
-    "LocalStorage",
     "ModelRow",
     "PairedComparison",
     "PerturbationRow",
     "PresentResult",
-    "ResultStorage",
     "RunData",
     "RunReadError",
     "RunSummary",

@@ -19,16 +19,17 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bench._errors import MercuryError
+from bench._errors import MercuryError, MissingFileError
 from bench.presentation._model import CalibrationBin, PerturbationRow, RunSummary, StatRow
-from bench.presentation._storage import ResultStorage, join
 from bench.runner import (
     PER_INSTANCE_STATS_FILE,
     PER_INSTANCE_STATS_PARQUET,
     REQUEST_STATES_PARQUET,
     SCENARIO_STATE_FILE,
+    Storage,
     read_per_instance,
     read_request_states,
+    storage_path,
 )
 
 logger = logging.getLogger(__name__)
@@ -86,13 +87,13 @@ def run_column(run_name: str) -> str:
     return f"{name}:{','.join(pairs)}" if pairs else name
 
 
-def read_run(storage: ResultStorage, suite: str, run_dir: str) -> RunData:
+def read_run(storage: Storage, suite: str, run_dir: str) -> RunData:
     """Read the complete run `run_dir` of `suite`.
 
     Raises:
         RunReadError: if a file is missing or is not the JSON a run writes.
     """
-    base = join("runs", suite, run_dir)
+    base = storage_path("runs", suite, run_dir)
     run_spec = _read_json(storage, base, "run_spec.json", run_dir)
     stats = [_stat_row(s) for s in _read_json(storage, base, "stats.json", run_dir)]
     scenario = _read_json(storage, base, "scenario.json", run_dir, default={})
@@ -104,10 +105,10 @@ def read_run(storage: ResultStorage, suite: str, run_dir: str) -> RunData:
         raise RunReadError(run_dir, f"unexpected content ({type(e).__name__}: {e})") from e
 
 
-def _read_instances(storage: ResultStorage, base: str, run: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _read_instances(storage: Storage, base: str, run: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Per-instance stats and request states as JSON data: from the parquet tables a sharded (Ray) run writes,
     else from the JSON files of an in-process run."""
-    if storage.info(join(base, PER_INSTANCE_STATS_PARQUET)) is not None:
+    if storage.info(storage_path(base, PER_INSTANCE_STATS_PARQUET)) is not None:
         per_instance = read_per_instance(_read_table(storage, base, PER_INSTANCE_STATS_PARQUET, run))
         states = read_request_states(_read_table(storage, base, REQUEST_STATES_PARQUET, run))
         return [p.model_dump(mode="json") for p in per_instance], [s.model_dump(mode="json") for s in states]
@@ -116,22 +117,22 @@ def _read_instances(storage: ResultStorage, base: str, run: str) -> tuple[list[d
     return per_instance_json, state.get("request_states", [])
 
 
-def _read_table(storage: ResultStorage, base: str, name: str, run: str) -> pa.Table:
+def _read_table(storage: Storage, base: str, name: str, run: str) -> pa.Table:
     try:
-        return pq.read_table(pa.BufferReader(storage.read_bytes(join(base, name))))
-    except FileNotFoundError:
+        return pq.read_table(pa.BufferReader(storage.read_bytes(storage_path(base, name))))
+    except MissingFileError:
         raise RunReadError(run, f"{name} is missing") from None
     except (pa.ArrowException, OSError) as e:
         raise RunReadError(run, f"{name} is not a readable parquet table ({e})") from None
 
 
-def _read_json(storage: ResultStorage, base: str, name: str, run: str, default: Any = None) -> Any:
-    path = join(base, name)
+def _read_json(storage: Storage, base: str, name: str, run: str, default: Any = None) -> Any:
+    path = storage_path(base, name)
     if default is not None and storage.info(path) is None:
         return default
     try:
         return json.loads(storage.read_text(path))
-    except FileNotFoundError:
+    except MissingFileError:
         raise RunReadError(run, f"{name} is missing") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise RunReadError(run, f"{name} is not valid JSON ({e})") from None

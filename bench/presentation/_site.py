@@ -28,8 +28,8 @@ from bench.presentation._model import RunSummary, SuiteSummary
 from bench.presentation._pages import group_page, index_page, runs_page
 from bench.presentation._run_page import run_page, write_run_data
 from bench.presentation._status import DEFAULT_STALE_AFTER, status_text, suite_status
-from bench.presentation._storage import FileInfo, ResultStorage
 from bench.presentation._summary import CachedRun, build_suite_summary, collect_runs
+from bench.runner import FileInfo, Storage
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class PresentResult:
 
 
 def present_suite(
-    storage: ResultStorage,
+    storage: Storage,
     suite: str,
     site_dir: str | Path,
     *,

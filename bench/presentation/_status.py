@@ -20,11 +20,10 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from bench._errors import MercuryError
+from bench._errors import MercuryError, StorageError
 from bench.presentation._model import StatusEntry, SuiteStatus
-from bench.presentation._storage import ResultStorage, join
 from bench.run_specs import expand_run_entry, parse_run_entry, read_run_specs_conf
-from bench.runner import ERROR_FILE  # a run that stopped on an error leaves it in its folder: {"error": "..."}
+from bench.runner import ERROR_FILE, Storage, storage_path  # ERROR_FILE: a stopped run's marker, {"error": "..."}
 
 STATS_FILE = "stats.json"
 DEFAULT_STALE_AFTER = 3600.0
@@ -34,18 +33,18 @@ STATUS_ORDER = ("done", "running", "failed", "missing")
 
 
 def run_state(
-    storage: ResultStorage, suite: str, run_dir: str, *, now: float, stale_after: float = DEFAULT_STALE_AFTER
+    storage: Storage, suite: str, run_dir: str, *, now: float, stale_after: float = DEFAULT_STALE_AFTER
 ) -> tuple[str, str]:
     """(status, detail) of the run folder `run_dir` of `suite`; see the module docstring for the rules."""
-    base = join("runs", suite, run_dir)
-    if storage.info(join(base, STATS_FILE)) is not None:
+    base = storage_path("runs", suite, run_dir)
+    if storage.info(storage_path(base, STATS_FILE)) is not None:
         return "done", ""
-    if storage.info(join(base, ERROR_FILE)) is not None:
-        return "failed", _error_message(storage, join(base, ERROR_FILE))
-    names = storage.list(base)
+    if storage.info(storage_path(base, ERROR_FILE)) is not None:
+        return "failed", _error_message(storage, storage_path(base, ERROR_FILE))
+    names = storage.entries(base)
     if not names:
         return "missing", ""
-    infos = [info for info in (storage.info(join(base, n)) for n in names) if info is not None]
+    infos = [info for info in (storage.info(storage_path(base, n)) for n in names) if info is not None]
     newest = max((info.mtime for info in infos), default=0.0)
     idle = now - newest
     if idle <= stale_after:
@@ -53,17 +52,17 @@ def run_state(
     return "failed", f"no stats.json and no change for {idle / 60:.0f} min (interrupted?)"
 
 
-def _error_message(storage: ResultStorage, path: str) -> str:
+def _error_message(storage: Storage, path: str) -> str:
     try:
         data = json.loads(storage.read_text(path))
         message = str(data.get("error", "")) if isinstance(data, dict) else str(data)
-    except (OSError, ValueError):
+    except (StorageError, ValueError):  # a marker that cannot be read still marks a failure
         message = ""
     return (message.splitlines() or ["error marker found"])[0][:300]
 
 
 def suite_status(
-    storage: ResultStorage,
+    storage: Storage,
     suite: str,
     *,
     conf_path: str | Path | None,
@@ -103,8 +102,8 @@ def suite_status(
         state, detail = run_state(storage, suite, _folder(name), now=now, stale_after=stale_after)
         status.entries.append(StatusEntry(run=name, entry=entry, status=state, detail=detail))
     listed = {_folder(name) for name in expected}
-    for run_dir in storage.list(join("runs", suite)):
-        if run_dir not in listed and storage.info(join("runs", suite, run_dir, "run_spec.json")) is not None:
+    for run_dir in storage.entries(storage_path("runs", suite)):
+        if run_dir not in listed and storage.info(storage_path("runs", suite, run_dir, "run_spec.json")) is not None:
             state, detail = run_state(storage, suite, run_dir, now=now, stale_after=stale_after)
             status.entries.append(StatusEntry(run=run_dir, entry="", status=state, detail=detail))
     return status

@@ -23,7 +23,7 @@ from bench.presentation._model import (
     SuiteSummary,
 )
 from bench.presentation._run_reader import RunData, RunReadError, read_run, run_slug
-from bench.presentation._storage import FileInfo, ResultStorage, join
+from bench.runner import FileInfo, Storage, storage_path
 
 logger = logging.getLogger(__name__)
 
@@ -48,17 +48,17 @@ class RunCollection:
     problems: list[str] = field(default_factory=list)
 
 
-def complete_runs(storage: ResultStorage, suite: str) -> dict[str, FileInfo]:
+def complete_runs(storage: Storage, suite: str) -> dict[str, FileInfo]:
     """Run folder -> its stats.json's size and time, for every complete run of `suite`."""
     runs = {}
-    for run_dir in storage.list(join("runs", suite)):
-        info = storage.info(join("runs", suite, run_dir, "stats.json"))
+    for run_dir in storage.entries(storage_path("runs", suite)):
+        info = storage.info(storage_path("runs", suite, run_dir, "stats.json"))
         if info is not None:
             runs[run_dir] = info
     return runs
 
 
-def collect_runs(storage: ResultStorage, suite: str, previous: Mapping[str, CachedRun]) -> RunCollection:
+def collect_runs(storage: Storage, suite: str, previous: Mapping[str, CachedRun]) -> RunCollection:
     """Summaries of every complete run, reading only runs that are new or whose stats.json changed.
 
     A run that cannot be read is left out and named in `problems` (one bad folder does not hide the rest).

@@ -58,7 +58,7 @@ from bench.runner._steps import (
     scenario_cache_root,
     scenario_info,
 )
-from bench.runner._storage import RetryPolicy, S3Settings, Storage, is_transient, retry
+from bench.runner._storage import FileInfo, RetryPolicy, S3Settings, Storage, is_transient, retry, storage_path
 
 __all__ = [
     "ACCURACY_METRICS",
@@ -82,6 +82,7 @@ __all__ = [
     "Executor",
     "FailureCounts",
     "FailurePolicy",
+    "FileInfo",
     "InProcessExecution",
     "PerInstanceStats",
     "Preparation",
@@ -136,6 +137,7 @@ __all__ = [
     "split_by_plan",
     "stat_from_json",
     "stat_to_json",
+    "storage_path",
     "stored_info",
     "stored_result",
     "stored_runs",

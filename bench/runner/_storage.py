@@ -5,7 +5,13 @@ allows: locally a file is written under a temporary name and renamed into place;
 whole when its upload completes. Transient failures (network, throttling, server errors) are retried with
 exponential backoff for up to a minute (`RetryPolicy`), so an S3 server that is away for half a minute
 costs a pause, not the run; permanent ones (missing bucket, denied access, a path that is a file) fail at
-once. Either way a failure ends as a `StorageError` naming the operation, the location and the cause.
+once. Either way a failure ends as a `StorageError` naming the operation, the location and the cause (a
+`MissingFileError` when the file is not there).
+
+Runs are written and read back (resuming, the presentation: `benchmark-present`) through the same Storage. The
+reader's part is a folder's entries, a file's text and its size and modification time (`FileInfo`), by which a
+reader notices what changed without reading it. S3 has no folders, only key prefixes: a folder there has no time
+of its own, so its time is the newest time of the files below it.
 
 S3 settings come from the standard AWS sources, resolved by boto3 (environment variables, shared
 credentials and config files, profiles): credentials, region, and the endpoint of an S3-compatible server
@@ -17,6 +23,7 @@ AWS variables cannot write to AWS by mistake. The filesystem and client are rebu
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import io
 import json
@@ -26,6 +33,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pyarrow as pa
@@ -33,7 +41,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from bench import settings
-from bench._errors import StorageError
+from bench._errors import ConfigError, MissingFileError, StorageError
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +60,21 @@ _PERMANENT_MARKERS = (
     "SIGNATURE_DOES_NOT_MATCH",
 )
 """Substrings of pyarrow's S3 error messages that no retry can fix."""
+
+
+def storage_path(*parts: str) -> str:
+    """A path below a Storage's root from parts ('/'-separated, empty parts dropped)."""
+    return "/".join(p.strip("/") for p in parts if p)
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """What a reader needs to know about a stored file or folder without reading it (did it change?)."""
+
+    size: int
+    """Bytes; 0 for a folder on S3."""
+    mtime: float
+    """Modification time in seconds since the epoch; on S3 a folder's is the newest time below it."""
 
 
 def is_transient(error: BaseException) -> bool:
@@ -98,6 +121,7 @@ def retry(
 
     Raises:
         StorageError: once the budget is spent, or at once for a permanent failure; the cause is chained.
+            MissingFileError (a StorageError) when the cause is a missing file.
     """
     started = clock()
     attempt = 0
@@ -112,7 +136,8 @@ def retry(
             elapsed = clock() - started
             if not is_transient(e) or elapsed + delay > policy.max_seconds:
                 tried = f" (tried {attempt} times over {elapsed:.0f} s)" if attempt > 1 else ""
-                raise StorageError(operation, location, f"{type(e).__name__}: {e}{tried}") from e
+                error = MissingFileError if isinstance(e, FileNotFoundError) else StorageError
+                raise error(operation, location, f"{type(e).__name__}: {e}{tried}") from e
             logger.warning("storage: %s %s failed (%s), retrying in %.1fs", operation, location, e, delay)
             sleep(delay)
 
@@ -121,16 +146,22 @@ class Storage:
     """A root folder, local or on S3, that results are read from and written to.
 
     Args:
-        uri: a local folder (created when needed) or `s3://bucket/prefix`.
+        uri: a local folder (created when needed; a str or a Path) or `s3://bucket/prefix`.
         retry_policy: how long operations ride out transient failures.
         s3_settings: endpoint, region and credentials for an S3 URI; resolved from this process's environment
             when not given (the driver's, which then travel with the Storage to every task).
     """
 
     def __init__(
-        self, uri: str, *, retry_policy: RetryPolicy | None = None, s3_settings: S3Settings | None = None
+        self,
+        uri: str | os.PathLike[str],
+        *,
+        retry_policy: RetryPolicy | None = None,
+        s3_settings: S3Settings | None = None,
     ) -> None:
+        uri = os.fspath(uri)
         s3 = uri.startswith(S3_SCHEME)
+        self._named = uri
         self.uri = S3_SCHEME + uri[len(S3_SCHEME) :].strip("/") if s3 else os.path.abspath(uri)
         self.retry_policy = retry_policy or RetryPolicy()
         self._fs: pafs.FileSystem | None = None
@@ -160,6 +191,11 @@ class Storage:
     def location(self, path: str = "") -> str:
         """The full URI of `path`, for messages."""
         return f"{self.uri}/{path}" if path else self.uri
+
+    def describe(self) -> str:
+        """The root as the user named it (a site shows it as its source): the folder as given, relative
+        or not, or `s3://bucket/prefix`."""
+        return self.uri if self.is_s3 else str(Path(self._named))
 
     @property
     def fs(self) -> pafs.FileSystem:
@@ -205,13 +241,21 @@ class Storage:
             raise
 
     def read_bytes(self, path: str) -> bytes:
-        """The content of `path`."""
+        """The content of `path`.
+
+        Raises:
+            MissingFileError: if there is no such file. StorageError: if it cannot be read (after retries).
+        """
 
         def read() -> bytes:
             with self.fs.open_input_stream(self._full(path)) as f:
                 return bytes(f.read())
 
         return self.retry("read", path, read)
+
+    def read_text(self, path: str) -> str:
+        """The text of the UTF-8 file at `path`; raises as `read_bytes`, or UnicodeDecodeError."""
+        return self.read_bytes(path).decode("utf-8")
 
     def write_json(self, path: str, data: Any) -> None:
         """Write JSON data (already plain: dicts, lists, numbers, strings) indented, atomically."""
@@ -293,13 +337,41 @@ class Storage:
         return bool(info.type == pafs.FileType.File)
 
     def list(self, folder: str) -> list[str]:
-        """Names of the files directly in `folder` (empty if it does not exist), sorted."""
+        """Names of the files directly in `folder` (empty if it does not exist or is a file), sorted."""
+        return self._listing(folder, files_only=True)
 
-        def listing() -> list[str]:
+    def entries(self, folder: str) -> builtins.list[str]:  # builtins: `list` here is the method above
+        """Names of the files and folders directly in `folder` (empty if it does not exist or is a file), sorted."""
+        return self._listing(folder, files_only=False)
+
+    def _listing(self, folder: str, *, files_only: bool) -> builtins.list[str]:
+        def listing() -> builtins.list[str]:
             selector = pafs.FileSelector(self._full(folder), allow_not_found=True, recursive=False)
-            return sorted(i.base_name for i in self.fs.get_file_info(selector) if i.type == pafs.FileType.File)
+            try:
+                found = self.fs.get_file_info(selector)
+            except NotADirectoryError:
+                return []
+            return sorted(i.base_name for i in found if not files_only or i.type == pafs.FileType.File)
 
         return self.retry("list", folder, listing)
+
+    def info(self, path: str) -> FileInfo | None:
+        """Size and modification time of the file or folder at `path`, None when there is none.
+
+        A folder on S3 gets size 0 and the newest time of the files below it (the presentation tells a run
+        that is writing its shards from a stalled one by it).
+        """
+
+        def look_up() -> FileInfo | None:
+            found = self.fs.get_file_info(self._full(path))
+            if found.type == pafs.FileType.NotFound:
+                return None
+            if found.type == pafs.FileType.Directory and found.mtime_ns is None:
+                selector = pafs.FileSelector(self._full(path), allow_not_found=True, recursive=True)
+                return FileInfo(size=0, mtime=max((_seconds(i) for i in self.fs.get_file_info(selector)), default=0.0))
+            return FileInfo(size=found.size or 0, mtime=_seconds(found))
+
+        return self.retry("look up", path, look_up)
 
     def delete(self, path: str) -> None:
         """Delete the file at `path` if it exists."""
@@ -349,6 +421,23 @@ class Storage:
         """
         _check_bucket(self.s3_client(), self.bucket, self.uri, self._settings().endpoint)
 
+    def check_readable(self) -> None:
+        """Make sure results can be read from here, before reading any.
+
+        On S3 the bucket is checked (a listing of a missing bucket would look empty rather than fail); a local
+        root must be a folder or not exist yet (it then holds no runs).
+
+        Raises:
+            StorageError: a missing bucket, no or wrong credentials, an unreachable endpoint.
+            ConfigError: a local root that is a file.
+        """
+        if self.is_s3:
+            self.check_bucket()
+            return
+        found = self.retry("look up", "", lambda: self.fs.get_file_info(self.root))
+        if found.type not in (pafs.FileType.Directory, pafs.FileType.NotFound):
+            raise ConfigError(self.describe(), "results path is a file, expected a folder")
+
     def local_path(self) -> str | None:
         """The root as a local folder, or None on S3."""
         return None if self.is_s3 else self.root
@@ -371,6 +460,15 @@ class Storage:
         if self.read_bytes(probe) != b"ok\n":
             raise StorageError("write to", self.location(probe), "the file read back differs from the file written")
         self.delete(probe)
+
+
+def _seconds(info: pafs.FileInfo) -> float:
+    """The modification time in seconds computed as `os.stat`'s st_mtime is (whole seconds + nanoseconds * 1e-9,
+    which differs from nanoseconds / 1e9 in the last bit): a site's manifest compares times exactly."""
+    if info.mtime_ns is None:
+        return 0.0
+    whole, nanoseconds = divmod(info.mtime_ns, 1_000_000_000)
+    return whole + nanoseconds * 1e-9
 
 
 # --- S3 ---------------------------------------------------------------------------------------------------

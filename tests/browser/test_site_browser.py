@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.presentation import LocalStorage, present_suite
+from bench.presentation import present_suite
+from bench.runner import Storage
 from jobs.benchmark_run import main as benchmark_run
 from tests.bench.presentation.runs_fixture import Item, write_run
 
@@ -33,7 +34,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     items = [Item(f"id{k}", float(k % 3 == 0), input=f"question {k}: which letter?") for k in range(2000)]
     write_run(root, "demo", "lpm:difficulty=hard", "simple/model1", items)
     site_dir = tmp_path_factory.mktemp("site")
-    present_suite(LocalStorage(root), "demo", site_dir)
+    present_suite(Storage(root), "demo", site_dir)
     return site_dir
 
 

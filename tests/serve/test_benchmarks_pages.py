@@ -12,7 +12,8 @@ from urllib.parse import urljoin
 import httpx
 import pytest
 
-from bench.presentation import LocalStorage, present_suite
+from bench.presentation import present_suite
+from bench.runner import Storage
 from serve import ProxyAppConfig, local_service
 from serve._http import build_http_app
 from tests.bench.presentation.runs_fixture import Item, write_run
@@ -34,7 +35,7 @@ def sites(proxy_config: ProxyAppConfig, tmp_path: Path) -> Iterator[tuple[str, P
     write_run(results, "demo", "simple1", "simple/model1", [Item("id0", 1.0), Item("id1", 0.0)])
     write_run(results, "demo", "lpm:difficulty=easy", "simple/model1", [Item("id0", 1.0)])
     folder = tmp_path / "presentation"
-    present_suite(LocalStorage(results), "demo", folder / "demo")
+    present_suite(Storage(results), "demo", folder / "demo")
     with serve_sites(proxy_config, folder) as url:
         yield url, folder
 

@@ -104,14 +104,15 @@ def test_a_benchmarks_site_works_under_its_policy(sites_proxy: tuple[str, Path])
 def test_a_presented_site_works_through_the_proxy_with_no_policy_violation(sites_proxy: tuple[str, Path]) -> None:
     """benchmark-present's real pages (leaderboard, a run page that loads its rows with script elements and pages
     them) through /benchmarks/: no script error and no Content-Security-Policy report in Chromium."""
-    from bench.presentation import LocalStorage, present_suite
+    from bench.presentation import present_suite
+    from bench.runner import Storage
     from tests.bench.presentation.runs_fixture import Item, write_run
 
     url, sites = sites_proxy
     root = sites.parent / "results"
     items = [Item(f"id{k}", float(k % 3 == 0), input=f"question {k}") for k in range(60)]
     write_run(root, "demo", "lpm:difficulty=hard", "simple/model1", items)
-    present_suite(LocalStorage(root), "demo", sites / "demo")
+    present_suite(Storage(root), "demo", sites / "demo")
     if not CHROMIUM.exists():
         pytest.skip("needs Debian's chromium: apt-get install chromium")
     from playwright.sync_api import sync_playwright

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from bench._stat import Z_95
-from bench.presentation import LocalStorage, SuiteSummary, paired_comparison, present_suite
+from bench.presentation import SuiteSummary, paired_comparison, present_suite
+from bench.runner import Storage
 from tests.bench.presentation.runs_fixture import Item, write_run
 
 
@@ -64,7 +65,7 @@ def test_the_site_shows_intervals_failures_and_which_differences_are_noise(tmp_p
     (folder / "run_info.json").write_text(json.dumps({**info, "num_failed_requests": 2}))  # complete, failures allowed
 
     site = tmp_path / "site"
-    summary = present_suite(LocalStorage(results), "s", site).summary
+    summary = present_suite(Storage(results), "s", site).summary
     by_name = {(r.model, r.scenario): r for r in summary.runs}
     weak_run = by_name[("openai/gpt-3.5-turbo-instruct", "simple1")]
     # the stats.json figures: mean 0.5 over 20, stderr sqrt(20 * 0.25 / 19) / sqrt(20)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.presentation import LocalStorage, RunReadError, read_run, run_column, run_group, run_slug
+from bench.presentation import RunReadError, read_run, run_column, run_group, run_slug
+from bench.runner import Storage
 from tests.bench.presentation.runs_fixture import DIALECT, TYPOS, Item, original_stat, write_run
 
 
@@ -26,7 +27,7 @@ def _robust_run(root: Path) -> str:
 
 def test_main_metric_and_paired_perturbations(tmp_path: Path) -> None:
     run_dir = _robust_run(tmp_path)
-    data = read_run(LocalStorage(tmp_path), "s", run_dir)
+    data = read_run(Storage(tmp_path), "s", run_dir)
     summary = data.summary
     assert summary.name == "simple1:model=simple_model1,data_augmentation=robustness"
     assert summary.model == "simple/model1" and summary.group == "simple1"
@@ -47,7 +48,7 @@ def test_main_metric_and_paired_perturbations(tmp_path: Path) -> None:
 
 
 def test_rows_join_requests_and_per_instance_metrics(tmp_path: Path) -> None:
-    data = read_run(LocalStorage(tmp_path), "s", _robust_run(tmp_path))
+    data = read_run(Storage(tmp_path), "s", _robust_run(tmp_path))
     row = next(r for r in data.rows if r["id"] == "id0" and r["perturbation"] == "typos")
     assert row["input"] == "x y yy" and row["kind"] == "robustness" and row["split"] == "test"
     assert row["references"] == [["b", True], ["zz", False]]
@@ -59,7 +60,7 @@ def test_cost_uses_the_deployment_prices(tmp_path: Path) -> None:
     # gpt-3.5-turbo-instruct: $1.50 per 1M prompt tokens, $2.00 per 1M output tokens
     items = [Item(f"id{k}", 1.0, prompt_tokens=100_000, completion_tokens=25_000) for k in range(4)]
     folder = write_run(tmp_path, "s", "simple1", "openai/gpt-3.5-turbo-instruct", items)
-    summary = read_run(LocalStorage(tmp_path), "s", folder.name).summary
+    summary = read_run(Storage(tmp_path), "s", folder.name).summary
     assert summary.cost == pytest.approx(400_000 * 1.5 / 1e6 + 100_000 * 2.0 / 1e6)  # 0.6 + 0.2
 
 
@@ -72,7 +73,7 @@ def test_calibration_bins_from_the_hidden_stats(tmp_path: Path) -> None:
         original_stat("ece_10_bin", 0.1),
     ]
     folder = write_run(tmp_path, "s", "simple1", "simple/model1", [Item("id0", 1.0)], extra_stats=extra)
-    summary = read_run(LocalStorage(tmp_path), "s", folder.name).summary
+    summary = read_run(Storage(tmp_path), "s", folder.name).summary
     low, high = summary.calibration
     assert (low.lower, low.upper, low.count, low.confidence, low.accuracy) == (0.2, 0.3, 2, 0.25, 0.5)
     assert (high.lower, high.count, high.confidence, high.accuracy) == (0.9, 1, 0.95, 1.0)
@@ -81,7 +82,7 @@ def test_calibration_bins_from_the_hidden_stats(tmp_path: Path) -> None:
 
 def test_a_run_without_perturbations_has_no_robustness_view(tmp_path: Path) -> None:
     folder = write_run(tmp_path, "s", "lpm:difficulty=easy", "simple/model1", [Item("id0", 1.0), Item("id1", 0.0)])
-    summary = read_run(LocalStorage(tmp_path), "s", folder.name).summary
+    summary = read_run(Storage(tmp_path), "s", folder.name).summary
     assert summary.perturbations == [] and summary.robustness_worst is None and summary.calibration == []
     # the group comes from the RunSpec's groups (synthetic_reasoning, lpm), never another scenario's
     assert summary.column == "lpm:difficulty=easy" and summary.group == "lpm"
@@ -92,10 +93,10 @@ def test_missing_and_broken_files_name_the_run_and_the_file(tmp_path: Path) -> N
     folder = write_run(tmp_path, "s", "simple1", "simple/model1", [Item("id0", 1.0)], helm_form=True)
     (folder / "per_instance_stats.json").write_text("{not json")
     with pytest.raises(RunReadError, match=r"run 'simple1:model=simple_model1': per_instance_stats.json is not valid"):
-        read_run(LocalStorage(tmp_path), "s", folder.name)
+        read_run(Storage(tmp_path), "s", folder.name)
     (folder / "run_spec.json").unlink()
     with pytest.raises(RunReadError, match=r"run_spec\.json is missing"):
-        read_run(LocalStorage(tmp_path), "s", folder.name)
+        read_run(Storage(tmp_path), "s", folder.name)
 
 
 def test_slugs_are_url_safe_and_distinct() -> None:
@@ -112,7 +113,7 @@ def test_a_scenario_is_never_shown_in_another_scenarios_group(tmp_path: Path) ->
     """lpm's RunSpec lists the groups synthetic_reasoning and lpm, broadest first; synthetic_reasoning is another
     scenario's group (other instances, another task), so lpm gets its own; a broader group that names no scenario
     (humaneval's `code`) is kept."""
-    storage = LocalStorage(tmp_path)
+    storage = Storage(tmp_path)
     groups = {}
     for entry in ("lpm:difficulty=easy", "synthetic_reasoning:mode=induction", "numeracy"):
         folder = write_run(tmp_path, "s", entry, "simple/model1", [Item("id0", 1.0)])

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.presentation import LocalStorage, SuiteSummary, present_suite
+from bench.presentation import SuiteSummary, present_suite
 from bench.presentation._html import fmt_cost
+from bench.runner import Storage
 from tests.bench.presentation.runs_fixture import TYPOS, Item, original_stat, write_run
 
 LINK = re.compile(r'(?:href|src)="([^"]*)"')
@@ -33,7 +34,7 @@ def _chunk(path: Path) -> list:
 def test_site_pages_and_links_all_resolve_offline(tmp_path: Path) -> None:
     _suite(tmp_path / "results")
     site = tmp_path / "site"
-    result = present_suite(LocalStorage(tmp_path / "results"), "s", site)
+    result = present_suite(Storage(tmp_path / "results"), "s", site)
     assert len(result.summary.runs) == 5 and len(result.runs_read) == 5
     pages = sorted(site.rglob("*.html"))
     assert {p.relative_to(site).as_posix() for p in pages if p.parent == site} == {"index.html", "runs.html"}
@@ -56,7 +57,7 @@ def test_big_run_is_paged_in_small_chunks(tmp_path: Path) -> None:
     items = [Item(f"id{k}", float(k % 2), input=f"question {k} " + "word " * 40) for k in range(2000)]
     folder = write_run(tmp_path / "results", "big", "simple1", "simple/model1", items, helm_form=True)
     site = tmp_path / "site"
-    [run] = present_suite(LocalStorage(tmp_path / "results"), "big", site).summary.runs
+    [run] = present_suite(Storage(tmp_path / "results"), "big", site).summary.runs
     data = site / "runs" / run.slug / "data"
     assert (run.num_rows, run.num_chunks, run.num_index_chunks) == (2000, 20, 1)
     names = sorted(p.name for p in data.iterdir())
@@ -76,7 +77,7 @@ def test_big_run_is_paged_in_small_chunks(tmp_path: Path) -> None:
 def test_presenting_again_reads_only_what_changed(tmp_path: Path) -> None:
     results, site = tmp_path / "results", tmp_path / "site"
     _suite(results)
-    storage = LocalStorage(results)
+    storage = Storage(results)
     present_suite(storage, "s", site)
     again = present_suite(storage, "s", site)
     assert again.runs_read == [] and len(again.runs_reused) == 5
@@ -98,7 +99,7 @@ def test_presenting_again_reads_only_what_changed(tmp_path: Path) -> None:
 @pytest.mark.parametrize("suite", ["empty"])
 def test_a_suite_without_complete_runs_still_gets_a_page(tmp_path: Path, suite: str) -> None:
     (tmp_path / "results" / "runs" / suite / "half-done").mkdir(parents=True)
-    result = present_suite(LocalStorage(tmp_path / "results"), suite, tmp_path / "site")
+    result = present_suite(Storage(tmp_path / "results"), suite, tmp_path / "site")
     assert result.summary.runs == []
     assert "No complete run yet" in (tmp_path / "site" / "index.html").read_text()
 
@@ -107,7 +108,7 @@ def test_calibration_view_appears_when_runs_have_bins(tmp_path: Path) -> None:
     extra = [original_stat("_ece_bin7_confidence", 0.75), original_stat("_ece_bin7_correct", 1.0)]
     extra.append(original_stat("ece_10_bin", 0.25))
     write_run(tmp_path / "results", "c", "simple1", "simple/model1", [Item("id0", 1.0)], extra_stats=extra)
-    present_suite(LocalStorage(tmp_path / "results"), "c", tmp_path / "site")
+    present_suite(Storage(tmp_path / "results"), "c", tmp_path / "site")
     index = (tmp_path / "site" / "index.html").read_text()
     calibration = index[index.index("<h2>Calibration</h2>") :]
     assert "0.250" in calibration and "<polyline" in calibration  # the ECE and the curve
@@ -133,7 +134,7 @@ def test_leaderboard_mean_is_the_mean_of_its_group_columns_and_lpm_is_a_group(tm
         write_run(results, "s", entry, "simple/model1", [Item("id0", score)])
     write_run(results, "s", "simple1", "openai/gpt-3.5-turbo-instruct", [Item("id0", 0.5), Item("id1", 0.5)])
     site = tmp_path / "site"
-    summary = present_suite(LocalStorage(results), "s", site).summary
+    summary = present_suite(Storage(results), "s", site).summary
     assert [g.name for g in summary.groups] == ["lpm", "simple1", "synthetic_reasoning"]
     index = (site / "index.html").read_text()
     rows = {r[0]: r for r in _table_after(index, "<h2>Leaderboard</h2>")}
@@ -149,7 +150,7 @@ def test_a_model_without_prices_has_no_cost_rather_than_zero(tmp_path: Path) -> 
     results = tmp_path / "results"
     _suite(results)
     site = tmp_path / "site"
-    present_suite(LocalStorage(results), "s", site)
+    present_suite(Storage(results), "s", site)
     index = (site / "index.html").read_text()
     costs = {r[0]: r[5] for r in _table_after(index, "<h2>Efficiency and cost</h2>")}
     assert costs["simple/model1"] == "-"  # configs/model_deployments.yaml lists no prices for it

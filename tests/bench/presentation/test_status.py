@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from bench import ConfigError
-from bench.presentation import LocalStorage, status_text, suite_status
+from bench.presentation import status_text, suite_status
+from bench.runner import Storage
 from tests.bench.presentation.runs_fixture import Item, write_run
 
 NOW = 1_800_000_000.0
@@ -48,7 +49,7 @@ def results(tmp_path: Path) -> Path:
 
 
 def test_each_expected_run_gets_its_status(results: Path) -> None:
-    status = suite_status(LocalStorage(results), "t", conf_path=results / "run_specs.conf",
+    status = suite_status(Storage(results), "t", conf_path=results / "run_specs.conf",
                           models=["simple/model1"], now=NOW)  # fmt: skip
     by_run = {e.run: (e.status, e.detail) for e in status.entries}
     assert by_run == {
@@ -66,12 +67,12 @@ def test_each_expected_run_gets_its_status(results: Path) -> None:
 
 
 def test_status_text_lists_counts_then_runs(results: Path) -> None:
-    status = suite_status(LocalStorage(results), "t", conf_path=results / "run_specs.conf", now=NOW, max_priority=1)
+    status = suite_status(Storage(results), "t", conf_path=results / "run_specs.conf", now=NOW, max_priority=1)
     text = status_text(status)
     # no model at all: only the entry that names its own model can be expanded, and a note says why
     assert text.splitlines()[0] == f"Suite t: 1 expected runs from {results / 'run_specs.conf'} [suite t]"
     assert "note: no model given (-m) and no run present" in text
-    status = suite_status(LocalStorage(results), "t", conf_path=results / "run_specs.conf", now=NOW,
+    status = suite_status(Storage(results), "t", conf_path=results / "run_specs.conf", now=NOW,
                           max_priority=1, present_models=["simple/model1"])  # fmt: skip
     lines = status_text(status).splitlines()
     assert lines[0] == f"Suite t: 5 expected runs from {results / 'run_specs.conf'} [suite t]"
@@ -90,7 +91,7 @@ def test_status_text_lists_counts_then_runs(results: Path) -> None:
 
 
 def test_bad_model_and_unknown_suite_become_notes(results: Path) -> None:
-    storage = LocalStorage(results)
+    storage = Storage(results)
     status = suite_status(storage, "t", conf_path=results / "run_specs.conf", models=["nope/model"], now=NOW)
     assert any("cannot expand 'simple1': run entry 'simple1': unknown model or model group 'nope/model'" in n
                for n in status.notes)  # fmt: skip
@@ -101,7 +102,7 @@ def test_bad_model_and_unknown_suite_become_notes(results: Path) -> None:
 
 def test_missing_conf_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="file not found"):
-        suite_status(LocalStorage(tmp_path), "t", conf_path=tmp_path / "nope.conf")
+        suite_status(Storage(tmp_path), "t", conf_path=tmp_path / "nope.conf")
 
 
 def test_an_incomplete_run_is_listed_as_failed_with_its_counts(tmp_path: Path) -> None:
@@ -114,6 +115,6 @@ def test_an_incomplete_run_is_listed_as_failed_with_its_counts(tmp_path: Path) -
     result = RunResult(run_spec, [], 10, 10, 3, folder, num_retriable_failed_requests=3)
     result.incomplete = FailurePolicy().incomplete_message(run_spec.name, result.failure_counts())
     Storage(str(folder)).write_json("error.json", incomplete_marker(result))
-    [entry] = suite_status(LocalStorage(tmp_path), "t", conf_path=None, now=NOW).entries
+    [entry] = suite_status(Storage(tmp_path), "t", conf_path=None, now=NOW).entries
     assert entry.status == "failed"
     assert entry.detail.startswith("run simple1:model=simple_model1 is incomplete: 3 of 10 requests failed (30.0%")

@@ -10,7 +10,6 @@ import pytest
 from bench.presentation import (
     Cell,
     GroupTable,
-    LocalStorage,
     RunSummary,
     build_groups,
     build_models,
@@ -19,19 +18,20 @@ from bench.presentation import (
     win_rates,
 )
 from bench.presentation._summary import CachedRun
+from bench.runner import Storage
 from tests.bench.presentation.runs_fixture import Item, write_run
 
 
-class CountingStorage(LocalStorage):
+class CountingStorage(Storage):
     """A local folder that records which files were read."""
 
     def __init__(self, root: Path) -> None:
         super().__init__(root)
         self.reads: list[str] = []
 
-    def read_text(self, path: str) -> str:
+    def read_bytes(self, path: str) -> bytes:  # read_text reads through it too
         self.reads.append(path)
-        return super().read_text(path)
+        return super().read_bytes(path)
 
 
 def _run(
@@ -113,7 +113,7 @@ def test_incomplete_and_unreadable_runs_are_left_out(tmp_path: Path) -> None:
     broken = write_run(tmp_path, "s", "lpm:difficulty=easy", "simple/model1", [Item("id0", 1.0)])
     (broken / "run_spec.json").write_text("[")
     (tmp_path / "runs" / "s" / "unfinished").mkdir()
-    collection = collect_runs(LocalStorage(tmp_path), "s", {})
+    collection = collect_runs(Storage(tmp_path), "s", {})
     assert [s.dir for s in collection.summaries] == ["simple1:model=simple_model1"]
     assert collection.problems == [
         f"run {broken.name!r}: run_spec.json is not valid JSON (Expecting value: line 1 column 2 (char 1))"

@@ -6,13 +6,14 @@ import os
 import pickle
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
-from bench import StorageError
+from bench import ConfigError, MissingFileError, StorageError
 from bench.runner import RetryPolicy, Storage, is_transient, retry
 from tests.s3_server import BUCKET, S3Server
 
@@ -225,3 +226,61 @@ def test_bad_credentials_are_reported_without_the_secret(s3_env: S3Server, monke
 def test_an_s3_uri_needs_a_bucket() -> None:
     with pytest.raises(StorageError, match="an S3 URI needs a bucket"):
         Storage("s3://")
+
+
+def _write_tree(storage: Storage) -> None:
+    storage.write_bytes("runs/s/r1/stats.json", '[{"name": "é"}]'.encode())
+    storage.write_bytes("runs/s/r1/shards/0.parquet", b"PAR1")
+    storage.write_bytes("runs/s/r1/shards/deeper/1.parquet", b"PAR2")
+
+
+def _reader_checks(storage: Storage, s3: bool) -> None:
+    """What the presentation reads by, the same for a local folder and for S3."""
+    assert storage.entries("") == ["runs"]
+    assert storage.entries("runs/s/r1") == ["shards", "stats.json"]  # folders too, not only files
+    assert storage.list("runs/s/r1") == ["stats.json"]  # files only
+    assert storage.entries("runs/s/r1/stats.json") == [] and storage.entries("runs/nothing") == []
+    assert storage.read_text("runs/s/r1/stats.json") == '[{"name": "é"}]'
+    info = storage.info("runs/s/r1/stats.json")
+    assert info is not None and info.size == len('[{"name": "é"}]'.encode())
+    assert storage.info("runs/s/r1/none.json") is None and storage.info("runs/none") is None
+    with pytest.raises(MissingFileError, match=r"cannot read .*/runs/s/r1/none\.json: FileNotFoundError"):
+        storage.read_bytes("runs/s/r1/none.json")
+    with pytest.raises(MissingFileError):
+        storage.read_text("runs/s/r1/none.json")
+    if s3:
+        # S3 folders have no time of their own: a folder's is the newest time below it (just written),
+        # not 0, which would make a run that is writing its shards look stalled
+        folder = storage.info("runs/s/r1/shards")
+        assert folder is not None and folder.size == 0 and abs(folder.mtime - time.time()) < 60
+
+
+def test_reading_a_local_folder(tmp_path: Path) -> None:
+    _write_tree(Storage(tmp_path))
+    _reader_checks(Storage(tmp_path), s3=False)
+    stats = Storage(tmp_path).info("runs/s/r1/stats.json")
+    # the same float os.stat gives (a site's manifest compares times exactly)
+    assert stats is not None and stats.mtime == (tmp_path / "runs/s/r1/stats.json").stat().st_mtime
+    folder = Storage(tmp_path).info("runs/s/r1")
+    assert folder is not None and folder.mtime == (tmp_path / "runs/s/r1").stat().st_mtime
+    Storage(tmp_path).check_readable()
+    Storage(tmp_path / "not-yet").check_readable()  # no runs yet, not an error
+
+
+def test_a_local_root_named_as_given_and_refused_when_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    storage = Storage("results/")
+    assert storage.describe() == "results" and storage.uri == str(tmp_path / "results")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ConfigError, match=r"^file: results path is a file, expected a folder$"):
+        Storage("file").check_readable()
+
+
+def test_reading_s3(s3_env: S3Server) -> None:
+    _write_tree(Storage(f"s3://{BUCKET}/reader"))
+    storage = Storage(f"s3://{BUCKET}/reader/")
+    _reader_checks(storage, s3=True)
+    assert storage.describe() == f"s3://{BUCKET}/reader"
+    storage.check_readable()
+    with pytest.raises(StorageError, match="bucket 'no-such-bucket' does not exist"):
+        Storage("s3://no-such-bucket/x").check_readable()

@@ -1,19 +1,18 @@
-"""Presenting results from S3: `StorageResults` over a real S3-compatible server (rclone serve s3 on loopback),
-and `benchmark-present -o s3://...` on runs that the Runner on Ray wrote there."""
+"""`benchmark-present -o s3://...` on runs that the Runner on Ray wrote to a real S3-compatible server (rclone
+serve s3 on loopback), and `publish_site` uploading the site there (`--site-dir s3://...`). How Storage reads
+(entries, info, read_text) is tested in tests/bench/runner/test_storage.py."""
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bench.presentation import ResultStorage
 from bench.run_specs import expand_run_entry
 from bench.runner import Runner, Storage, run_path
-from cluster import InProcessServiceFactory, RayExecution, StorageResults
+from cluster import InProcessServiceFactory, RayExecution
 from jobs.benchmark_present import main
 from tests.s3_server import BUCKET, S3Server
 
@@ -26,50 +25,6 @@ lpm:difficulty=easy
 dyck_language
 numeracy:relation_type=linear
 """
-
-
-def _adapter_checks(results: ResultStorage, s3: bool) -> None:
-    """What the presentation relies on, the same for a local folder and for S3."""
-    assert results.list("") == ["runs"]
-    assert results.list("runs/s/r1") == ["shards", "stats.json"]  # folders too, not only files
-    assert results.list("runs/s/r1/stats.json") == [] and results.list("runs/nothing") == []
-    assert results.read_text("runs/s/r1/stats.json") == '[{"name": "é"}]'
-    assert results.read_bytes("runs/s/r1/shards/0.parquet") == b"PAR1"
-    info = results.info("runs/s/r1/stats.json")
-    assert info is not None and info.size == len('[{"name": "é"}]'.encode())
-    assert results.info("runs/s/r1/none.json") is None and results.info("runs/none") is None
-    with pytest.raises(FileNotFoundError, match=r"none\.json"):
-        results.read_bytes("runs/s/r1/none.json")
-    with pytest.raises(FileNotFoundError):
-        results.read_text("runs/s/r1/none.json")
-    if s3:
-        # S3 folders have no time of their own: a folder's is the newest time below it (just written),
-        # not 0, which would make a run that is writing its shards look stalled
-        folder = results.info("runs/s/r1/shards")
-        assert folder is not None and folder.size == 0 and abs(folder.mtime - time.time()) < 60
-
-
-def _write_tree(storage: Storage) -> None:
-    storage.write_bytes("runs/s/r1/stats.json", '[{"name": "é"}]'.encode())
-    storage.write_bytes("runs/s/r1/shards/0.parquet", b"PAR1")
-    storage.write_bytes("runs/s/r1/shards/deeper/1.parquet", b"PAR2")
-
-
-def test_reads_a_local_folder_like_bench_does(tmp_path: Path) -> None:
-    _write_tree(Storage(str(tmp_path)))
-    results = StorageResults.from_uri(str(tmp_path))
-    _adapter_checks(results, s3=False)
-    assert results.describe() == str(tmp_path)
-    folder = results.info("runs/s/r1")
-    assert folder is not None and folder.mtime == pytest.approx((tmp_path / "runs/s/r1").stat().st_mtime)
-
-
-def test_reads_s3(s3_env: S3Server) -> None:
-    _write_tree(Storage(f"s3://{BUCKET}/adapter"))
-    results = StorageResults.from_uri(f"s3://{BUCKET}/adapter/")
-    _adapter_checks(results, s3=True)
-    assert results.describe() == f"s3://{BUCKET}/adapter"
-    results.check_readable()
 
 
 @pytest.fixture(scope="module")
