@@ -1,0 +1,151 @@
+"""A command that finds no local head runs in its own process through the proxy's services while the head, the
+proxy app (every provider) and the warm workers come up in the background (jobs/_bring_up.py); one bring-up at a
+time, and a wait for it has a deadline; models with a rate limit, a cluster in RAY_ADDRESS, a running head or
+MERCURY_BACKGROUND_START=0 take the Ray path (tests/jobs/test_local_head.py runs such a first command); and the
+next command, for another provider too, uses what came up.
+
+Every head here lives in a folder of its test (MERCURY_RAY_DIR) and is stopped by the test.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bench.run_specs import RunSpec, expand_run_entries
+from jobs import benchmark_run
+from jobs._bring_up import LOCK_FILE, LOG_FILE, bring_up_running, start_bring_up, wait_for_bring_up
+from jobs._local_head import LocalHeadError, read_state, stop_head
+from tests.serve.conftest import free_port, write_deployments
+from tests.serve.fake_openai import FakeOpenAI
+
+BIN = Path(sys.executable).parent
+WAIT_SECONDS = 600.0
+"""A bound on the wait for the background bring-up (no assertion is about speed)."""
+
+
+@pytest.fixture
+def head_folder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh head folder (a short path: Ray's temp folder goes in it); its head is stopped after the test."""
+    folder = Path(tempfile.mkdtemp(prefix="mb", dir="/tmp"))
+    monkeypatch.setenv("MERCURY_RAY_DIR", str(folder))
+    yield folder
+    wait_for_bring_up(folder, timeout=WAIT_SECONDS)  # a bring-up a test started must not outlive its head
+    stop_head(folder)
+    subprocess.run(["rm", "-rf", str(folder)], check=False)
+
+
+class _HeldLock:
+    """The bring-up lock of `folder`, held by this test as a bring-up under way would hold it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.file = open(folder / LOCK_FILE, "a")  # noqa: SIM115 (released by `release`)
+        fcntl.flock(self.file, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        self.file.close()
+
+
+def test_one_bring_up_at_a_time_and_a_wait_for_it_has_a_deadline(head_folder: Path) -> None:
+    assert not bring_up_running(head_folder)
+    held = _HeldLock(head_folder)
+    try:
+        assert bring_up_running(head_folder)
+        assert start_bring_up(1959, folder=head_folder) is False  # under way: no second one
+        assert not (head_folder / LOG_FILE).exists()
+        with pytest.raises(LocalHeadError, match=r"still running after 0.3 s; see .*bring_up.log"):
+            wait_for_bring_up(head_folder, timeout=0.3, poll_seconds=0.05)
+        threading.Timer(0.2, held.release).start()
+        wait_for_bring_up(head_folder, timeout=WAIT_SECONDS, poll_seconds=0.05)  # returns once it is released
+    finally:
+        held.release()
+    assert not bring_up_running(head_folder)
+
+
+@pytest.fixture
+def configs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """configs/ with simple/model1, openai/fake and openai/limited (2 requests a minute); no cluster anywhere."""
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    write_deployments(folder, "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("MERCURY_CONFIG_DIR", str(folder))
+    monkeypatch.setenv("MERCURY_PROD_ENV", str(tmp_path / "prod_env"))
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    if "ray" in sys.modules:  # this session may be on Ray already; the decision is about a new command's process
+        monkeypatch.setattr(sys.modules["ray"], "is_initialized", lambda: False)
+    return folder
+
+
+def _decide(entry: str) -> tuple[bool, list[RunSpec]]:
+    args = benchmark_run.build_parser().parse_args(["-r", entry])
+    run_specs = expand_run_entries([entry])
+    return benchmark_run.runs_here_while_cluster_starts(args, run_specs), run_specs
+
+
+def test_while_a_bring_up_is_under_way_a_command_runs_here_unless_a_model_has_a_rate_limit(
+    head_folder: Path, configs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held = _HeldLock(head_folder)  # under way: nothing is started by these decisions
+    try:
+        assert _decide("simple1:model=simple/model1")[0] is True
+        assert _decide("simple1:model=openai/fake")[0] is True
+        # the provider's limiter is the app's: never a second one in this process
+        assert _decide("simple1:model=openai/limited")[0] is False
+        monkeypatch.setenv("MERCURY_BACKGROUND_START", "0")
+        assert _decide("simple1:model=simple/model1")[0] is False
+        monkeypatch.delenv("MERCURY_BACKGROUND_START")
+        monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:6379")
+        assert _decide("simple1:model=simple/model1")[0] is False
+        monkeypatch.delenv("RAY_ADDRESS")
+        monkeypatch.setenv("MERCURY_LOCAL_CLUSTER", "0")
+        assert _decide("simple1:model=simple/model1")[0] is False
+    finally:
+        held.release()
+    assert read_state(head_folder) is None
+
+
+def _run(command: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def test_the_first_command_runs_here_and_the_next_one_for_another_provider_uses_the_cluster_that_came_up(
+    head_folder: Path, tmp_path: Path
+) -> None:
+    with FakeOpenAI() as fake:
+        configs = tmp_path / "configs"
+        configs.mkdir()
+        write_deployments(configs, fake.base_url)
+        env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"} | {
+            "MERCURY_RAY_DIR": str(head_folder),
+            "MERCURY_CONFIG_DIR": str(configs),
+            "MERCURY_PROD_ENV": str(tmp_path / "prod_env"),
+            "MERCURY_PROXY_PORT": str(free_port()),  # not the session's Serve port: this is another Ray
+        }
+        smallest = ["--max-eval-instances", "5", "-o", str(tmp_path / "out")]
+        first = _run([str(BIN / "benchmark-run"), "-r", "simple1:model=simple/model1", *smallest], env, tmp_path)
+        assert first.returncode == 0, first.stderr[-3000:]
+        assert "running here, through the proxy's services in this process" in first.stderr
+        assert "deploying the proxy app" not in first.stderr
+        assert list((tmp_path / "out" / "runs" / "default").glob("*/stats.json"))  # the run is complete
+        assert (tmp_path / "prod_env" / "benchmark_api_key").exists()  # through the proxy's accounts
+
+        wait_for_bring_up(head_folder, timeout=WAIT_SECONDS)
+        log = (head_folder / LOG_FILE).read_text()
+        assert "the local cluster is up" in log, log[-3000:]
+        assert read_state(head_folder) is not None
+
+        # another provider than the first command's: the app came up with every provider of the file
+        second = _run([str(BIN / "benchmark-run"), "-r", "simple1:model=openai/fake", *smallest], env, tmp_path)
+        assert second.returncode == 0, second.stderr[-3000:]
+        assert "proxy app 'mercury-proxy' is running on the cluster: using it" in second.stderr
+        assert "running here" not in second.stderr and "deploying the proxy app" not in second.stderr
+        assert fake.requests  # answered by the fake server, through the app's openai provider
+        assert len(list((tmp_path / "out" / "runs" / "default").glob("*/stats.json"))) == 2
