@@ -1,7 +1,8 @@
 """Proxy: provider clients, cache, accounts, rate limits, and the services the Ray Serve app wraps.
 
 The Ray Serve app itself is `serve._app.build_app(ProxyAppConfig(...))` (imported on demand: it needs Ray);
-`local_service(config)` wires the same services in one process. `ProxyClient` talks to a remote proxy.
+`local_service(config)` wires the same services in one process (`LocalProxyService` calls them with an account's
+key, as a runner's `ModelService`). `ProxyClient` talks to a remote proxy.
 
 `register_clients()` puts its clients (openai, ai21) in bench's client registry, so that
 `bench.models.InProcessService` can call hosted models directly; importing `serve` alone changes nothing.
