@@ -81,6 +81,7 @@ def start_bring_up(proxy_port: int, plugins: Sequence[str] = (), folder: Path | 
         descriptor = _try_lock(folder / LOCK_FILE)
         if descriptor is None:
             return False
+        _warn_if_last_failed(folder / LOG_FILE)
         try:
             command = [sys.executable, "-m", "jobs._bring_up", "--proxy-port", str(proxy_port)]
             if plugins:
@@ -103,6 +104,21 @@ def start_bring_up(proxy_port: int, plugins: Sequence[str] = (), folder: Path | 
         folder / LOG_FILE,
     )
     return True
+
+
+FAILED = "the local cluster did not come up"
+
+
+def _warn_if_last_failed(log: Path) -> None:
+    """Say why the previous bring-up failed (its log is about to be replaced): its commands ran here, so nobody
+    saw it; this one tries again."""
+    try:
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return
+    failed = [line for line in lines if FAILED in line]
+    if failed:
+        logger.warning("the last start of the local cluster in the background failed (%s); trying again", failed[-1])
 
 
 def wait_for_bring_up(folder: Path | None = None, timeout: float = WAIT_SECONDS, poll_seconds: float = 0.2) -> None:
@@ -163,7 +179,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         bench.load_plugins(args.plugins)
         bring_up(args.proxy_port, args.plugins)
     except MercuryError as error:
-        logger.error("the local cluster did not come up: %s", error)
+        logger.error("%s: %s", FAILED, error)
+        return 1
+    except Exception:  # Ray's own errors: with their traceback, in the log only
+        logger.exception(FAILED)
         return 1
     finally:
         with contextlib.suppress(Exception):

@@ -10,6 +10,7 @@ Every head here lives in a folder of its test (MERCURY_RAY_DIR) and is stopped b
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import subprocess
 import sys
@@ -68,6 +69,21 @@ def test_one_bring_up_at_a_time_and_a_wait_for_it_has_a_deadline(head_folder: Pa
     finally:
         held.release()
     assert not bring_up_running(head_folder)
+
+
+def test_a_bring_up_that_fails_says_why_in_its_log_and_the_next_command_warns(
+    head_folder: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("MERCURY_RAY_IDLE_MINUTES", "soon")  # the background process refuses it before any start
+    assert start_bring_up(free_port(), folder=head_folder) is True
+    wait_for_bring_up(head_folder, timeout=WAIT_SECONDS)
+    log = (head_folder / LOG_FILE).read_text()
+    assert "the local cluster did not come up" in log and "MERCURY_RAY_IDLE_MINUTES" in log, log[-3000:]
+    assert read_state(head_folder) is None
+    with caplog.at_level(logging.WARNING, logger="jobs._bring_up"):
+        assert start_bring_up(free_port(), folder=head_folder) is True  # the next command tries again
+    assert "the last start of the local cluster in the background failed" in caplog.text
+    wait_for_bring_up(head_folder, timeout=WAIT_SECONDS)
 
 
 @pytest.fixture
