@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from bench.run_specs import RunSpec, expand_run_entries
-from jobs import benchmark_run
+from jobs import benchmark_run, mercury_cluster
 from jobs._bring_up import LOCK_FILE, LOG_FILE, bring_up_running, start_bring_up, wait_for_bring_up
 from jobs._local_head import LocalHeadError, read_state, stop_head
 from tests.serve.conftest import free_port, write_deployments
@@ -165,3 +165,19 @@ def test_the_first_command_runs_here_and_the_next_one_for_another_provider_uses_
         assert "running here" not in second.stderr and "deploying the proxy app" not in second.stderr
         assert fake.requests  # answered by the fake server, through the app's openai provider
         assert len(list((tmp_path / "out" / "runs" / "default").glob("*/stats.json"))) == 2
+
+
+def test_down_waits_for_a_start_under_way_and_status_says_it_is_starting(
+    head_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    held = _HeldLock(head_folder)
+    try:
+        assert mercury_cluster.main(["status"]) == mercury_cluster.EXIT_NOT_RUNNING
+        assert "no local Ray head runs (it is being started in the background)" in capsys.readouterr().out
+        threading.Timer(0.3, held.release).start()
+        assert mercury_cluster.main(["down"]) == 0  # stopped halfway, a start would leave a head nobody knows
+    finally:
+        held.release()
+    out = capsys.readouterr().out
+    assert "waiting for the local cluster's start in the background to finish" in out
+    assert "no local Ray head was running" in out
