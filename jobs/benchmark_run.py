@@ -9,6 +9,8 @@ Requests go through the proxy (its cache, quotas and rate limits): the app `merc
 cluster, deployed from configs/ when it is not running, or with --proxy-url a proxy elsewhere over HTTP.
 The key is --api-key, else $MERCURY_API_KEY, else a "benchmark" account that benchmark-run creates once in
 the proxy's state folder (its key in prod_env/benchmark_api_key, mode 0600). --direct skips the proxy.
+A command that finds no local Ray head starts it (and the proxy app) in the background and runs in its own
+process meanwhile, through the proxy's services there (jobs/_bring_up.py).
 """
 
 from __future__ import annotations
@@ -189,18 +191,23 @@ def run_on_ray(args: argparse.Namespace, suite: str, run_specs: list[RunSpec], c
     return runner.run_all(run_specs, keep_going=True)
 
 
+def uses_local_head(args: argparse.Namespace) -> bool:
+    """Whether this command's Ray is the local head: no RAY_ADDRESS, the local cluster not turned off, and this
+    process not on a Ray already (a program that embeds benchmark-run, or a test session)."""
+    current = settings()
+    if current.ray_address or not (args.local_cluster and current.local_cluster):
+        return False
+    ray = sys.modules.get("ray")
+    return ray is None or not ray.is_initialized()
+
+
 def wait_for_local_cluster(args: argparse.Namespace) -> None:
     """On the local head, wait for a bring-up under way (an earlier command started it) rather than deploy the
     proxy app a second time beside it."""
-    current = settings()
-    ray = sys.modules.get("ray")
-    if current.ray_address or not (args.local_cluster and current.local_cluster):
-        return
-    if ray is not None and ray.is_initialized():
-        return
-    from jobs._bring_up import wait_for_bring_up
+    if uses_local_head(args):
+        from jobs._bring_up import wait_for_bring_up
 
-    wait_for_bring_up()
+        wait_for_bring_up()
 
 
 def direct_factory() -> ServiceFactory:
@@ -360,17 +367,10 @@ def runs_here_while_cluster_starts(args: argparse.Namespace, run_specs: list[Run
         ConfigError: when the models' serving settings do not validate.
         LocalHeadError: when the head's folder cannot be used.
     """
-    from jobs._local_head import find_head, head_folder
-
-    current = settings()
-    if args.direct or args.proxy_url or not args.local_cluster or not current.local_cluster:
-        return False
-    if not current.background_start or current.ray_address:
-        return False
-    ray = sys.modules.get("ray")
-    if ray is not None and ray.is_initialized():  # this process is on a cluster already (embedded, tests)
+    if args.direct or args.proxy_url or not settings().background_start or not uses_local_head(args):
         return False
     from jobs._bring_up import bring_up_running, start_bring_up
+    from jobs._local_head import find_head, head_folder
     from jobs._proxy import default_proxy_port, proxy_app_config
     from serve import proxy_env_path, rate_limited_models
 

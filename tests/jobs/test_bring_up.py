@@ -10,6 +10,7 @@ Every head here lives in a folder of its test (MERCURY_RAY_DIR) and is stopped b
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import subprocess
@@ -165,6 +166,27 @@ def test_the_first_command_runs_here_and_the_next_one_for_another_provider_uses_
         assert "running here" not in second.stderr and "deploying the proxy app" not in second.stderr
         assert fake.requests  # answered by the fake server, through the app's openai provider
         assert len(list((tmp_path / "out" / "runs" / "default").glob("*/stats.json"))) == 2
+
+        # the first command's run again on the cluster: the same numbers, its answers from the cache it filled
+        again = [str(BIN / "benchmark-run"), "-r", "simple1:model=simple/model1", *smallest[:2], "-o",
+                 str(tmp_path / "on_ray")]  # fmt: skip
+        third = _run(again, env, tmp_path)
+        assert third.returncode == 0, third.stderr[-3000:]
+        assert "proxy app 'mercury-proxy' is running on the cluster: using it" in third.stderr
+        here, on_ray = (_stats(tmp_path / out / "runs" / "default") for out in ("out", "on_ray"))
+        assert on_ray.pop("cached") == 1.0 and here.pop("cached") == 0.0
+        assert here == on_ray
+
+
+def _stats(folder: Path) -> dict[str, float]:
+    """Mean of each test-split Stat of the simple model's run in `folder` (not its timing)."""
+    (path,) = folder.glob("simple1:model=simple_model1/stats.json")
+    stats = json.loads(path.read_text())
+    return {
+        s["name"]["name"]: s["mean"]
+        for s in stats
+        if s["name"].get("split") == "test" and len(s["name"]) == 2 and s["name"]["name"] != "inference_runtime"
+    }
 
 
 def test_down_waits_for_a_start_under_way_and_status_says_it_is_starting(
