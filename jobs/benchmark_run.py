@@ -360,8 +360,8 @@ def run_todo(args: argparse.Namespace, suite: str, run_specs: list[RunSpec], clo
 def runs_here_while_cluster_starts(args: argparse.Namespace, run_specs: list[RunSpec]) -> bool:
     """Whether this command runs in its own process through the proxy's services while the local cluster comes
     up in the background (started here unless under way; see jobs/_bring_up.py): when it would use the local
-    head, none runs (or one is coming up), and no model of its runs has a rate limit (a provider's limiter lives
-    in one process: the app's, or this one's, never both at once). Otherwise it runs on Ray as always.
+    head, none runs (or one is coming up), and every model of its runs can be served here as its settings ask
+    (`serve.app_only_models`: no rate limit, no batching across callers). Otherwise it runs on Ray as always.
 
     Raises:
         ConfigError: when the models' serving settings do not validate.
@@ -372,16 +372,17 @@ def runs_here_while_cluster_starts(args: argparse.Namespace, run_specs: list[Run
     from jobs._bring_up import bring_up_running, start_bring_up
     from jobs._local_head import find_head, head_folder
     from jobs._proxy import default_proxy_port, proxy_app_config
-    from serve import proxy_env_path, rate_limited_models
+    from serve import app_only_models, proxy_env_path
 
     folder = head_folder()
     starting = bring_up_running(folder)
     if not starting and find_head(folder) is not None:
         return False
     models = sorted({r.adapter_spec.model for r in run_specs})
-    limited = rate_limited_models(proxy_app_config(proxy_env_path(), args.plugins), models)
-    if limited:
-        logger.info("%s have a rate limit, which the proxy app on Ray keeps: waiting for the local cluster", limited)
+    app_only = app_only_models(proxy_app_config(proxy_env_path(), args.plugins), models)
+    if app_only:
+        reasons = ", ".join(f"{model} ({why})" for model, why in app_only.items())
+        logger.info("waiting for the local cluster: only the proxy app on Ray serves %s as configured", reasons)
         return False
     if not starting:
         start_bring_up(args.proxy_port or default_proxy_port(), args.plugins, folder)

@@ -40,7 +40,7 @@ from serve._errors import (
 from serve._facades import AccountsFacade, RateLimitersFacade, SharedCacheFacade
 from serve._limiters import RateLimiters
 from serve._limits import RequestLimits
-from serve._local_proxy import LocalProxyService, rate_limited_models
+from serve._local_proxy import LocalProxyService, app_only_models
 from serve._plugin_modules import plugin_runtime_env
 from serve._provider_service import Answer, ProviderService, StreamItem, StreamStats
 from serve._proxy_client import ProxyClient
@@ -98,6 +98,7 @@ __all__ = [
     "StreamStats",
     "TokenBucket",
     "Usage",
+    "app_only_models",
     "cache_key",
     "current_periods",
     "hash_key",
@@ -109,7 +110,6 @@ __all__ = [
     "private_folder",
     "proxy_env_path",
     "quota_group",
-    "rate_limited_models",
     "redact",
     "register_clients",
     "serving_config",

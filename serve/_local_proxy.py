@@ -9,7 +9,8 @@ event loop of its own (the services are asynchronous; the runner calls from its 
 Sharing the state folder with the app on Ray is safe: accounts are checked and charged under a file lock,
 re-read when another process changed them, and the cache is SQLite in WAL mode with a busy timeout. What is
 not shared is a provider's rate limiter (in the memory of one process), so a model with a rate limit must
-not be served here while the app may serve it too: `rate_limited_models` names them for the caller to check.
+not be served here while the app may serve it too, nor one whose replica batches across callers:
+`app_only_models` names them for the caller to check.
 """
 
 from __future__ import annotations
@@ -32,18 +33,24 @@ CALL_TIMEOUT_SECONDS = 3600.0
 bounded by their clients' own timeouts; this only keeps a wedged call from hanging the command forever."""
 
 
-def rate_limited_models(config: ProxyAppConfig, models: Sequence[str]) -> list[str]:
-    """Those of `models` whose serving settings set a request or token rate limit.
+def app_only_models(config: ProxyAppConfig, models: Sequence[str]) -> dict[str, str]:
+    """Those of `models` that only the proxy app on Ray serves as their settings ask, each with the reason: a rate
+    limit (its limiter lives in one process, the app's: a second one here would let the provider see twice the
+    rate) or batching across callers (the model's replica batches every caller's requests on CPUs of its own;
+    here each of the runner's threads would compute on its own, and they would fight over the CPU).
 
     Raises:
         ConfigError: when the serving settings do not validate.
     """
     servings: dict[str, ServingConfig] = config.servings()
-    return [
-        model
-        for model in models
-        if servings[model].requests_per_minute is not None or servings[model].tokens_per_minute is not None
-    ]
+    reasons: dict[str, str] = {}
+    for model in models:
+        serving = servings[model]
+        if serving.requests_per_minute is not None or serving.tokens_per_minute is not None:
+            reasons[model] = "a rate limit"
+        elif serving.batching is not None:
+            reasons[model] = "batching across callers"
+    return reasons
 
 
 class LocalProxyService:

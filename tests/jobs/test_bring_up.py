@@ -89,7 +89,8 @@ def test_a_bring_up_that_fails_says_why_in_its_log_and_the_next_command_warns(
 
 @pytest.fixture
 def configs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """configs/ with simple/model1, openai/fake and openai/limited (2 requests a minute); no cluster anywhere."""
+    """configs/ with simple/model1 (batched on Ray), openai/fake and openai/limited (2 requests a minute); no
+    cluster anywhere."""
     folder = tmp_path / "configs"
     folder.mkdir()
     write_deployments(folder, "http://127.0.0.1:9/v1")
@@ -107,23 +108,24 @@ def _decide(entry: str) -> tuple[bool, list[RunSpec]]:
     return benchmark_run.runs_here_while_cluster_starts(args, run_specs), run_specs
 
 
-def test_while_a_bring_up_is_under_way_a_command_runs_here_unless_a_model_has_a_rate_limit(
+def test_while_a_bring_up_is_under_way_a_command_runs_here_unless_a_model_is_the_app_s_only(
     head_folder: Path, configs: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     held = _HeldLock(head_folder)  # under way: nothing is started by these decisions
     try:
-        assert _decide("simple1:model=simple/model1")[0] is True
         assert _decide("simple1:model=openai/fake")[0] is True
         # the provider's limiter is the app's: never a second one in this process
         assert _decide("simple1:model=openai/limited")[0] is False
-        monkeypatch.setenv("MERCURY_BACKGROUND_START", "0")
+        # batched across callers on Ray (as the local model is): its replica does that, not this process
         assert _decide("simple1:model=simple/model1")[0] is False
+        monkeypatch.setenv("MERCURY_BACKGROUND_START", "0")
+        assert _decide("simple1:model=openai/fake")[0] is False
         monkeypatch.delenv("MERCURY_BACKGROUND_START")
         monkeypatch.setenv("RAY_ADDRESS", "127.0.0.1:6379")
-        assert _decide("simple1:model=simple/model1")[0] is False
+        assert _decide("simple1:model=openai/fake")[0] is False
         monkeypatch.delenv("RAY_ADDRESS")
         monkeypatch.setenv("MERCURY_LOCAL_CLUSTER", "0")
-        assert _decide("simple1:model=simple/model1")[0] is False
+        assert _decide("simple1:model=openai/fake")[0] is False
     finally:
         held.release()
     assert read_state(head_folder) is None
@@ -147,12 +149,14 @@ def test_the_first_command_runs_here_and_the_next_one_for_another_provider_uses_
             "MERCURY_PROXY_PORT": str(free_port()),  # not the session's Serve port: this is another Ray
         }
         smallest = ["--max-eval-instances", "5", "-o", str(tmp_path / "out")]
-        first = _run([str(BIN / "benchmark-run"), "-r", "simple1:model=simple/model1", *smallest], env, tmp_path)
+        first = _run([str(BIN / "benchmark-run"), "-r", "simple1:model=openai/fake", *smallest], env, tmp_path)
         assert first.returncode == 0, first.stderr[-3000:]
         assert "running here, through the proxy's services in this process" in first.stderr
         assert "deploying the proxy app" not in first.stderr
         assert list((tmp_path / "out" / "runs" / "default").glob("*/stats.json"))  # the run is complete
         assert (tmp_path / "prod_env" / "benchmark_api_key").exists()  # through the proxy's accounts
+        sent = len(fake.requests)
+        assert sent > 0
 
         wait_for_bring_up(head_folder, timeout=WAIT_SECONDS)
         log = (head_folder / LOG_FILE).read_text()
@@ -160,27 +164,27 @@ def test_the_first_command_runs_here_and_the_next_one_for_another_provider_uses_
         assert read_state(head_folder) is not None
 
         # another provider than the first command's: the app came up with every provider of the file
-        second = _run([str(BIN / "benchmark-run"), "-r", "simple1:model=openai/fake", *smallest], env, tmp_path)
+        second = _run([str(BIN / "benchmark-run"), "-r", "simple1:model=simple/model1", *smallest], env, tmp_path)
         assert second.returncode == 0, second.stderr[-3000:]
         assert "proxy app 'mercury-proxy' is running on the cluster: using it" in second.stderr
         assert "running here" not in second.stderr and "deploying the proxy app" not in second.stderr
-        assert fake.requests  # answered by the fake server, through the app's openai provider
         assert len(list((tmp_path / "out" / "runs" / "default").glob("*/stats.json"))) == 2
 
         # the first command's run again on the cluster: the same numbers, its answers from the cache it filled
-        again = [str(BIN / "benchmark-run"), "-r", "simple1:model=simple/model1", *smallest[:2], "-o",
+        again = [str(BIN / "benchmark-run"), "-r", "simple1:model=openai/fake", *smallest[:2], "-o",
                  str(tmp_path / "on_ray")]  # fmt: skip
         third = _run(again, env, tmp_path)
         assert third.returncode == 0, third.stderr[-3000:]
         assert "proxy app 'mercury-proxy' is running on the cluster: using it" in third.stderr
+        assert len(fake.requests) == sent
         here, on_ray = (_stats(tmp_path / out / "runs" / "default") for out in ("out", "on_ray"))
         assert on_ray.pop("cached") == 1.0 and here.pop("cached") == 0.0
         assert here == on_ray
 
 
 def _stats(folder: Path) -> dict[str, float]:
-    """Mean of each test-split Stat of the simple model's run in `folder` (not its timing)."""
-    (path,) = folder.glob("simple1:model=simple_model1/stats.json")
+    """Mean of each test-split Stat of the fake model's run in `folder` (not its timing)."""
+    (path,) = folder.glob("simple1:model=openai_fake/stats.json")
     stats = json.loads(path.read_text())
     return {
         s["name"]["name"]: s["mean"]

@@ -1,13 +1,13 @@
 """`LocalProxyService`: the proxy's services in this process answer a runner's requests with an account's key,
-through the same accounts, quotas and cache (the state folder's files) as the app on Ray; and
-`rate_limited_models` names the models that must not be served outside the app (their limiter is its)."""
+through the same accounts, quotas and cache (the state folder's files) as the app on Ray; and `app_only_models`
+names the models that must not be served outside the app (their limiter, their batching replica are its)."""
 
 from __future__ import annotations
 
 import pytest
 
 from bench import Request
-from serve import Accounts, AuthenticationError, LocalProxyService, ProxyAppConfig, rate_limited_models
+from serve import Accounts, AuthenticationError, LocalProxyService, ProxyAppConfig, app_only_models
 from tests.serve.fake_openai import FakeOpenAI
 
 
@@ -59,10 +59,13 @@ def test_a_key_of_no_account_is_refused_before_any_request(proxy_config: ProxyAp
     assert "not-a-key" not in repr(service)
 
 
-def test_rate_limited_models_are_those_with_a_request_or_token_limit(proxy_config: ProxyAppConfig) -> None:
-    models = ["simple/model1", "openai/limited", "openai/fake"]
-    assert rate_limited_models(proxy_config, models) == ["openai/limited"]
-    assert rate_limited_models(proxy_config, ["simple/model1"]) == []
+def test_app_only_models_are_those_with_a_rate_limit_or_batching_across_callers(proxy_config: ProxyAppConfig) -> None:
+    models = ["simple/model1", "openai/limited", "openai/fake"]  # simple/model1 is batched on Ray here
+    assert app_only_models(proxy_config, models) == {
+        "simple/model1": "batching across callers",
+        "openai/limited": "a rate limit",
+    }
+    assert app_only_models(proxy_config, ["openai/fake"]) == {}
 
 
 def test_the_service_tells_the_runner_about_models(proxy_config: ProxyAppConfig) -> None:
