@@ -360,14 +360,17 @@ def run_todo(args: argparse.Namespace, suite: str, run_specs: list[RunSpec], clo
 def runs_here_while_cluster_starts(args: argparse.Namespace, run_specs: list[RunSpec]) -> bool:
     """Whether this command runs in its own process through the proxy's services while the local cluster comes
     up in the background (started here unless under way; see jobs/_bring_up.py): when it would use the local
-    head, none runs (or one is coming up), and every model of its runs can be served here as its settings ask
-    (`serve.app_only_models`: no rate limit, no batching across callers). Otherwise it runs on Ray as always.
+    head, none runs (or one is coming up), the output is a local folder, and every model of its runs can be
+    served here as its settings ask (`serve.app_only_models`: no rate limit, no batching across callers).
+    Otherwise it runs on Ray as always.
 
     Raises:
         ConfigError: when the models' serving settings do not validate.
         LocalHeadError: when the head's folder cannot be used.
     """
     if args.direct or args.proxy_url or not settings().background_start or not uses_local_head(args):
+        return False
+    if "://" in args.output_path:  # the runner here writes a local folder only; RayRunner writes S3 too
         return False
     from jobs._bring_up import bring_up_running, start_bring_up
     from jobs._local_head import find_head, head_folder

@@ -102,8 +102,8 @@ def configs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def _decide(entry: str) -> tuple[bool, list[RunSpec]]:
-    args = benchmark_run.build_parser().parse_args(["-r", entry])
+def _decide(entry: str, *flags: str) -> tuple[bool, list[RunSpec]]:
+    args = benchmark_run.build_parser().parse_args(["-r", entry, *flags])
     run_specs = expand_run_entries([entry])
     return benchmark_run.runs_here_while_cluster_starts(args, run_specs), run_specs
 
@@ -114,6 +114,8 @@ def test_while_a_bring_up_is_under_way_a_command_runs_here_unless_a_model_is_the
     held = _HeldLock(head_folder)  # under way: nothing is started by these decisions
     try:
         assert _decide("simple1:model=openai/fake")[0] is True
+        assert _decide("simple1:model=openai/fake", "-o", "s3://bucket/results")[0] is False  # RayRunner's
+        assert _decide("simple1:model=openai/fake", "--direct")[0] is False
         # the provider's limiter is the app's: never a second one in this process
         assert _decide("simple1:model=openai/limited")[0] is False
         # batched across callers on Ray (as the local model is): its replica does that, not this process
