@@ -161,7 +161,10 @@ def bring_up(proxy_port: int, plugins: Sequence[str] = ()) -> None:
     same_state_on_local_head(base_path, deployed)
     if warm_workers_enabled():  # the workers, and in one of them the handle the next command's shards use
         factory = ProxyHandleServiceFactory(api_key=benchmark_api_key(None, base_path), app_name=APP_NAME)
-        warm_pool().check_access(factory, [])
+        try:
+            warm_pool().check_access(factory, [])
+        except Exception as error:  # e.g. a $MERCURY_API_KEY of no account: the command will say so itself
+            logger.warning("the warm workers' proxy handle is not ready (%s): the next command makes it", error)
     logger.info("the local cluster is up (%.1f s)", time.monotonic() - started)
 
 
