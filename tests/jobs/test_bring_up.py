@@ -209,3 +209,27 @@ def test_down_waits_for_a_start_under_way_and_status_says_it_is_starting(
     out = capsys.readouterr().out
     assert "waiting for the local cluster's start in the background to finish" in out
     assert "no local Ray head was running" in out
+
+
+def test_a_command_that_runs_here_never_imports_ray(head_folder: Path, tmp_path: Path) -> None:
+    # Ray's import alone costs a second of CPU: the point of running here is to pay none of it
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"} | {
+        "MERCURY_RAY_DIR": str(head_folder),
+        "MERCURY_CONFIG_DIR": str(Path(__file__).parents[2] / "configs"),
+        "MERCURY_PROD_ENV": str(tmp_path / "prod_env"),
+    }
+    code = (
+        "import sys; from jobs.benchmark_run import main; "
+        "status = main(['-r', 'simple1:model=simple/model1', '--max-eval-instances', '3', '-o', 'out']); "
+        "print('RAY-IMPORTED', 'ray' in sys.modules); sys.exit(status)"
+    )
+    held = _HeldLock(head_folder)  # a bring-up under way: none is started by this command
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300
+        )
+    finally:
+        held.release()
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "running here, through the proxy's services in this process" in result.stderr
+    assert "RAY-IMPORTED False" in result.stdout
