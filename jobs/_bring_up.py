@@ -5,7 +5,10 @@ controller and HTTP proxy, the ingress, a replica per provider, the state actors
 (~3 s) cost a first command ~25 s of CPU-bound start-up before its first request, while a small run needs ~1 s.
 So a command that finds no local head (and runs nothing that needs one, see jobs.benchmark_run) starts this
 process, detached from it, and runs in its own process through the proxy's services (serve.LocalProxyService);
-the next commands find everything running, as if the first had waited for it.
+the next commands find everything running, as if the first had waited for it. It deploys the whole app, every
+provider, at once: adding providers later would be a new version of the app whose ingress is built with the
+providers' handles, and Serve restarts replicas whose code or arguments change (only settings such as
+num_replicas or user_config update in place), so replicas that serve would be restarted.
 
     python -m jobs._bring_up --proxy-port P [--plugins M ...]
 
