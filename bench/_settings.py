@@ -83,6 +83,12 @@ class MercurySettings(BaseSettings):
         description="0 (or false, no, off): every command starts and ends its own Ray instead of joining the "
         "local head (as --no-local-cluster)",
     )
+    background_start: bool = Field(
+        default=True,
+        validation_alias="MERCURY_BACKGROUND_START",
+        description="0 (or false, no, off): a command that finds no local head starts it (and deploys the proxy "
+        "app) before it runs, instead of running in its own process while they come up in the background",
+    )
     warm_workers: bool = Field(
         default=True,
         validation_alias="MERCURY_WARM_WORKERS",

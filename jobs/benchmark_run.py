@@ -9,6 +9,8 @@ Requests go through the proxy (its cache, quotas and rate limits): the app `merc
 cluster, deployed from configs/ when it is not running, or with --proxy-url a proxy elsewhere over HTTP.
 The key is --api-key, else $MERCURY_API_KEY, else a "benchmark" account that benchmark-run creates once in
 the proxy's state folder (its key in prod_env/benchmark_api_key, mode 0600). --direct skips the proxy.
+A command that finds no local Ray head starts it (and the proxy app) in the background and runs in its own
+process meanwhile, through the proxy's services there (jobs/_bring_up.py).
 """
 
 from __future__ import annotations
@@ -187,6 +189,7 @@ def run_on_ray(args: argparse.Namespace, suite: str, run_specs: list[RunSpec], c
         factory = http_factory(args, models)
         connect_ray(args.local_cluster)
     else:
+        wait_for_local_cluster(args)
         connect_ray(args.local_cluster)
         factory = direct_factory() if args.direct else handle_factory(args, models)
     direct = args.direct and not args.proxy_url
@@ -200,6 +203,25 @@ def run_on_ray(args: argparse.Namespace, suite: str, run_specs: list[RunSpec], c
         warm_workers=not direct and warm_workers_enabled(),  # tasks that wait on the proxy: workers kept warm
     )
     return run_with(args, suite, execution, DIRECT_BATCH_SIZE if direct else PROXY_BATCH_SIZE, run_specs, clock)
+
+
+def uses_local_head(args: argparse.Namespace) -> bool:
+    """Whether this command's Ray is the local head: no RAY_ADDRESS, the local cluster not turned off, and this
+    process not on a Ray already (a program that embeds benchmark-run, or a test session)."""
+    current = settings()
+    if current.ray_address or not (args.local_cluster and current.local_cluster):
+        return False
+    ray = sys.modules.get("ray")
+    return ray is None or not ray.is_initialized()
+
+
+def wait_for_local_cluster(args: argparse.Namespace) -> None:
+    """On the local head, wait for a bring-up under way (an earlier command started it) rather than deploy the
+    proxy app a second time beside it."""
+    if uses_local_head(args):
+        from jobs._bring_up import wait_for_bring_up
+
+        wait_for_bring_up()
 
 
 def direct_factory() -> ServiceFactory:
@@ -342,7 +364,82 @@ def run_todo(args: argparse.Namespace, suite: str, run_specs: list[RunSpec], clo
     logger.info("%d runs to do: %s", len(run_specs), ", ".join(r.name for r in run_specs))
     if args.in_process:
         return run_in_process(args, suite, service, run_specs, clock)
+    if runs_here_while_cluster_starts(args, run_specs):
+        return run_through_local_proxy(args, suite, run_specs, clock)
     return run_on_ray(args, suite, run_specs, clock)
+
+
+def runs_here_while_cluster_starts(args: argparse.Namespace, run_specs: list[RunSpec]) -> bool:
+    """Whether this command runs in its own process through the proxy's services while the local cluster comes
+    up in the background (started here unless under way; see jobs/_bring_up.py): when it would use the local
+    head, none runs (or one is coming up), the output is a local folder, and every model of its runs can be
+    served here as its settings ask (`serve.app_only_models`: no rate limit, no batching across callers).
+    Otherwise it runs on Ray as always.
+
+    Raises:
+        ConfigError: when the models' serving settings do not validate.
+        LocalHeadError: when the head's folder cannot be used.
+    """
+    if args.direct or args.proxy_url or not settings().background_start or not uses_local_head(args):
+        return False
+    if "://" in args.output_path:  # the runner here writes a local folder only; RayRunner writes S3 too
+        return False
+    from jobs._bring_up import bring_up_running, start_bring_up
+    from jobs._local_head import find_head, head_folder
+    from jobs._proxy import default_proxy_port, proxy_app_config
+    from serve import app_only_models, proxy_env_path
+
+    folder = head_folder()
+    starting = bring_up_running(folder)
+    if not starting and find_head(folder) is not None:
+        return False
+    models = sorted({r.adapter_spec.model for r in run_specs})
+    app_only = app_only_models(proxy_app_config(proxy_env_path(), args.plugins), models)
+    if app_only:
+        reasons = ", ".join(f"{model} ({why})" for model, why in app_only.items())
+        logger.info("waiting for the local cluster: only the proxy app on Ray serves %s as configured", reasons)
+        return False
+    if not starting:
+        start_bring_up(args.proxy_port or default_proxy_port(), args.plugins, folder)
+    logger.info("running here, through the proxy's services in this process, while the local cluster comes up")
+    return True
+
+
+def run_through_local_proxy(
+    args: argparse.Namespace, suite: str, run_specs: list[RunSpec], clock: CommandClock
+) -> list[RunResult]:
+    """Every run in this process, its requests through the proxy's services wired here (serve.LocalProxyService:
+    the same accounts, quotas and cache as the app on Ray, from the same state folder), checked with the key
+    before any request."""
+    from bench.metrics import build_toxicity_service
+    from bench.runner import Runner
+    from jobs._proxy import ProxySetupError, benchmark_api_key, proxy_app_config
+    from serve import LocalProxyService, ProxyError, proxy_env_path
+
+    base_path = proxy_env_path().resolve()
+    models = sorted({r.adapter_spec.model for r in run_specs})
+    config = proxy_app_config(base_path, args.plugins).model_copy(update={"models": models})
+    service = LocalProxyService(config, benchmark_api_key(args.api_key, base_path))
+    try:
+        try:
+            service.check_access(models)
+        except ProxyError as error:
+            raise ProxySetupError(f"proxy (in this process, state in {base_path}): {error}") from None
+        runner = Runner(
+            service,
+            args.output_path,
+            suite,
+            skip_completed=not args.force,
+            parallelism=args.parallelism,
+            batch_size=args.batch_size or PROXY_BATCH_SIZE,
+            progress=tqdm_progress,
+            toxicity=build_toxicity_service(base_path),
+            failure_policy=FailurePolicy(args.max_failed_fraction),
+        )
+        clock.ready()
+        return runner.run_all(run_specs, keep_going=True)
+    finally:
+        service.close()
 
 
 def report_outcome(results: Sequence[RunResult], policy: FailurePolicy) -> int:

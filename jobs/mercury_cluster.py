@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 
 from bench import MercuryError
+from jobs._bring_up import bring_up_running, wait_for_bring_up
 from jobs._local_head import (
     DEFAULT_IDLE_MINUTES,
     IDLE_VARIABLE,
@@ -71,10 +72,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "status":
             found = find_head(head_folder())
             if found is None:
-                print(f"no local Ray head runs (folder {head_folder()})")
+                starting = " (it is being started in the background)" if bring_up_running() else ""
+                print(f"no local Ray head runs{starting} (folder {head_folder()})")
                 return EXIT_NOT_RUNNING
             print(describe(found))
         else:
+            if bring_up_running():  # stopped halfway, `ray start` would leave a head nobody knows about
+                print("waiting for the local cluster's start in the background to finish, to stop it then")
+                wait_for_bring_up()
             stopped = stop_head()
             if stopped is None:
                 print(f"no local Ray head was running (folder {head_folder()})")

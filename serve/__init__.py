@@ -1,7 +1,8 @@
 """Proxy: provider clients, cache, accounts, rate limits, and the services the Ray Serve app wraps.
 
 The Ray Serve app itself is `serve._app.build_app(ProxyAppConfig(...))` (imported on demand: it needs Ray);
-`local_service(config)` wires the same services in one process. `ProxyClient` talks to a remote proxy.
+`local_service(config)` wires the same services in one process (`LocalProxyService` calls them with an account's
+key, as a runner's `ModelService`). `ProxyClient` talks to a remote proxy.
 
 `register_clients()` puts its clients (openai, ai21) in bench's client registry, so that
 `bench.models.InProcessService` can call hosted models directly; importing `serve` alone changes nothing.
@@ -39,6 +40,7 @@ from serve._errors import (
 from serve._facades import AccountsFacade, RateLimitersFacade, SharedCacheFacade
 from serve._limiters import RateLimiters
 from serve._limits import RequestLimits
+from serve._local_proxy import LocalProxyService, app_only_models
 from serve._plugin_modules import plugin_runtime_env
 from serve._provider_service import Answer, ProviderService, StreamItem, StreamStats
 from serve._proxy_client import ProxyClient
@@ -68,6 +70,7 @@ __all__ = [
     "InvalidAccountError",
     "InvalidRequestError",
     "LimitExceededError",
+    "LocalProxyService",
     "LocalRemote",
     "PermissionDeniedError",
     "ProviderError",
@@ -95,6 +98,7 @@ __all__ = [
     "StreamStats",
     "TokenBucket",
     "Usage",
+    "app_only_models",
     "cache_key",
     "current_periods",
     "hash_key",

@@ -40,10 +40,13 @@ PROXY_APP = "mercury-proxy"
 
 @pytest.fixture(scope="session", autouse=True)
 def _local_head_folder() -> Iterator[Path]:
-    """The session's local-head folder; at the end, the head a test's benchmark-run started there is stopped
-    (this process leaves it first if it joined it) and the folder removed."""
+    """The session's local-head folder; at the end, the head a test's benchmark-run started there (in the
+    background too) is stopped (this process leaves it first if it joined it) and the folder removed."""
     yield LOCAL_HEAD_FOLDER
+    from jobs._bring_up import wait_for_bring_up
     from jobs._local_head import read_state, stop_head
+
+    wait_for_bring_up(LOCAL_HEAD_FOLDER)  # a first command's background start must not outlive the session
 
     state = read_state(LOCAL_HEAD_FOLDER)
     if state is not None and "ray" in sys.modules:

@@ -86,7 +86,7 @@ def _wait_until_gone(state: HeadState) -> None:
 def test_the_second_command_joins_the_head_the_first_started_and_down_ends_it(
     head_folder: Path, tmp_path: Path
 ) -> None:
-    env = _env(head_folder, tmp_path)
+    env = _env(head_folder, tmp_path, MERCURY_BACKGROUND_START="0")  # the first command waits for the cluster
     first = _run([str(BIN / "benchmark-run"), *SMALLEST, "-o", str(tmp_path / "out")], env, tmp_path)
     assert first.returncode == 0, first.stderr[-3000:] + _head_log(head_folder)
     started = read_state(head_folder)
