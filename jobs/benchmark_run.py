@@ -372,17 +372,14 @@ def run_todo(args: argparse.Namespace, suite: str, run_specs: list[RunSpec], clo
 def runs_here_while_cluster_starts(args: argparse.Namespace, run_specs: list[RunSpec]) -> bool:
     """Whether this command runs in its own process through the proxy's services while the local cluster comes
     up in the background (started here unless under way; see jobs/_bring_up.py): when it would use the local
-    head, none runs (or one is coming up), the output is a local folder, and every model of its runs can be
-    served here as its settings ask (`serve.app_only_models`: no rate limit, no batching across callers).
-    Otherwise it runs on Ray as always.
+    head, none runs (or one is coming up), and every model of its runs can be served here as its settings ask
+    (`serve.app_only_models`: no rate limit, no batching across callers). Otherwise it runs on Ray as always.
 
     Raises:
         ConfigError: when the models' serving settings do not validate.
         LocalHeadError: when the head's folder cannot be used.
     """
     if args.direct or args.proxy_url or not settings().background_start or not uses_local_head(args):
-        return False
-    if "://" in args.output_path:  # the runner here writes a local folder only; RayRunner writes S3 too
         return False
     from jobs._bring_up import bring_up_running, start_bring_up
     from jobs._local_head import find_head, head_folder
@@ -412,7 +409,7 @@ def run_through_local_proxy(
     the same accounts, quotas and cache as the app on Ray, from the same state folder), checked with the key
     before any request."""
     from bench.metrics import build_toxicity_service
-    from bench.runner import Runner
+    from bench.runner import InProcessExecution
     from jobs._proxy import ProxySetupError, benchmark_api_key, proxy_app_config
     from serve import LocalProxyService, ProxyError, proxy_env_path
 
@@ -425,19 +422,8 @@ def run_through_local_proxy(
             service.check_access(models)
         except ProxyError as error:
             raise ProxySetupError(f"proxy (in this process, state in {base_path}): {error}") from None
-        runner = Runner(
-            service,
-            args.output_path,
-            suite,
-            skip_completed=not args.force,
-            parallelism=args.parallelism,
-            batch_size=args.batch_size or PROXY_BATCH_SIZE,
-            progress=tqdm_progress,
-            toxicity=build_toxicity_service(base_path),
-            failure_policy=FailurePolicy(args.max_failed_fraction),
-        )
-        clock.ready()
-        return runner.run_all(run_specs, keep_going=True)
+        execution = InProcessExecution(service, build_toxicity_service(base_path))
+        return run_with(args, suite, execution, PROXY_BATCH_SIZE, run_specs, clock)
     finally:
         service.close()
 
