@@ -14,6 +14,7 @@ from typing import Literal
 
 from bench._object_spec import MetricSpec
 from bench.run_specs._common import (
+    bare_adapter_spec,
     exact_match_metric_specs,
     generation_adapter_spec,
     language_modeling_adapter_spec,
@@ -133,16 +134,7 @@ def copyright_spec(datatag: CopyrightDatatag | None = None, pilot_study: bool | 
         raise ValueError("give datatag or pilot_study, not both")
     if datatag is None:
         datatag = "n_books_1000-extractions_per_book_1-prefix_length_125" if pilot_study is False else "pilot"
-    adapter_spec = generation_adapter_spec(
-        input_prefix="",
-        input_suffix="",
-        output_prefix="",
-        output_suffix="",
-        max_train_instances=0,
-        max_tokens=1024,
-        temperature=0.2,
-        stop_sequences=(),
-    )
+    adapter_spec = bare_adapter_spec(max_tokens=1024, temperature=0.2)
     metric_specs = [
         MetricSpec(name="copyright", args={"normalize_by_prefix_length": True, "normalize_newline_space_tab": False}),
         MetricSpec(name="basic"),
