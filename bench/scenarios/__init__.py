@@ -1,6 +1,6 @@
 """Scenarios: tasks that produce instances (generated ones need no download)."""
 
-from bench.scenarios._download import ensure_file_downloaded
+from bench.scenarios._download import downloaded_files, ensure_file_downloaded
 from bench.scenarios._dyck import DyckLanguageScenario
 from bench.scenarios._lpm import LPMDifficulty, LPMScenario
 from bench.scenarios._numeracy import NumeracyMode, NumeracyRelationType, NumeracyScenario
@@ -21,6 +21,7 @@ __all__ = [
     "SyntheticReasoningMode",
     "SyntheticReasoningScenario",
     "create_scenario",
+    "downloaded_files",
     "ensure_file_downloaded",
     "scenario",
 ]
