@@ -249,6 +249,13 @@ async def _parsed(service: ProxyService, key: str, parse: Callable[[], T]) -> T:
         raise
 
 
+async def _account_changes(http: HttpRequest, service: ProxyService) -> tuple[str, AccountChanges]:
+    """The caller's key and the `account` changes of an account route's body (a bad body after the key check)."""
+    body = await _json(http)
+    key = _api_key(http, body)
+    return key, await _parsed(service, key, lambda: AccountChanges.model_validate(body.get("account") or {}))
+
+
 def _field(body: dict[str, Any], name: str, kind: type) -> Any:
     value = body.get(name)
     if not isinstance(value, kind):
@@ -300,9 +307,7 @@ def _add_rest_routes(app: FastAPI, service: ProxyService) -> None:
     @app.put("/api/account")
     async def update_account(http: HttpRequest) -> Any:
         """Change an account: {"auth", "account": {"api_key"?, "description"?, "is_admin"?, "quotas"?}}."""
-        body = await _json(http)
-        key = _api_key(http, body)
-        changes = await _parsed(service, key, lambda: AccountChanges.model_validate(body.get("account") or {}))
+        key, changes = await _account_changes(http, service)
         updated = await service.update_account(
             key,
             changes.api_key,
@@ -315,9 +320,7 @@ def _add_rest_routes(app: FastAPI, service: ProxyService) -> None:
     @app.post("/api/account")
     async def create_account(http: HttpRequest) -> Any:
         """Create an account (admins): {"auth", "account": {"description"?, "is_admin"?, "quotas"?}}."""
-        body = await _json(http)
-        key = _api_key(http, body)
-        changes = await _parsed(service, key, lambda: AccountChanges.model_validate(body.get("account") or {}))
+        key, changes = await _account_changes(http, service)
         created = await service.create_account(
             key,
             description=changes.description or "",
