@@ -2,6 +2,7 @@
 
 from bench.scenarios._download import downloaded_files, ensure_file_downloaded
 from bench.scenarios._dyck import DyckLanguageScenario
+from bench.scenarios._generation import GeneratedScenario
 from bench.scenarios._lpm import LPMDifficulty, LPMScenario
 from bench.scenarios._numeracy import NumeracyMode, NumeracyRelationType, NumeracyScenario
 from bench.scenarios._scenario import SCENARIOS, Scenario, create_scenario, scenario
@@ -11,6 +12,7 @@ from bench.scenarios._synthetic_reasoning import SyntheticReasoningMode, Synthet
 __all__ = [
     "SCENARIOS",
     "DyckLanguageScenario",
+    "GeneratedScenario",
     "LPMDifficulty",
     "LPMScenario",
     "NumeracyMode",
