@@ -10,7 +10,7 @@ not do).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from bench._object_spec import MetricSpec
 from bench.run_specs._common import (
@@ -72,27 +72,22 @@ def raft_spec(subset: RaftSubset = "ade_corpus_v2") -> RunSpec:
     return _run_spec("raft", {"subset": subset}, adapter_spec, exact_match_metric_specs(), ["raft"])
 
 
+def _language_modeling_run_spec(scenario: str, args: dict[str, Any], groups: list[str]) -> RunSpec:
+    """A RunSpec that scores the scenario's text itself: no prompt format; logprob, perplexity, bits per byte."""
+    return _run_spec(scenario, args, language_modeling_adapter_spec(), language_modeling_metric_specs(), groups)
+
+
 @run_spec_function("the_pile")
 def the_pile_spec(subset: PileSubset = "ArXiv") -> RunSpec:
     """Language modeling of one Pile subset: logprob, perplexity, bits per byte."""
-    return _run_spec(
-        "the_pile",
-        {"subset": subset},
-        language_modeling_adapter_spec(),
-        language_modeling_metric_specs(),
-        ["the_pile"],
-    )
+    return _language_modeling_run_spec("the_pile", {"subset": subset}, ["the_pile"])
 
 
 @run_spec_function("twitter_aae")
 def twitter_aae_spec(demographic: TwitterAAEDemographic = "aa") -> RunSpec:
     """Language modeling of tweets of one demographic; compare bits per byte between aa and white."""
-    return _run_spec(
-        "twitter_aae",
-        {"demographic": demographic},
-        language_modeling_adapter_spec(),
-        language_modeling_metric_specs(),
-        ["twitter_aae", f"twitter_aae_{demographic}"],
+    return _language_modeling_run_spec(
+        "twitter_aae", {"demographic": demographic}, ["twitter_aae", f"twitter_aae_{demographic}"]
     )
 
 
