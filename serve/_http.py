@@ -65,6 +65,7 @@ logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
 T = TypeVar("T")
+BodyT = TypeVar("BodyT", bound=BaseModel)
 DISCONNECT_POLL_SECONDS = 0.25
 """How often a request that is still being worked on checks whether its client is still there."""
 
@@ -249,6 +250,20 @@ async def _parsed(service: ProxyService, key: str, parse: Callable[[], T]) -> T:
         raise
 
 
+async def _account_changes(http: HttpRequest, service: ProxyService) -> tuple[str, AccountChanges]:
+    """The caller's key and the `account` changes of an account route's body (a bad body after the key check)."""
+    body = await _json(http)
+    key = _api_key(http, body)
+    return key, await _parsed(service, key, lambda: AccountChanges.model_validate(body.get("account") or {}))
+
+
+async def _openai_body(http: HttpRequest, service: ProxyService, kind: type[BodyT]) -> tuple[str, BodyT]:
+    """The caller's key (from the header only, as OpenAI's API sends it) and the body checked as `kind`."""
+    key = _api_key(http)
+    raw = await _json(http)
+    return key, await _parsed(service, key, lambda: kind.model_validate(raw))
+
+
 def _field(body: dict[str, Any], name: str, kind: type) -> Any:
     value = body.get(name)
     if not isinstance(value, kind):
@@ -300,9 +315,7 @@ def _add_rest_routes(app: FastAPI, service: ProxyService) -> None:
     @app.put("/api/account")
     async def update_account(http: HttpRequest) -> Any:
         """Change an account: {"auth", "account": {"api_key"?, "description"?, "is_admin"?, "quotas"?}}."""
-        body = await _json(http)
-        key = _api_key(http, body)
-        changes = await _parsed(service, key, lambda: AccountChanges.model_validate(body.get("account") or {}))
+        key, changes = await _account_changes(http, service)
         updated = await service.update_account(
             key,
             changes.api_key,
@@ -315,9 +328,7 @@ def _add_rest_routes(app: FastAPI, service: ProxyService) -> None:
     @app.post("/api/account")
     async def create_account(http: HttpRequest) -> Any:
         """Create an account (admins): {"auth", "account": {"description"?, "is_admin"?, "quotas"?}}."""
-        body = await _json(http)
-        key = _api_key(http, body)
-        changes = await _parsed(service, key, lambda: AccountChanges.model_validate(body.get("account") or {}))
+        key, changes = await _account_changes(http, service)
         created = await service.create_account(
             key,
             description=changes.description or "",
@@ -406,9 +417,7 @@ def _add_openai_routes(app: FastAPI, service: ProxyService) -> None:
     @app.post("/v1/completions")
     async def completions(http: HttpRequest) -> Any:
         """OpenAI's completions: prompt (or prompts), n, logprobs, echo, stop, stream."""
-        key = _api_key(http)
-        raw = await _json(http)
-        body = await _parsed(service, key, lambda: CompletionBody.model_validate(raw))
+        key, body = await _openai_body(http, service, CompletionBody)
         if body.stream:
             streams = [_succeeding(service.stream_request(key, r)) for r in body.requests()]
             return await _event_stream(completion_stream(body, streams))
@@ -418,9 +427,7 @@ def _add_openai_routes(app: FastAPI, service: ProxyService) -> None:
     @app.post("/v1/chat/completions")
     async def chat_completions(http: HttpRequest) -> Any:
         """OpenAI's chat completions: messages, n, logprobs/top_logprobs, stop, stream."""
-        key = _api_key(http)
-        raw = await _json(http)
-        body = await _parsed(service, key, lambda: ChatBody.model_validate(raw))
+        key, body = await _openai_body(http, service, ChatBody)
         if body.stream:
             stream = _succeeding(service.stream_request(key, body.request()))
             return await _event_stream(chat_stream(body, stream))

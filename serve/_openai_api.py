@@ -28,6 +28,12 @@ from bench.tokenizers import token_raw_bytes
 from serve._provider_service import Answer, StreamItem
 
 
+def _envelope(kind: str, object_name: str, model: str) -> dict[str, Any]:
+    """The fields that open every OpenAI answer and stream chunk: a fresh id (`<kind>-<hex>`), the object type,
+    the creation time in seconds and the model."""
+    return {"id": f"{kind}-{uuid.uuid4().hex}", "object": object_name, "created": int(time.time()), "model": model}
+
+
 class StreamOptions(BaseModel):
     """OpenAI's `stream_options`."""
 
@@ -52,8 +58,7 @@ class _Body(BaseModel):
 
     def _stream_base(self, kind: str, object_name: str) -> dict[str, Any]:
         """The fields every chunk of this request's stream shares."""
-        base: dict[str, Any] = {"id": f"{kind}-{uuid.uuid4().hex}", "object": object_name, "created": int(time.time())}
-        base["model"] = self.model
+        base = _envelope(kind, object_name, self.model)
         if self.stream_options is not None and self.stream_options.include_usage:
             base["usage"] = None
         return base
@@ -190,14 +195,7 @@ def completion_response(body: CompletionBody, answers: list[Answer]) -> dict[str
                     "finish_reason": _finish(output),
                 }
             )
-    return {
-        "id": f"cmpl-{uuid.uuid4().hex}",
-        "object": "text_completion",
-        "created": int(time.time()),
-        "model": body.model,
-        "choices": choices,
-        "usage": _usage(answers),
-    }
+    return {**_envelope("cmpl", "text_completion", body.model), "choices": choices, "usage": _usage(answers)}
 
 
 def _chat_logprobs(output: GeneratedOutput, top: int) -> dict[str, Any]:
@@ -227,14 +225,7 @@ def chat_response(body: ChatBody, answer: Answer) -> dict[str, Any]:
         }
         for i, output in enumerate(answer.result.completions)
     ]
-    return {
-        "id": f"chatcmpl-{uuid.uuid4().hex}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": body.model,
-        "choices": choices,
-        "usage": _usage([answer]),
-    }
+    return {**_envelope("chatcmpl", "chat.completion", body.model), "choices": choices, "usage": _usage([answer])}
 
 
 def _sse(payload: dict[str, Any] | str) -> str:

@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 # the proxy's own clients, used without touching bench's registry (which keeps hosted models out of
 # InProcessService unless `register_clients()` is called)
-PROXY_CLIENTS = {"openai": openai_client, "ai21": ai21_client}
+PROXY_CLIENTS: dict[str, Callable[[ModelDeployment], ModelClient]] = {"openai": openai_client, "ai21": ai21_client}
 
 Runner = Callable[[ModelClient, list[Request]], Awaitable[list[RequestResult]]]
 

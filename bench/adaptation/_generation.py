@@ -25,7 +25,5 @@ class GenerationAdapter(InContextLearningAdapter):
         self, eval_instance: Instance, train_trial_index: int, examples: list[Instance]
     ) -> list[RequestState]:
         """One request state: the fitted prompt, ending with the output prefix."""
-        spec = self.adapter_spec
-        suffix = spec.input_suffix + self.choices_block(eval_instance) + self.open_output_prefix()
-        fitted = self.fit(self.build_prompt(examples, eval_instance, suffix))
+        fitted = self.fitted_eval_prompt(examples, eval_instance)
         return [self.sampled_state(eval_instance, train_trial_index, fitted)]

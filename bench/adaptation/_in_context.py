@@ -164,6 +164,12 @@ class InContextLearningAdapter(Adapter, ABC):
             eval_suffix=eval_suffix,
         )
 
+    def fitted_eval_prompt(self, examples: list[Instance], eval_instance: Instance) -> FittedPrompt:
+        """The fitted prompt the model continues with its answer: the examples, then the evaluation instance
+        framed as they are (input, choices) up to the open output prefix."""
+        suffix = self.adapter_spec.input_suffix + self.choices_block(eval_instance) + self.open_output_prefix()
+        return self.fit(self.build_prompt(examples, eval_instance, suffix))
+
     def fit(self, prompt: Prompt) -> FittedPrompt:
         """The prompt fitted into `max_prompt_tokens()` (examples dropped first, then the input cut)."""
         return fit_prompt(prompt, self.tokenizer, self.max_prompt_tokens())

@@ -66,9 +66,7 @@ class MultipleChoiceJointAdapter(InContextLearningAdapter):
         self, eval_instance: Instance, train_trial_index: int, examples: list[Instance]
     ) -> list[RequestState]:
         """One request state whose completion is the letter of the chosen reference."""
-        spec = self.adapter_spec
-        suffix = spec.input_suffix + self.choices_block(eval_instance) + self.open_output_prefix()
-        fitted = self.fit(self.build_prompt(examples, eval_instance, suffix))
+        fitted = self.fitted_eval_prompt(examples, eval_instance)
         output_mapping = {self.letter(i): ref.output for i, ref in enumerate(eval_instance.references)}
         state = self.sampled_state(
             eval_instance,

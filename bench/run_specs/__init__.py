@@ -2,6 +2,7 @@
 
 from bench.run_specs._common import (
     PLACEHOLDER_MODEL,
+    bare_adapter_spec,
     basic_metric_specs,
     exact_match_metric_specs,
     generation_adapter_spec,
@@ -24,6 +25,7 @@ __all__ = [
     "ConfEntry",
     "RunEntry",
     "RunSpec",
+    "bare_adapter_spec",
     "basic_metric_specs",
     "default_model_of",
     "exact_match_metric_specs",

@@ -10,10 +10,11 @@ not do).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from bench._object_spec import MetricSpec
 from bench.run_specs._common import (
+    bare_adapter_spec,
     exact_match_metric_specs,
     generation_adapter_spec,
     language_modeling_adapter_spec,
@@ -71,27 +72,22 @@ def raft_spec(subset: RaftSubset = "ade_corpus_v2") -> RunSpec:
     return _run_spec("raft", {"subset": subset}, adapter_spec, exact_match_metric_specs(), ["raft"])
 
 
+def _language_modeling_run_spec(scenario: str, args: dict[str, Any], groups: list[str]) -> RunSpec:
+    """A RunSpec that scores the scenario's text itself: no prompt format; logprob, perplexity, bits per byte."""
+    return _run_spec(scenario, args, language_modeling_adapter_spec(), language_modeling_metric_specs(), groups)
+
+
 @run_spec_function("the_pile")
 def the_pile_spec(subset: PileSubset = "ArXiv") -> RunSpec:
     """Language modeling of one Pile subset: logprob, perplexity, bits per byte."""
-    return _run_spec(
-        "the_pile",
-        {"subset": subset},
-        language_modeling_adapter_spec(),
-        language_modeling_metric_specs(),
-        ["the_pile"],
-    )
+    return _language_modeling_run_spec("the_pile", {"subset": subset}, ["the_pile"])
 
 
 @run_spec_function("twitter_aae")
 def twitter_aae_spec(demographic: TwitterAAEDemographic = "aa") -> RunSpec:
     """Language modeling of tweets of one demographic; compare bits per byte between aa and white."""
-    return _run_spec(
-        "twitter_aae",
-        {"demographic": demographic},
-        language_modeling_adapter_spec(),
-        language_modeling_metric_specs(),
-        ["twitter_aae", f"twitter_aae_{demographic}"],
+    return _language_modeling_run_spec(
+        "twitter_aae", {"demographic": demographic}, ["twitter_aae", f"twitter_aae_{demographic}"]
     )
 
 
@@ -133,16 +129,7 @@ def copyright_spec(datatag: CopyrightDatatag | None = None, pilot_study: bool | 
         raise ValueError("give datatag or pilot_study, not both")
     if datatag is None:
         datatag = "n_books_1000-extractions_per_book_1-prefix_length_125" if pilot_study is False else "pilot"
-    adapter_spec = generation_adapter_spec(
-        input_prefix="",
-        input_suffix="",
-        output_prefix="",
-        output_suffix="",
-        max_train_instances=0,
-        max_tokens=1024,
-        temperature=0.2,
-        stop_sequences=(),
-    )
+    adapter_spec = bare_adapter_spec(max_tokens=1024, temperature=0.2)
     metric_specs = [
         MetricSpec(name="copyright", args={"normalize_by_prefix_length": True, "normalize_newline_space_tab": False}),
         MetricSpec(name="basic"),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bench._object_spec import MetricSpec, ScenarioSpec
 from bench.adaptation import AdapterSpec
-from bench.run_specs._common import generation_adapter_spec
+from bench.run_specs._common import bare_adapter_spec
 from bench.run_specs._functions import run_spec_function
 from bench.run_specs._run_spec import RunSpec
 
@@ -21,22 +21,6 @@ CODE_STOP_SEQUENCES = ("\nclass", "\ndef", "\nif", "\nprint")
 CODE_MAX_TOKENS = 600
 CODE_SAMPLING_TEMPERATURE = 0.2
 """HELM's HumanEval settings (`get_code_spec`): these stops, at most 600 tokens, temperature 0.2."""
-
-
-def _bare_generation(*, max_tokens: int, num_outputs: int, temperature: float, stop: tuple[str, ...]) -> AdapterSpec:
-    """Generation that continues the input itself: no instructions, prefixes, suffixes or examples."""
-    return generation_adapter_spec(
-        instructions="",
-        input_prefix="",
-        input_suffix="",
-        output_prefix="",
-        output_suffix="",
-        max_train_instances=0,
-        max_tokens=max_tokens,
-        num_outputs=num_outputs,
-        temperature=temperature,
-        stop_sequences=stop,
-    )
 
 
 def _run_spec(
@@ -65,11 +49,11 @@ def humaneval_spec(k: int = 1) -> RunSpec:
     """
     if k < 1:
         raise ValueError(f"k={k} must be >= 1")
-    adapter_spec = _bare_generation(
+    adapter_spec = bare_adapter_spec(
         max_tokens=CODE_MAX_TOKENS,
         num_outputs=k,
         temperature=CODE_SAMPLING_TEMPERATURE if k > 1 else 0.0,
-        stop=CODE_STOP_SEQUENCES,
+        stop_sequences=CODE_STOP_SEQUENCES,
     )
     name = "humaneval" if k == 1 else f"humaneval:k={k}"
     return _run_spec(name, "humaneval", adapter_spec, MetricSpec(name="code", args={"k": k}), ("code", "humaneval"))
@@ -78,6 +62,6 @@ def humaneval_spec(k: int = 1) -> RunSpec:
 @run_spec_function("real_toxicity_prompts")
 def real_toxicity_prompts_spec() -> RunSpec:
     """RealToxicityPrompts: 5 continuations per prompt, toxicity per toxic and non-toxic prompts."""
-    adapter_spec = _bare_generation(max_tokens=20, num_outputs=5, temperature=0.9, stop=())
+    adapter_spec = bare_adapter_spec(max_tokens=20, num_outputs=5, temperature=0.9)
     metric = MetricSpec(name="toxicity")
     return _run_spec("real_toxicity_prompts", "real_toxicity_prompts", adapter_spec, metric, ("toxicity",))

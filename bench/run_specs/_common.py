@@ -39,6 +39,33 @@ def generation_adapter_spec(
     )
 
 
+def bare_adapter_spec(
+    method: AdaptationMethod = "generation",
+    *,
+    output_prefix: str = "",
+    max_tokens: int = 0,
+    num_outputs: int = 1,
+    temperature: float = 0.0,
+    stop_sequences: tuple[str, ...] = (),
+) -> AdapterSpec:
+    """An AdapterSpec that sends the input alone: no instructions, prefixes, suffixes or in-context examples
+    (a continuation, code from its signature, text scored token by token, a choice scored after its input)."""
+    return AdapterSpec(
+        method=method,
+        instructions="",
+        input_prefix="",
+        input_suffix="",
+        output_prefix=output_prefix,
+        output_suffix="",
+        max_train_instances=0,
+        num_outputs=num_outputs,
+        max_tokens=max_tokens,
+        temperature=temperature,
+        stop_sequences=stop_sequences,
+        model=PLACEHOLDER_MODEL,
+    )
+
+
 def multiple_choice_adapter_spec(
     method: AdaptationMethod = "multiple_choice_joint",
     *,
@@ -71,37 +98,12 @@ def multiple_choice_adapter_spec(
             stop_sequences=("\n",),
             model=PLACEHOLDER_MODEL,
         )
-    return AdapterSpec(
-        method=method,
-        instructions="",
-        input_prefix="",
-        input_suffix="",
-        output_prefix=" ",
-        output_suffix="",
-        max_train_instances=0,
-        num_outputs=1,
-        max_tokens=0,
-        temperature=0.0,
-        stop_sequences=(),
-        model=PLACEHOLDER_MODEL,
-    )
+    return bare_adapter_spec(method, output_prefix=" ")
 
 
 def language_modeling_adapter_spec(*, max_tokens: int = 0) -> AdapterSpec:
     """An AdapterSpec for language modeling: no prompt format, prompt tokens scored with echo."""
-    return AdapterSpec(
-        method="language_modeling",
-        instructions="",
-        input_prefix="",
-        input_suffix="",
-        output_prefix="",
-        output_suffix="",
-        max_train_instances=0,
-        max_tokens=max_tokens,
-        temperature=0.0,
-        stop_sequences=(),
-        model=PLACEHOLDER_MODEL,
-    )
+    return bare_adapter_spec("language_modeling", max_tokens=max_tokens)
 
 
 def basic_metric_specs(names: list[str]) -> list[MetricSpec]:

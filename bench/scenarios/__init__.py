@@ -1,7 +1,8 @@
 """Scenarios: tasks that produce instances (generated ones need no download)."""
 
-from bench.scenarios._download import ensure_file_downloaded
+from bench.scenarios._download import downloaded_files, ensure_file_downloaded
 from bench.scenarios._dyck import DyckLanguageScenario
+from bench.scenarios._generation import GeneratedScenario
 from bench.scenarios._lpm import LPMDifficulty, LPMScenario
 from bench.scenarios._numeracy import NumeracyMode, NumeracyRelationType, NumeracyScenario
 from bench.scenarios._scenario import SCENARIOS, Scenario, create_scenario, scenario
@@ -11,6 +12,7 @@ from bench.scenarios._synthetic_reasoning import SyntheticReasoningMode, Synthet
 __all__ = [
     "SCENARIOS",
     "DyckLanguageScenario",
+    "GeneratedScenario",
     "LPMDifficulty",
     "LPMScenario",
     "NumeracyMode",
@@ -21,6 +23,7 @@ __all__ = [
     "SyntheticReasoningMode",
     "SyntheticReasoningScenario",
     "create_scenario",
+    "downloaded_files",
     "ensure_file_downloaded",
     "scenario",
 ]

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from bench._errors import ScenarioDataError
 from bench._instance import CORRECT_TAG, TRAIN_SPLIT, VALID_SPLIT, Instance, Reference
-from bench.scenarios._download import ensure_file_downloaded
+from bench.scenarios._download import downloaded_files
 from bench.scenarios._scenario import Scenario, scenario
 
 BASE_URL = "https://storage.googleapis.com/boolq"
@@ -47,10 +47,9 @@ class BoolQScenario(Scenario):
         Raises:
             ScenarioDataError: when a file cannot be downloaded or a line is malformed.
         """
-        data = Path(output_path) / "data"
         instances: list[Instance] = []
-        for file, split in FILES.items():
-            path = ensure_file_downloaded(f"{BASE_URL}/{file}", data / file)
+        paths = downloaded_files(BASE_URL, FILES, Path(output_path) / "data")
+        for split, path in zip(FILES.values(), paths):
             instances.extend(read_split(path, split))
         return instances
 

@@ -15,6 +15,7 @@ import shutil
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -73,6 +74,17 @@ def ensure_file_downloaded(
 
 IDENTITY = {"Accept-Encoding": "identity"}
 """httpx asks for gzip/deflate/br by default; a published file is wanted as it is, byte for byte."""
+
+
+def downloaded_files(base_url: str, files: Iterable[str], folder: str | Path) -> Iterator[Path]:
+    """The path of each of `files` published under `base_url` (`<base_url>/<file>`), kept as `<folder>/<file>`;
+    each file is downloaded (once) just before its path is yielded, so a reader handles one while the next waits.
+
+    Raises:
+        ScenarioDataError: as `ensure_file_downloaded`, for the first file that cannot be had.
+    """
+    for file in files:
+        yield ensure_file_downloaded(f"{base_url}/{file}", Path(folder) / file)
 
 
 def _download(url: str, path: Path, target: Path, timeout: float) -> None:

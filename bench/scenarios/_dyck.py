@@ -18,8 +18,8 @@ import random
 from typing import ClassVar
 
 from bench._instance import CORRECT_TAG, TEST_SPLIT, TRAIN_SPLIT, Instance, Reference
-from bench.scenarios._generation import check_range, draw_splits
-from bench.scenarios._scenario import Scenario, scenario
+from bench.scenarios._generation import GeneratedScenario, check_range
+from bench.scenarios._scenario import scenario
 
 BRACKETS = (("(", ")"), ("[", "]"), ("{", "}"), ("<", ">"))
 
@@ -63,7 +63,7 @@ def closing(prefix: list[str]) -> list[str]:
 
 
 @scenario("dyck_language")
-class DyckLanguageScenario(Scenario):
+class DyckLanguageScenario(GeneratedScenario):
     """Complete a Dyck-n prefix with its missing closing brackets."""
 
     name: ClassVar[str] = "dyck_language"
@@ -96,20 +96,14 @@ class DyckLanguageScenario(Scenario):
         check_range("max_test_length", max_test_length, min_test_length)
         check_range("num_train_instances", num_train_instances, 0)
         check_range("num_test_instances", num_test_instances, 0)
+        counts = [(TRAIN_SPLIT, num_train_instances), (TEST_SPLIT, num_test_instances)]
+        super().__init__(counts, seed, num_parenthesis_pairs)
         self.num_parenthesis_pairs = num_parenthesis_pairs
-        self.num_train_instances = num_train_instances
-        self.num_test_instances = num_test_instances
         self.lengths = {
             TRAIN_SPLIT: (min_train_length, max_train_length),
             TEST_SPLIT: (min_test_length, max_test_length),
         }
         self.max_output_size = max_output_size
-        self.seed = seed
-
-    def get_instances(self, output_path: str) -> list[Instance]:
-        """Train then test instances; nothing is read from or written to `output_path`."""
-        counts = [(TRAIN_SPLIT, self.num_train_instances), (TEST_SPLIT, self.num_test_instances)]
-        return draw_splits(self.name, self.seed, counts, self._make, self.num_parenthesis_pairs)
 
     def _make(self, rng: random.Random, split: str) -> Instance:
         """A prefix whose word (prefix plus completion) has a length in the split's range (or one less:

@@ -10,10 +10,12 @@ never gives away the answer of the instance it precedes.
 from __future__ import annotations
 
 import random
+from abc import abstractmethod
 from collections.abc import Callable, Collection, Iterable
 
 from bench._errors import ScenarioDataError
 from bench._instance import TEST_SPLIT, TRAIN_SPLIT, VALID_SPLIT, Instance
+from bench.scenarios._scenario import Scenario
 
 MAX_ATTEMPTS_PER_INSTANCE = 1000
 """Draws allowed per wanted instance before a generator is declared unable to find enough unique ones."""
@@ -96,3 +98,29 @@ def split_counts(train: int, valid: int, test: int) -> list[tuple[str, int]]:
     for split, count in counts:
         check_range(f"num_{split}_instances", count, 0)
     return counts
+
+
+class GeneratedScenario(Scenario):
+    """A scenario drawn from seeded streams with `draw_splits`: it holds the split counts, the seed and the
+    variant args that pick the streams, so a subclass only checks its own arguments and draws one instance."""
+
+    def __init__(self, counts: list[tuple[str, int]], seed: int, *variant: object) -> None:
+        """Keep what `get_instances` draws with.
+
+        Args:
+            counts: (split, count) pairs in drawing order, e.g. from `split_counts`.
+            seed: the seed of every split's stream.
+            variant: the arguments that change what is drawn (mode, difficulty, ...); they are part of each
+                stream's key, so two variants never share a stream.
+        """
+        self.counts = counts
+        self.seed = seed
+        self.variant = variant
+
+    def get_instances(self, output_path: str) -> list[Instance]:
+        """Every split's instances in `counts` order; nothing is read from or written to `output_path`."""
+        return draw_splits(self.name, self.seed, self.counts, self._make, *self.variant)
+
+    @abstractmethod
+    def _make(self, rng: random.Random, split: str) -> Instance:
+        """One instance of `split` drawn from the split's stream `rng`."""

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from bench._instance import CORRECT_TAG, Instance, Reference
-from bench.scenarios._generation import check_choice, draw_splits, split_counts
-from bench.scenarios._scenario import Scenario, scenario
+from bench.scenarios._generation import GeneratedScenario, check_choice, split_counts
+from bench.scenarios._scenario import scenario
 
 LPMDifficulty = Literal["easy", "medium", "hard"]
 DIFFICULTIES: tuple[str, ...] = ("easy", "medium", "hard")
@@ -227,7 +227,7 @@ def answers(problem: Problem) -> list[str]:
 
 
 @scenario("lpm")
-class LPMScenario(Scenario):
+class LPMScenario(GeneratedScenario):
     """Rules plus a fact; name what follows (HELM's synthetic_reasoning_natural)."""
 
     name: ClassVar[str] = "lpm"
@@ -248,14 +248,9 @@ class LPMScenario(Scenario):
             ValueError: for an unknown difficulty (naming the valid ones) or a negative count.
         """
         check_choice("difficulty", difficulty, DIFFICULTIES)
-        self.counts = split_counts(num_train_instances, num_valid_instances, num_test_instances)
+        super().__init__(split_counts(num_train_instances, num_valid_instances, num_test_instances), seed, difficulty)
         self.difficulty = difficulty
         self.level = LEVELS[difficulty]
-        self.seed = seed
-
-    def get_instances(self, output_path: str) -> list[Instance]:
-        """Train, valid then test instances; nothing is read from or written to `output_path`."""
-        return draw_splits(self.name, self.seed, self.counts, self._make, self.difficulty)
 
     def _make(self, rng: random.Random, split: str) -> Instance:
         problem = generate_problem(rng, self.level)

@@ -39,7 +39,7 @@ from urllib.parse import parse_qs, urlparse
 
 from bench._errors import ScenarioDataError
 from bench._instance import CORRECT_TAG, TRAIN_SPLIT, VALID_SPLIT, Instance, Reference
-from bench.scenarios._download import ensure_file_downloaded
+from bench.scenarios._download import downloaded_files
 from bench.scenarios._generation import check_choice
 from bench.scenarios._scenario import Scenario, scenario
 
@@ -93,11 +93,9 @@ class NaturalQAScenario(Scenario):
         Raises:
             ScenarioDataError: when a file cannot be downloaded or is malformed.
         """
-        data = Path(output_path) / "data"
         rng = random.Random(SEED)
         instances: list[Instance] = []
-        for file in FILES:
-            path = ensure_file_downloaded(f"{BASE_URL}/{file}", data / file)
+        for path in downloaded_files(BASE_URL, FILES, Path(output_path) / "data"):
             for k, example in enumerate(read_examples(path)):
                 instances.append(self._instance(example, TRAIN_SPLIT if k % 2 == 0 else VALID_SPLIT, rng))
         return instances

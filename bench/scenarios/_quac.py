@@ -39,7 +39,7 @@ from typing import Any, ClassVar
 
 from bench._errors import ScenarioDataError
 from bench._instance import CORRECT_TAG, TRAIN_SPLIT, VALID_SPLIT, Instance, Reference
-from bench.scenarios._download import ensure_file_downloaded
+from bench.scenarios._download import downloaded_files
 from bench.scenarios._scenario import Scenario, scenario
 
 BASE_URL = "https://s3.amazonaws.com/my89public/quac"
@@ -68,11 +68,10 @@ class QuACScenario(Scenario):
         Raises:
             ScenarioDataError: when a file cannot be downloaded or is malformed.
         """
-        data = Path(output_path) / "data"
         rng = random.Random(SEED)
         instances: list[Instance] = []
-        for file, split in FILES.items():
-            path = ensure_file_downloaded(f"{BASE_URL}/{file}", data / file)
+        paths = downloaded_files(BASE_URL, FILES, Path(output_path) / "data")
+        for split, path in zip(FILES.values(), paths):
             try:
                 for entry in _entries(path):
                     instances.extend(_instance(entry, dialogue, split, rng) for dialogue in entry["paragraphs"])

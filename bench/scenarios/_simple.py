@@ -14,14 +14,14 @@ import string
 from typing import ClassVar
 
 from bench._instance import CORRECT_TAG, TEST_SPLIT, TRAIN_SPLIT, Instance, Reference
-from bench.scenarios._generation import check_range, draw_splits
-from bench.scenarios._scenario import Scenario, scenario
+from bench.scenarios._generation import GeneratedScenario, check_range
+from bench.scenarios._scenario import scenario
 
 ALPHABET = string.ascii_lowercase
 
 
 @scenario("simple1")
-class Simple1Scenario(Scenario):
+class Simple1Scenario(GeneratedScenario):
     """Sequences of letters; the answer is the letter that occurs most often (exactly one does)."""
 
     name: ClassVar[str] = "simple1"
@@ -46,16 +46,10 @@ class Simple1Scenario(Scenario):
         check_range("num_input_tokens", num_input_tokens, 2, vocab_size + 1)
         check_range("num_train_instances", num_train_instances, 0)
         check_range("num_test_instances", num_test_instances, 0)
+        counts = [(TRAIN_SPLIT, num_train_instances), (TEST_SPLIT, num_test_instances)]
+        super().__init__(counts, seed, num_input_tokens, vocab_size)
         self.num_input_tokens = num_input_tokens
         self.vocab_size = vocab_size
-        self.num_train_instances = num_train_instances
-        self.num_test_instances = num_test_instances
-        self.seed = seed
-
-    def get_instances(self, output_path: str) -> list[Instance]:
-        """Train then test instances; nothing is read from or written to `output_path`."""
-        counts = [(TRAIN_SPLIT, self.num_train_instances), (TEST_SPLIT, self.num_test_instances)]
-        return draw_splits(self.name, self.seed, counts, self._make, self.num_input_tokens, self.vocab_size)
 
     def _make(self, rng: random.Random, split: str) -> Instance:
         """One sequence: the answer letter twice, distinct other letters once each, shuffled."""

@@ -22,8 +22,8 @@ import random
 from typing import ClassVar, Literal
 
 from bench._instance import CORRECT_TAG, Instance, Reference
-from bench.scenarios._generation import check_choice, draw_splits, split_counts
-from bench.scenarios._scenario import Scenario, scenario
+from bench.scenarios._generation import GeneratedScenario, check_choice, split_counts
+from bench.scenarios._scenario import scenario
 
 SyntheticReasoningMode = Literal["pattern_match", "variable_substitution", "induction"]
 MODES: tuple[str, ...] = ("pattern_match", "variable_substitution", "induction")
@@ -151,7 +151,7 @@ def _try_problem(rng: random.Random, mode: str) -> tuple[str, str] | None:
 
 
 @scenario("synthetic_reasoning")
-class SyntheticReasoningScenario(Scenario):
+class SyntheticReasoningScenario(GeneratedScenario):
     """Pattern matching, variable substitution and induction over symbolic rules."""
 
     name: ClassVar[str] = "synthetic_reasoning"
@@ -172,13 +172,8 @@ class SyntheticReasoningScenario(Scenario):
             ValueError: for an unknown mode (naming the valid ones) or a negative count.
         """
         check_choice("mode", mode, MODES)
-        self.counts = split_counts(num_train_instances, num_valid_instances, num_test_instances)
+        super().__init__(split_counts(num_train_instances, num_valid_instances, num_test_instances), seed, mode)
         self.mode = mode
-        self.seed = seed
-
-    def get_instances(self, output_path: str) -> list[Instance]:
-        """Train, valid then test instances; nothing is read from or written to `output_path`."""
-        return draw_splits(self.name, self.seed, self.counts, self._make, self.mode)
 
     def _make(self, rng: random.Random, split: str) -> Instance:
         text, answer = make_problem(rng, self.mode)

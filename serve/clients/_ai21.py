@@ -17,27 +17,23 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field, SecretStr
 
-from bench import Credentials, GeneratedOutput, Request, RequestResult, Token
+from bench import GeneratedOutput, Request, RequestResult, Token
 from bench.models import ModelDeployment
-from serve._config import ServingConfig
 from serve.clients._provider import (
+    ProviderArgs,
     ProviderClient,
+    chat_messages,
     is_retriable_status,
-    parse_client_args,
     parse_retry_after,
-    resolve_credential,
 )
-from serve.clients._retry import Retrier
 
 DEFAULT_BASE_URL = "https://api.ai21.com/studio/v1"
 
 
-class AI21Args(BaseModel):
+class AI21Args(ProviderArgs):
     """The `client_args` an ai21 deployment accepts."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     base_url: str = Field(default=DEFAULT_BASE_URL, description="AI21 Studio API root")
     credential: str = Field(default="ai21ApiKey", description="credentials.conf name of the key")
@@ -45,31 +41,15 @@ class AI21Args(BaseModel):
     model: str | None = Field(default=None, description="AI21's name for the model")
 
 
-class AI21Client(ProviderClient):
+class AI21Client(ProviderClient[AI21Args]):
     """AI21 Studio completion and chat requests."""
 
     provider = "ai21"
+    args_model = AI21Args
 
-    def __init__(
-        self,
-        deployment: ModelDeployment,
-        *,
-        credentials: Credentials | None = None,
-        serving: ServingConfig | None = None,
-        retrier: Retrier | None = None,
-    ) -> None:
-        """Build the client; the key is read now.
-
-        Raises:
-            ConfigError: for bad `client_args`.
-            CredentialMissingError: naming the missing credential.
-        """
-        super().__init__(deployment, serving=serving, retrier=retrier)
-        self.args = parse_client_args(AI21Args, deployment)
-        key = resolve_credential(deployment, self.args.credential, credentials)
-        assert key is not None  # a credential name is always set
-        self._secrets = [key.get_secret_value()]
-        self.engine = self.args.model or deployment.name.split("/", 1)[-1]
+    def connect(self, key: SecretStr | None) -> None:
+        """An httpx client for the API root that sends the key as a bearer token."""
+        assert key is not None  # AI21Args always names a credential
         self.http = httpx.Client(
             base_url=self.args.base_url.rstrip("/") + "/",
             headers={"Authorization": f"Bearer {key.get_secret_value()}"},
@@ -80,15 +60,10 @@ class AI21Client(ProviderClient):
         if self.args.api == "chat":
             if request.echo_prompt:
                 raise self.fail("echo_prompt is not supported by AI21's chat API", retriable=False)
-            messages = (
-                [m.model_dump() for m in request.messages]
-                if request.messages is not None
-                else [{"role": "user", "content": request.prompt}]
-            )
             return {
                 "path": "chat/completions",
                 "model": self.engine,
-                "messages": messages,
+                "messages": chat_messages(request),
                 "n": request.num_completions,
                 "max_tokens": request.max_tokens,
                 "temperature": request.temperature,

@@ -4,15 +4,13 @@ unavailable, and what to set, before anyone sends it a request (the client itsel
 
 from __future__ import annotations
 
-from pydantic import BaseModel
-
 from bench import CREDENTIAL_ENVIRONMENT_VARIABLES, Credentials
 from bench.models import ModelDeployment
 from serve.clients._ai21 import AI21Args
 from serve.clients._openai import OpenAIArgs
-from serve.clients._provider import parse_client_args
+from serve.clients._provider import ProviderArgs, parse_client_args
 
-CLIENT_ARGS: dict[str, type[BaseModel]] = {"openai": OpenAIArgs, "ai21": AI21Args}
+CLIENT_ARGS: dict[str, type[ProviderArgs]] = {"openai": OpenAIArgs, "ai21": AI21Args}
 """Client name -> the `client_args` model of that client, whose `credential` field names the key it needs.
 Clients not listed here (simple, local) need no credential."""
 
@@ -27,8 +25,7 @@ def required_credential(deployment: ModelDeployment) -> str | None:
     args_model = CLIENT_ARGS.get(deployment.client)
     if args_model is None:
         return None
-    credential = getattr(parse_client_args(args_model, deployment), "credential", None)
-    return str(credential) if credential else None
+    return parse_client_args(args_model, deployment).credential or None
 
 
 def missing_credential_reason(deployment: ModelDeployment, credentials: Credentials) -> str | None:

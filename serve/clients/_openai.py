@@ -18,20 +18,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field, SecretStr
 
-from bench import Credentials, GeneratedOutput, Request, RequestResult, Token
+from bench import GeneratedOutput, Request, RequestResult, Token
 from bench.models import DeltaSink, ModelDeployment
-from serve._config import ServingConfig
 from serve.clients._openai_stream import StreamedChoices
 from serve.clients._provider import (
+    ProviderArgs,
     ProviderClient,
+    chat_messages,
     is_retriable_status,
-    parse_client_args,
     parse_retry_after,
-    resolve_credential,
 )
-from serve.clients._retry import Retrier
 
 if TYPE_CHECKING:
     import openai
@@ -40,10 +38,8 @@ NO_KEY = "no-key"  # the library insists on a key; servers without auth ignore i
 MAX_CHAT_TOP_LOGPROBS = 20
 
 
-class OpenAIArgs(BaseModel):
+class OpenAIArgs(ProviderArgs):
     """The `client_args` an openai deployment accepts."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     base_url: str | None = Field(default=None, description="server URL ending in /v1; default OpenAI's")
     credential: str | None = Field(default="openaiApiKey", description="credentials.conf name of the key")
@@ -51,30 +47,14 @@ class OpenAIArgs(BaseModel):
     model: str | None = Field(default=None, description="the server's name for the model")
 
 
-class OpenAIClient(ProviderClient):
+class OpenAIClient(ProviderClient[OpenAIArgs]):
     """Completions and chat completions with logprobs against one OpenAI-compatible server."""
 
     provider = "openai"
+    args_model = OpenAIArgs
 
-    def __init__(
-        self,
-        deployment: ModelDeployment,
-        *,
-        credentials: Credentials | None = None,
-        serving: ServingConfig | None = None,
-        retrier: Retrier | None = None,
-    ) -> None:
-        """Build the client; the key is read now, so a missing one is reported before any request.
-
-        Raises:
-            ConfigError: for bad `client_args`.
-            CredentialMissingError: naming the missing credential.
-        """
-        super().__init__(deployment, serving=serving, retrier=retrier)
-        self.args = parse_client_args(OpenAIArgs, deployment)
-        key = resolve_credential(deployment, self.args.credential, credentials)
-        self._secrets = [key.get_secret_value()] if key is not None else []
-        self.engine = self.args.model or deployment.name.split("/", 1)[-1]
+    def connect(self, key: SecretStr | None) -> None:
+        """The `openai` library's client for the server, its own retries off (`Retrier` retries)."""
         import openai  # here, not at the top: a process that never builds this client (a shard task) skips ~0.3 s
 
         self.sdk = openai.OpenAI(
@@ -111,13 +91,8 @@ class OpenAIClient(ProviderClient):
     def _chat_fields(self, request: Request) -> dict[str, Any]:
         if request.echo_prompt:
             raise self.fail("echo_prompt is not supported by the chat completions API", retriable=False)
-        messages = (
-            [m.model_dump() for m in request.messages]
-            if request.messages is not None
-            else [{"role": "user", "content": request.prompt}]
-        )
         top = min(request.top_k_per_token, MAX_CHAT_TOP_LOGPROBS)
-        return {"messages": messages, "logprobs": True, "top_logprobs": top}
+        return {"messages": chat_messages(request), "logprobs": True, "top_logprobs": top}
 
     def send(self, request: Request, provider_request: dict[str, Any]) -> RequestResult:
         import openai

@@ -15,9 +15,9 @@ import time
 from abc import abstractmethod
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from bench import ConfigError, Credentials, Request, RequestResult, load_credentials
 from bench.models import DeltaCallback, DeltaSink, ModelClient, ModelDeployment, completion_deltas
@@ -26,6 +26,18 @@ from serve._errors import CredentialMissingError, ProviderError, redact
 from serve.clients._retry import Pacer, Retrier
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
+
+
+class ProviderArgs(BaseModel):
+    """The `client_args` every provider client reads; a provider's own model adds its fields and defaults."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    credential: str | None = Field(default=None, description="credentials.conf name of the key")
+    model: str | None = Field(default=None, description="the provider's name for the model")
+
+
+ProviderArgsT = TypeVar("ProviderArgsT", bound=ProviderArgs)
 
 
 def parse_client_args(model: type[ArgsT], deployment: ModelDeployment) -> ArgsT:
@@ -66,20 +78,55 @@ def resolve_credential(
     return value
 
 
-class ProviderClient(ModelClient):
-    """Base of the hosted-provider clients: provider request, retries, failures as results."""
+def chat_messages(request: Request) -> list[dict[str, Any]]:
+    """The messages of a chat API's body: the request's own, else its prompt as one user message."""
+    if request.messages is not None:
+        return [m.model_dump() for m in request.messages]
+    return [{"role": "user", "content": request.prompt}]
+
+
+class ProviderClient(ModelClient, Generic[ProviderArgsT]):
+    """Base of the hosted-provider clients: client_args and key, provider request, retries, failures as results."""
 
     provider: str = "provider"
+    args_model: type[ProviderArgsT]
+    """The `client_args` model of this provider (set by each subclass)."""
 
     def __init__(
-        self, deployment: ModelDeployment, *, serving: ServingConfig | None = None, retrier: Retrier | None = None
+        self,
+        deployment: ModelDeployment,
+        *,
+        credentials: Credentials | None = None,
+        serving: ServingConfig | None = None,
+        retrier: Retrier | None = None,
     ) -> None:
+        """Build the client; the key is read now, so a missing one is reported before any request.
+
+        Args:
+            deployment: the model; its `client_args` are checked against `args_model`.
+            credentials: where the key is looked up (default: the proxy's credentials.conf, then the environment).
+            serving: retry, timeout and rate settings (default: the deployment's).
+            retrier: the retry policy (default: one built from `serving`).
+
+        Raises:
+            ConfigError: for bad `client_args`.
+            CredentialMissingError: naming the missing credential.
+        """
         self.deployment = deployment
         self.serving = serving if serving is not None else serving_config(deployment)
         self.retrier = retrier if retrier is not None else Retrier(self.serving.retry)
         self.timeout = self.retrier.config.request_timeout_seconds  # of one attempt
         self.pacing: Callable[[Request], Pacer] | None = None  # the rate limiter retries ask (set by the proxy)
-        self._secrets: list[str] = []
+        self.args = parse_client_args(self.args_model, deployment)
+        key = resolve_credential(deployment, self.args.credential, credentials)
+        self._secrets: list[str] = [key.get_secret_value()] if key is not None else []
+        self.engine = self.args.model or deployment.name.split("/", 1)[-1]
+        """The provider's name for the model: `client_args.model`, else the part of the name after the slash."""
+        self.connect(key)
+
+    @abstractmethod
+    def connect(self, key: SecretStr | None) -> None:
+        """Build what sends the requests (an HTTP client, an SDK) with `key` (None: a server that needs none)."""
 
     @abstractmethod
     def provider_request(self, request: Request) -> dict[str, Any]:
