@@ -94,6 +94,9 @@ class FakeServer:
         self.latency = latency
         self.faults: deque[Fault] = deque()
         self.requests: list[Recorded] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        """The most requests the server was answering at once (since the start or `reset_counts`)."""
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
@@ -101,6 +104,11 @@ class FakeServer:
     @property
     def root(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def reset_counts(self) -> None:
+        """Start counting `max_in_flight` again from the requests in flight now."""
+        with self._lock:
+            self.max_in_flight = self.in_flight
 
     def fail_next(self, *faults: Fault) -> None:
         """Queue faults: the next requests take them in order."""
@@ -153,6 +161,15 @@ class FakeServer:
                 with server._lock:
                     arrived = Recorded(self.path, body, self.headers.get("Authorization"), time.monotonic())
                     server.requests.append(arrived)
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                try:
+                    self._answer(body)
+                finally:
+                    with server._lock:
+                        server.in_flight -= 1
+
+            def _answer(self, body: dict[str, Any]) -> None:
                 if server.latency:
                     time.sleep(server.latency)
                 fault = server._next_fault()
