@@ -138,6 +138,8 @@ class ProxyHandleService:
         # made once, not per call
         self._methods = {name: handle.options(method_name=name) for name in ("handle_requests", "check_access")}
         self._stream_answers = handle.options(method_name="stream_answers", stream=True)
+        self._streams = True
+        """False once the app running is found to answer whole calls only (deployed by an older Mercury)."""
         self._api_key = api_key
         self.deployments_file = deployments_file
         self.max_retry_seconds = max_retry_seconds
@@ -227,7 +229,8 @@ class ProxyHandleService:
         """Each request's index and result as soon as the proxy has it (the ingress's `stream_answers`), so
         the executor keeps its window full; the same guarantees as `make_requests`: requests the rate limit
         refused wait their turn and go again; a stream lost with its replica (or past its deadline) is sent
-        again, for its unanswered requests only, as `_call` does, for at most `unavailable_seconds`.
+        again, for its unanswered requests only, as `_call` does, for at most `unavailable_seconds`. A proxy app
+        deployed by a Mercury without streams gets whole calls (`make_requests`).
 
         Raises (possibly after some results): ProxyError for an answer the proxy refused as a whole;
         ProxyUnavailableError.
@@ -238,6 +241,9 @@ class ProxyHandleService:
         delay = 1.0
         while pending:
             batch = [requests[i] for i in pending]
+            if not self._streams:  # a proxy app deployed before streams: whole calls
+                yield from zip(pending, self.make_requests(batch))
+                return
             answered: set[int] = set()
             refused: list[int] = []
             wait = 0.0
@@ -251,6 +257,10 @@ class ProxyHandleService:
                             wait = max(wait, answer.retry_after)
                         else:
                             yield index, answer.result
+            except _NoStreams:
+                self._streams = False
+                pending = [i for i in pending if i not in answered or i in refused]
+                continue
             except _StreamLost as lost:
                 first_failure = time.monotonic() if first_failure is None else first_failure
                 elapsed = time.monotonic() - first_failure
@@ -292,6 +302,8 @@ class ProxyHandleService:
                 yield item
             finished = True
         except (RayError, RayServeException) as error:
+            if "Tried to call a method 'stream_answers' that does not exist" in str(error):
+                raise _NoStreams() from None
             cause = "deadline passed" if not timer.is_alive() else type(error).__name__
             raise _StreamLost(f"{cause}: {str(error).splitlines()[0] if str(error) else ''}") from None
         finally:
@@ -350,6 +362,10 @@ class ProxyHttpServiceFactory:
 
         bench.load_builtins()
         return ProxyClient(self.url, self.api_key, verify=self.verify, deployments_file=self.deployments_file)
+
+
+class _NoStreams(Exception):
+    """The proxy app running was deployed by a Mercury without `stream_answers`: its calls go whole."""
 
 
 class _StreamLost(Exception):

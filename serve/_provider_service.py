@@ -192,16 +192,18 @@ class ProviderService:
                 (leads if kind == "lead" else follows).append(index)
         if hits:
             yield hits
-        async for indices in self._leading(requests, leads, keys, results, retry_after):
-            yield [(i, self._answer(requests[i], results[i], retry_after.get(i))) for i in indices]
+        async with contextlib.aclosing(self._leading(requests, leads, keys, results, retry_after)) as ready:
+            async for indices in ready:
+                yield [(i, self._answer(requests[i], results[i], retry_after.get(i))) for i in indices]
         if follows:
             shared = await self.cache.follow_many([keys[i] for i in follows])
             found = [(i, self._answer(requests[i], result, None)) for i, result in zip(follows, shared) if result]
             if found:
                 yield found
             unshared = [i for i, result in zip(follows, shared) if result is None]
-            async for indices in self._leading(requests, unshared, keys, results, retry_after):
-                yield [(i, self._answer(requests[i], results[i], retry_after.get(i))) for i in indices]
+            async with contextlib.aclosing(self._leading(requests, unshared, keys, results, retry_after)) as ready:
+                async for indices in ready:
+                    yield [(i, self._answer(requests[i], results[i], retry_after.get(i))) for i in indices]
 
     async def _leading(
         self,

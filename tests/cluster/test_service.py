@@ -243,6 +243,7 @@ def _answer(prompt: str, retry_after: float | None = None) -> Any:
 def _streaming(method: FakeStreamMethod, *, call_timeout: float = 5.0) -> ProxyHandleService:
     service = _service(FakeMethod(_answered), unavailable_seconds=60, call_timeout=call_timeout)
     service._stream_answers = method
+    service._streams = True
     return service
 
 
@@ -290,3 +291,16 @@ def test_a_refusal_in_a_stream_is_raised_and_unavailability_waited_for(no_sleep:
     with pytest.raises(ProxyError, match="quota exceeded"):
         list(_streaming(method).stream_requests([request]))
     assert no_sleep == [1.0]
+
+
+def test_a_proxy_app_without_streams_is_called_whole(no_sleep: list[float]) -> None:
+    """An app deployed by an earlier Mercury has no `stream_answers`: the calls go whole, at once and after."""
+    from ray.serve.exceptions import RayServeException
+
+    missing = RayServeException("Tried to call a method 'stream_answers' that does not exist. Available methods: []")
+    method = FakeStreamMethod(lambda rs: FakeStream([missing]))
+    service = _streaming(method)
+    request = Request(model="simple/model1", prompt="a")
+    assert [i for i, r in service.stream_requests([request])] == [0]
+    assert [i for i, r in service.stream_requests([request])] == [0]
+    assert len(method.calls) == 1 and no_sleep == []

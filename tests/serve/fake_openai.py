@@ -16,7 +16,8 @@ or "aborted" when the client closed the connection before the end).
 
 `latency` (seconds) delays every answer, as a hosted model's would be (the benchmarks use 0.1 s).
 Faults are queued with `fail_next(...)`: a status (429 with Retry-After, 500, 400 with a message), a
-delay, or a dropped connection; each request takes the next queued fault, then the server answers normally.
+delay, or a dropped connection; each request takes the next queued fault as it arrives, then the server answers
+normally. `max_in_flight` counts the most requests the server was answering at once.
 Every request is recorded (path, JSON body, Authorization header, arrival time) in `requests`.
 """
 
@@ -131,10 +132,6 @@ class FakeServer:
         self._server.shutdown()
         self._server.server_close()
 
-    def _next_fault(self) -> Fault | None:
-        with self._lock:
-            return self.faults.popleft() if self.faults else None
-
     def auth_error(self, authorization: str | None) -> dict[str, Any] | None:
         """An error body when a key is required and the request's is wrong; None when it is fine."""
         if self.api_key is None or authorization == f"Bearer {self.api_key}":
@@ -158,21 +155,21 @@ class FakeServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
-                with server._lock:
+                with server._lock:  # the fault too, so that requests take them in the order they arrived
                     arrived = Recorded(self.path, body, self.headers.get("Authorization"), time.monotonic())
                     server.requests.append(arrived)
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                    fault = server.faults.popleft() if server.faults else None
                 try:
-                    self._answer(body)
+                    self._answer(body, fault)
                 finally:
                     with server._lock:
                         server.in_flight -= 1
 
-            def _answer(self, body: dict[str, Any]) -> None:
+            def _answer(self, body: dict[str, Any], fault: Fault | None) -> None:
                 if server.latency:
                     time.sleep(server.latency)
-                fault = server._next_fault()
                 if fault is not None:
                     time.sleep(fault.delay)
                     if fault.drop:
