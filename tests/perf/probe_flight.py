@@ -4,6 +4,7 @@
     .venv/bin/python tests/perf/probe_flight.py --shapes 4x8,32x1    # parallelism x batch size
     .venv/bin/python tests/perf/probe_flight.py --batched            # also lock-step batches (no streaming)
     .venv/bin/python tests/perf/probe_flight.py --replicas 2         # two replicas of the fake model's provider
+    .venv/bin/python tests/perf/probe_flight.py --batched --jitter   # answers after random times (mean 100 ms)
 
 Starts a local Ray (2 CPUs), the fake OpenAI-compatible server in this process (100 ms per answer) and the proxy
 app, then runs `simple1:num_test_instances=N` on its model through `RayRunner` (one shard, as bench_cli.py's
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import random
 import sys
 import tempfile
 import time
@@ -38,6 +40,24 @@ from tests.perf.bench_cli import free_port, write_configs
 from tests.serve.fake_openai import FakeOpenAI
 
 LATENCY = 0.1
+
+
+class JitteredOpenAI(FakeOpenAI):
+    """The fake server, each answer after a random time of mean `LATENCY` (exponential: many quick, a few slow,
+    as a hosted model's answers of different lengths) when `jitter` is set; else after `LATENCY`."""
+
+    def __init__(self, jitter: bool) -> None:
+        self.jitter = jitter
+        self._random = random.Random(13)
+        super().__init__(latency=LATENCY)
+
+    @property  # type: ignore[override]
+    def latency(self) -> float:
+        return self._random.expovariate(1 / LATENCY) if self.jitter else LATENCY
+
+    @latency.setter
+    def latency(self, value: float) -> None:
+        pass
 
 
 @dataclass(frozen=True)
@@ -81,6 +101,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2, help="runs per shape (each uncached)")
     parser.add_argument("--shapes", default="4x8", help="parallelism x batch size, comma-separated")
     parser.add_argument("--batched", action="store_true", help="also without streaming (lock-step batches)")
+    parser.add_argument("--jitter", action="store_true", help="answers after exponential times of mean 100 ms")
     parser.add_argument("--replicas", type=int, default=1, help="replicas of the fake model's provider deployment")
     args = parser.parse_args()
     shapes = [tuple(int(x) for x in s.split("x")) for s in args.shapes.split(",")]
@@ -92,7 +113,7 @@ def main() -> None:
     from jobs._proxy import ensure_benchmark_account, ensure_proxy_app
     from serve import APP_NAME
 
-    with tempfile.TemporaryDirectory() as tmp, FakeOpenAI(latency=LATENCY) as fake:
+    with tempfile.TemporaryDirectory() as tmp, JitteredOpenAI(args.jitter) as fake:
         write_configs(Path(tmp) / "configs", fake.base_url)
         if args.replicas != 1:  # the fake model's `serving:` block
             configs = Path(tmp) / "configs" / "model_deployments.yaml"
