@@ -197,7 +197,9 @@ class ProviderService:
                 yield [(i, self._answer(requests[i], results[i], retry_after.get(i))) for i in indices]
         if follows:
             shared = await self.cache.follow_many([keys[i] for i in follows])
-            found = [(i, self._answer(requests[i], result, None)) for i, result in zip(follows, shared) if result]
+            found = [
+                (i, self._answer(requests[i], result, None)) for i, result in zip(follows, shared) if result is not None
+            ]
             if found:
                 yield found
             unshared = [i for i, result in zip(follows, shared) if result is None]
@@ -220,13 +222,13 @@ class ProviderService:
             return
         ready: asyncio.Queue[int] = asyncio.Queue()
         lead = asyncio.ensure_future(self._lead(requests, indices, keys, results, retry_after, ready.put_nowait))
+        next_index: asyncio.Future[int] | None = None
         try:
             left = len(indices)
             while left:
                 next_index = asyncio.ensure_future(ready.get())
                 await asyncio.wait({next_index, lead}, return_when=asyncio.FIRST_COMPLETED)
                 if not next_index.done():  # the calls failed before every result was in: their error below
-                    next_index.cancel()
                     break
                 done = [next_index.result()]
                 while not ready.empty():
@@ -235,6 +237,8 @@ class ProviderService:
                 yield done
             await lead
         finally:
+            if next_index is not None and not next_index.done():
+                next_index.cancel()
             if not lead.done():
                 lead.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
