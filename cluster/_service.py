@@ -2,7 +2,8 @@
 
 - `ProxyHandleServiceFactory` (benchmark-run's default): requests go to the proxy app deployed on the same
   Ray cluster, a batch per call of its ingress through a DeploymentHandle, so the proxy's cache, quotas and
-  shared rate limits apply. Answers the rate limit refused are sent again after their `retry_after`. Every
+  shared rate limits apply. The answers of a call stream back as each is ready (`stream_requests`), so the
+  executor's window of requests in flight refills without waiting for a batch's slowest. Answers the rate limit refused are sent again after their `retry_after`. Every
   call has a deadline (for a hosted model, the longest call its serving settings allow, `call_deadline`: a call
   lost with its node is noticed within a minute or so with small settings, four with the defaults), and a call
   that dies with its replica (killed, out of memory, its node gone) or cannot be placed is sent again until the
@@ -23,7 +24,7 @@ import pickle
 import threading
 import time
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,6 +139,9 @@ class ProxyHandleService:
         handle: Any = serve.get_app_handle(app_name).options(_by_reference=False)
         # made once, not per call
         self._methods = {name: handle.options(method_name=name) for name in ("handle_requests", "check_access")}
+        self._stream_answers = handle.options(method_name="stream_answers", stream=True)
+        self._streams = True
+        """False once the app running is found to answer whole calls only (deployed by an older Mercury)."""
         self._api_key = api_key
         self.deployments_file = deployments_file
         self.max_retry_seconds = max_retry_seconds
@@ -223,6 +227,92 @@ class ProxyHandleService:
                 time.sleep(wait)
         return [results[i] for i in range(len(requests))]
 
+    def stream_requests(self, requests: Sequence[Request]) -> Iterator[tuple[int, RequestResult]]:
+        """Each request's index and result as soon as the proxy has it (the ingress's `stream_answers`), so
+        the executor keeps its window full; the same guarantees as `make_requests`: requests the rate limit
+        refused wait their turn and go again; a stream lost with its replica (or past its deadline) is sent
+        again, for its unanswered requests only, as `_call` does, for at most `unavailable_seconds`. A proxy app
+        deployed by a Mercury without streams gets whole calls (`make_requests`).
+
+        Raises (possibly after some results): ProxyError for an answer the proxy refused as a whole;
+        ProxyUnavailableError.
+        """
+        pending = list(range(len(requests)))
+        deadline = time.monotonic() + self.max_retry_seconds
+        first_failure: float | None = None
+        delay = 1.0
+        while pending:
+            batch = [requests[i] for i in pending]
+            if not self._streams:  # a proxy app deployed before streams: whole calls
+                yield from zip(pending, self.make_requests(batch))
+                return
+            answered: set[int] = set()
+            refused: list[int] = []
+            wait = 0.0
+            try:
+                for ready in self._stream(batch):
+                    for position, answer in ready:
+                        index = pending[position]
+                        answered.add(index)
+                        if answer.retry_after is not None and time.monotonic() + answer.retry_after < deadline:
+                            refused.append(index)
+                            wait = max(wait, answer.retry_after)
+                        else:
+                            yield index, answer.result
+            except _NoStreams:
+                self._streams = False
+                pending = [i for i in pending if i not in answered or i in refused]
+                continue
+            except _StreamLost as lost:
+                first_failure = time.monotonic() if first_failure is None else first_failure
+                elapsed = time.monotonic() - first_failure
+                if elapsed + delay > self.unavailable_seconds:
+                    raise ProxyUnavailableError("stream_answers", elapsed, lost.cause) from None
+                logger.warning("proxy call failed (%s); again in %.0f s", lost.cause, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 10.0)
+                pending = [i for i in pending if i not in answered or i in refused]
+                continue
+            pending = refused
+            if pending:
+                logger.debug("%d requests refused by the rate limit; again in %.1f s", len(pending), wait)
+                time.sleep(wait)
+
+    def _stream(self, requests: list[Request]) -> Iterator[list[tuple[int, Any]]]:
+        """The ingress's `stream_answers` items for `requests` (answers ready together, each (index, answer)),
+        cancelled at the call's deadline.
+
+        Raises:
+            _StreamLost: the replica died, the call could not be placed, the deadline passed, or the ingress
+                answered 503 (a provider replica unavailable).
+            ProxyError: the proxy refused the call (bad key, quota, unknown model).
+        """
+        from ray.exceptions import RayError
+        from ray.serve.exceptions import RayServeException
+
+        response = self._stream_answers.remote(self._api_key, requests)
+        timer = threading.Timer(self._deadline(requests), response.cancel)
+        timer.daemon = True
+        timer.start()
+        finished = False
+        try:
+            for item in response:
+                if isinstance(item, Exception):
+                    if _unavailable(item):
+                        raise _StreamLost(str(item))
+                    raise item
+                yield item
+            finished = True
+        except (RayError, RayServeException) as error:
+            if "Tried to call a method 'stream_answers' that does not exist" in str(error):
+                raise _NoStreams() from None
+            cause = "deadline passed" if not timer.is_alive() else type(error).__name__
+            raise _StreamLost(f"{cause}: {str(error).splitlines()[0] if str(error) else ''}") from None
+        finally:
+            timer.cancel()
+            if not finished:
+                response.cancel()
+
     def get_deployment(self, model: str) -> ModelDeployment:
         """The model's deployment from the task's configs (raises UnknownModelError)."""
         return get_deployment(model, Path(self.deployments_file) if self.deployments_file else None)
@@ -274,6 +364,18 @@ class ProxyHttpServiceFactory:
 
         bench.load_builtins()
         return ProxyClient(self.url, self.api_key, verify=self.verify, deployments_file=self.deployments_file)
+
+
+class _NoStreams(Exception):
+    """The proxy app running was deployed by a Mercury without `stream_answers`: its calls go whole."""
+
+
+class _StreamLost(Exception):
+    """A stream of answers ended before its last answer for a reason worth sending it again."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(cause)
+        self.cause = cause
 
 
 def _unavailable(error: Any) -> bool:

@@ -99,7 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "else 1959)")  # fmt: skip
     parser.add_argument("--batch-size", type=int, default=None, metavar="N",
                         help="requests per call to the proxy (default 32; 8 with --direct)")  # fmt: skip
-    parser.add_argument("-n", "--parallelism", type=int, default=4, help="request batches in flight per task")
+    parser.add_argument("-n", "--parallelism", type=int, default=4,
+                        help="request batches in flight per task: through the proxy, a window of -n x --batch-size "
+                        "requests, a new call as soon as a batch's worth of them has been answered")  # fmt: skip
     parser.add_argument("--max-failed-fraction", type=failed_fraction, default=0.0, metavar="F",
                         help="a run is complete when at most this share of its requests failed (default 0: any "
                         "failure leaves the run incomplete, resumable, and the exit status 1)")  # fmt: skip

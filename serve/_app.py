@@ -30,8 +30,8 @@ from serve._errors import ProxyError
 from serve._facades import AccountsFacade, RateLimitersFacade, SharedCacheFacade
 from serve._limiters import RateLimiters
 from serve._plugin_modules import plugin_runtime_env
-from serve._provider_service import Answer, ProviderService, StreamItem, StreamStats, run_in_thread
-from serve._proxy_service import ProviderCall, ProviderStream, ProxyService
+from serve._provider_service import Answer, Answered, ProviderService, StreamItem, StreamStats, run_in_thread
+from serve._proxy_service import ProviderAnswers, ProviderCall, ProviderStream, ProxyService
 from serve._remote import actor_name, named_actor
 from serve._shared_cache import SharedCache
 from serve._wiring import ProxyAppConfig, provider_settings
@@ -88,6 +88,17 @@ class ProviderDeployment:
         except Exception as error:
             return False, error
 
+    async def stream_answers(self, requests: list[Request]) -> AsyncGenerator[Answered | Exception, None]:
+        """For the ingress's streaming handle: the answers (with their indices) as they are ready; an error
+        travels as the last item. Serve cancels this generator when the ingress cancels its call, which
+        cancels the upstream calls still under way."""
+        try:
+            async with contextlib.aclosing(self.service.stream_answers(requests)) as answers:
+                async for item in answers:
+                    yield item
+        except Exception as error:
+            yield error
+
     async def stream_request(self, request: Request) -> AsyncGenerator[StreamItem | Exception, None]:
         """For the ingress's streaming handle: deltas, then the answer; an error travels as the last item.
         Serve cancels this generator when the ingress cancels its call (its client went away), which
@@ -139,6 +150,30 @@ def _provider_call(handle: DeploymentHandle) -> ProviderCall:
     return call
 
 
+def _provider_answers(handle: DeploymentHandle) -> ProviderAnswers:
+    """A provider deployment's `stream_answers` through a streaming handle (a dead replica: 503, after the
+    answers that came); closing the returned stream before its end cancels the call."""
+    stream_answers = handle.options(method_name="stream_answers", stream=True, _by_reference=False)
+
+    async def call(requests: list[Request]) -> AsyncGenerator[Answered, None]:
+        generator: Any = stream_answers.remote(requests)
+        finished = False
+        try:
+            async for item in generator:
+                if isinstance(item, Exception):
+                    raise item
+                yield item
+            finished = True
+        except (RayError, RayServeException) as error:
+            logger.warning("provider stream failed in Ray: %s", type(error).__name__, exc_info=error)
+            raise ProxyError("the model's replica is unavailable; retry later", retriable=True, status=503) from None
+        finally:
+            if not finished:
+                generator.cancel()
+
+    return call
+
+
 def _provider_stream(handle: DeploymentHandle) -> ProviderStream:
     """A provider deployment's `stream_request` through a streaming handle; closing the returned stream before
     its end cancels the call, and with it the replica's generation."""
@@ -171,6 +206,7 @@ class Ingress:
         accounts = named_actor(actor_name("accounts", "all", app.base_path), Accounts, app.base_path)
         calls: dict[str, ProviderCall] = {provider: _provider_call(handle) for provider, handle in providers.items()}
         streams = {provider: _provider_stream(handle) for provider, handle in providers.items()}
+        answer_streams = {provider: _provider_answers(handle) for provider, handle in providers.items()}
         self.service = ProxyService(
             app.all_deployments(),
             app.servings(),
@@ -178,6 +214,7 @@ class Ingress:
             calls,
             _toxicity(app.base_path),
             streams=streams,
+            answer_streams=answer_streams,
             limits=app.limits,
         )
         self.benchmarks = app.benchmarks_folder()
@@ -188,6 +225,16 @@ class Ingress:
             return True, await self.service.make_answers(api_key, requests)
         except Exception as error:
             return False, _transportable(error)
+
+    async def stream_answers(self, api_key: str, requests: list[Request]) -> AsyncGenerator[Answered | Exception, None]:
+        """For DeploymentHandle callers with a streaming handle (benchmark-run's tasks): the answers as they are
+        ready, each (index, answer), those ready together in one item; an error travels as the last item."""
+        try:
+            async with contextlib.aclosing(self.service.stream_answers(api_key, requests)) as answers:
+                async for item in answers:
+                    yield item
+        except Exception as error:
+            yield _transportable(error)
 
     async def check_access(self, api_key: str, models: list[str]) -> tuple[bool, Any]:
         """For handle callers, before any request: the key opens an account, each model is served here and

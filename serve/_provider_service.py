@@ -67,6 +67,9 @@ class Answer(BaseModel):
         return self.prompt_tokens + self.completion_tokens
 
 
+Answered = list[tuple[int, Answer]]
+"""Answers ready together, each with its request's index in the call (`ProviderService.stream_answers`)."""
+
 StreamItem = TextDelta | Answer
 """What a stream yields: the completions' deltas, then one `Answer` (the whole result and its cost)."""
 
@@ -142,6 +145,23 @@ class ProviderService:
         Raises:
             CredentialMissingError, ConfigError: when a model's client cannot be built.
         """
+        answers: dict[int, Answer] = {}
+        async for ready in self.stream_answers(requests, cached_only=cached_only):
+            answers.update(ready)
+        return [answers[i] for i in range(len(requests))]
+
+    async def stream_answers(
+        self, requests: Sequence[Request], *, cached_only: bool = False
+    ) -> AsyncGenerator[Answered, None]:
+        """Each request's index and answer as soon as it is ready (hits first, then each upstream call as it
+        ends; those ready at the same moment in one list), so that a caller keeping N requests in flight can
+        send the next as each ends, not as its batch's slowest does. The same cache, de-duplication and rate
+        limits as `make_requests`, which collects it. Closing the generator early cancels the upstream calls
+        still under way (their keys are released).
+
+        Raises:
+            CredentialMissingError, ConfigError: when a model's client cannot be built.
+        """
         self._loop = asyncio.get_running_loop()
         await self._build_clients({request.model for request in requests})
         results: dict[int, RequestResult] = {}
@@ -153,26 +173,76 @@ class ProviderService:
                 results[index] = self.client_for(request.model).make_request(request)
             else:
                 keys[index] = key
+        if results:
+            yield [(index, self._answer(requests[index], result, None)) for index, result in results.items()]
         if cached_only:
             stored = await self.cache.lookup_many(list(keys.values())) if keys else []
-            for index, result in zip(keys, stored):
-                results[index] = result or RequestResult.failure("not in the cache", retriable=False)
-            return [self._answer(requests[i], results[i], None) for i in range(len(requests))]
+            missing = RequestResult.failure("not in the cache", retriable=False)
+            if keys:
+                yield [(i, self._answer(requests[i], found or missing, None)) for i, found in zip(keys, stored)]
+            return
         claims = await self.cache.claim_many(list(keys.values())) if keys else []
         leads: list[int] = []
         follows: list[int] = []
+        hits: Answered = []
         for index, (kind, value) in zip(keys, claims):
             if value is not None:  # a hit (a lead or a follow carries no result)
-                results[index] = value
+                hits.append((index, self._answer(requests[index], value, None)))
             else:
                 (leads if kind == "lead" else follows).append(index)
-        await self._lead(requests, leads, keys, results, retry_after)
+        if hits:
+            yield hits
+        async with contextlib.aclosing(self._leading(requests, leads, keys, results, retry_after)) as ready:
+            async for indices in ready:
+                yield [(i, self._answer(requests[i], results[i], retry_after.get(i))) for i in indices]
         if follows:
             shared = await self.cache.follow_many([keys[i] for i in follows])
-            results.update((i, result) for i, result in zip(follows, shared) if result is not None)
-            missing = [i for i in follows if i not in results]
-            await self._lead(requests, missing, keys, results, retry_after)
-        return [self._answer(requests[i], results[i], retry_after.get(i)) for i in range(len(requests))]
+            found = [
+                (i, self._answer(requests[i], result, None)) for i, result in zip(follows, shared) if result is not None
+            ]
+            if found:
+                yield found
+            unshared = [i for i, result in zip(follows, shared) if result is None]
+            async with contextlib.aclosing(self._leading(requests, unshared, keys, results, retry_after)) as ready:
+                async for indices in ready:
+                    yield [(i, self._answer(requests[i], results[i], retry_after.get(i))) for i in indices]
+
+    async def _leading(
+        self,
+        requests: Sequence[Request],
+        indices: list[int],
+        keys: dict[int, str],
+        results: dict[int, RequestResult],
+        retry_after: dict[int, float],
+    ) -> AsyncGenerator[list[int], None]:
+        """`_lead` for `indices`, yielding the indices whose results are in `results` (all those that are, each
+        time); its error, if it fails, after the results that were ready. Closed early, it cancels the calls
+        still under way."""
+        if not indices:
+            return
+        ready: asyncio.Queue[int] = asyncio.Queue()
+        lead = asyncio.ensure_future(self._lead(requests, indices, keys, results, retry_after, ready.put_nowait))
+        next_index: asyncio.Future[int] | None = None
+        try:
+            left = len(indices)
+            while left:
+                next_index = asyncio.ensure_future(ready.get())
+                await asyncio.wait({next_index, lead}, return_when=asyncio.FIRST_COMPLETED)
+                if not next_index.done():  # the calls failed before every result was in: their error below
+                    break
+                done = [next_index.result()]
+                while not ready.empty():
+                    done.append(ready.get_nowait())
+                left -= len(done)
+                yield done
+            await lead
+        finally:
+            if next_index is not None and not next_index.done():
+                next_index.cancel()
+            if not lead.done():
+                lead.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await lead
 
     async def stream_request(self, request: Request) -> AsyncGenerator[StreamItem, None]:
         """The request's text as it is produced (`TextDelta`s), then its `Answer`.
@@ -265,19 +335,34 @@ class ProviderService:
         keys: dict[int, str],
         results: dict[int, RequestResult],
         retry_after: dict[int, float],
+        ready: Callable[[int], None] | None = None,
     ) -> None:
-        """Call the provider for `indices` (grouped per model) and finish their cache keys, whatever happens."""
+        """Call the provider for `indices` (grouped per model) and finish each cache key as its result is in
+        (then tell `ready`), whatever happens: a key left when the calls fail is finished with a failure."""
+        finished: set[int] = set()
+
+        async def finish(index: int) -> None:
+            finished.add(index)
+            # sent: stored while the answer goes back, the caller does not wait for the cache
+            await self.cache.finish(keys[index], results[index])
+            if ready is not None:
+                ready(index)
+
         by_model: dict[str, list[int]] = defaultdict(list)
         for index in indices:
             by_model[requests[index].model].append(index)
         try:
             await asyncio.gather(
-                *(self._run_model(model, group, requests, results, retry_after) for model, group in by_model.items())
+                *(
+                    self._run_model(model, group, requests, results, retry_after, finish)
+                    for model, group in by_model.items()
+                )
             )
-        finally:  # stored while the answers go back: the caller does not wait for the cache
+        finally:
             for index in indices:
-                result = results.get(index) or RequestResult.failure("the proxy failed to answer", retriable=True)
-                await self.cache.finish(keys[index], result)
+                if index not in finished:
+                    result = results.get(index) or RequestResult.failure("the proxy failed to answer", retriable=True)
+                    await self.cache.finish(keys[index], result)
 
     async def _run_model(
         self,
@@ -286,10 +371,11 @@ class ProviderService:
         requests: Sequence[Request],
         results: dict[int, RequestResult],
         retry_after: dict[int, float],
+        finish: Callable[[int], Awaitable[None]],
     ) -> None:
         serving = self.servings[model]
         if not (serving.requests_per_minute or serving.tokens_per_minute):  # no limiter to ask: one hop saved
-            await self._run_now(model, indices, requests, results)
+            await self._run_now(model, indices, requests, results, finish)
             return
         costs = [self._budget(requests[i]) if serving.tokens_per_minute else 0 for i in indices]
         turns = await self.limiter.acquire_each(model, costs, serving.max_queue_wait_seconds)
@@ -299,13 +385,14 @@ class ProviderService:
             if isinstance(turn, RateLimitedError):
                 results[index] = RequestResult.failure(str(turn), retriable=True)
                 retry_after[index] = turn.retry_after
+                await finish(index)
             elif turn > 0:
                 later.append((index, turn))
             else:
                 now.append(index)
         await asyncio.gather(
-            self._run_now(model, now, requests, results),
-            *(self._run_now(model, [index], requests, results, after=turn) for index, turn in later),
+            self._run_now(model, now, requests, results, finish),
+            *(self._run_now(model, [index], requests, results, finish, after=turn) for index, turn in later),
         )
 
     async def _run_now(
@@ -314,15 +401,24 @@ class ProviderService:
         indices: list[int],
         requests: Sequence[Request],
         results: dict[int, RequestResult],
+        finish: Callable[[int], Awaitable[None]],
         after: float = 0.0,
     ) -> None:
-        """Send the requests at `indices` to the model's client together, `after` seconds from now."""
+        """Send the requests at `indices` to the model's client, `after` seconds from now: together (a local
+        model batches them), or each on its own for a hosted API, whose requests are independent calls, so
+        that each result is ready as its own call ends."""
         if not indices:
             return
         if after > 0:
             await asyncio.sleep(after)
-        answers = await self.runner(self.client_for(model), [requests[i] for i in indices])
+        client = self.client_for(model)
+        if isinstance(client, ProviderClient) and len(indices) > 1:
+            await asyncio.gather(*(self._run_now(model, [index], requests, results, finish) for index in indices))
+            return
+        answers = await self.runner(client, [requests[i] for i in indices])
         results.update(zip(indices, answers))
+        for index in indices:
+            await finish(index)
 
     async def _acquire(self, model: str, batch: list[Request]) -> RateLimitedError | None:
         """Wait for the turns of `batch` (a stream's one request) in the model's rate limit; the limiter's

@@ -38,7 +38,7 @@ from serve._config import ServingConfig, proxy_env_path, quota_group
 from serve._errors import InvalidRequestError, QuotaExceededError, RateLimitedError
 from serve._facades import AccountsFacade, Quotas
 from serve._limits import RequestLimits, check_count, check_request, check_token_ids
-from serve._provider_service import Answer, StreamItem
+from serve._provider_service import Answer, Answered, StreamItem
 from serve.clients import missing_credential_reason
 
 
@@ -50,6 +50,9 @@ class ProviderCall(Protocol):
 
 ProviderStream = Callable[[Request], AsyncGenerator[StreamItem, None]]
 """A provider service's `stream_request`."""
+
+ProviderAnswers = Callable[[list[Request]], AsyncGenerator[Answered, None]]
+"""A provider service's `stream_answers`: each request's index and answer as soon as it is ready."""
 
 VERSION = "1"
 MAX_REMEMBERED = 10_000  # (key, group) pairs remembered as unlimited; forgotten all at once beyond that
@@ -68,6 +71,7 @@ class ProxyService:
         unlimited_ttl: float = 5.0,
         limits: RequestLimits | None = None,
         streams: dict[str, ProviderStream] | None = None,
+        answer_streams: dict[str, ProviderAnswers] | None = None,
     ) -> None:
         """Args:
         deployments: every model the proxy knows; servings: their serving settings.
@@ -77,6 +81,8 @@ class ProxyService:
         limits: what every request is checked against before any work (default: `RequestLimits()`).
         streams: provider name -> its service's `stream_request` (a provider without one answers whole,
             then its answer is streamed).
+        answer_streams: provider name -> its service's `stream_answers`, for `stream_answers` (a provider
+            without one answers a call whole).
         """
         self.limits = limits if limits is not None else RequestLimits()
         self.deployments = deployments
@@ -86,6 +92,7 @@ class ProxyService:
         self.toxicity = toxicity
         self.unlimited_ttl = unlimited_ttl
         self.streams = streams or {}
+        self.answer_streams = answer_streams or {}
         self._unlimited: dict[tuple[str, str], float] = {}  # (key, group) -> until when no check is needed
 
     # --- information and accounts ----------------------------------------------------------------------------
@@ -198,23 +205,11 @@ class ProxyService:
         Raises:
             AuthenticationError, UnknownModelError, ModelUnavailableError, QuotaExceededError.
         """
-        try:
-            groups = {r.model: self._group(r.model) for r in requests}
-        except (UnknownModelError, ModelUnavailableError):
-            # authentication comes first: a wrong key hears 401, never which models exist here. Checked
-            # only on this path, so that a valid request still costs one accounts call, not two.
-            await self.authenticate(api_key)
-            raise
-        if not groups:
-            await self.authenticate(api_key)
-        await self._check_limits(api_key, requests)
-        costs: dict[str, int] = defaultdict(int)
-        for request in requests:
-            costs[groups[request.model]] += max_cost(request, self.deployments[request.model])
+        groups = await self._admit(api_key, requests)
         reservations: dict[str, str | None] = {}  # group -> reservation id (None: no quota, usage recorded)
         answers: list[Answer] | None = None
         try:
-            refused = await self._reserve(api_key, costs, reservations)
+            refused = await self._reserve(api_key, self._costs(groups, requests), reservations)
             if refused is not None:
                 cached = await self._dispatch(requests, cached_only=True)
                 if not all(answer.result.cached for answer in cached):
@@ -225,6 +220,56 @@ class ProxyService:
             await self._settle(api_key, groups, requests, answers, reservations)
         assert answers is not None
         return answers
+
+    async def stream_answers(self, api_key: str, requests: Sequence[Request]) -> AsyncGenerator[Answered, None]:
+        """`make_answers`, each answer (with its request's index) as soon as it is ready (those ready together
+        in one list), so that a caller keeping N requests in flight sends the next one as each ends. The same
+        checks and quota reservation before any answer; settled, once the stream ends or is closed, by the
+        answers given.
+
+        Raises:
+            AuthenticationError, UnknownModelError, ModelUnavailableError, QuotaExceededError (before any
+            answer); a provider's failure (after the answers that were ready).
+        """
+        groups = await self._admit(api_key, requests)
+        reservations: dict[str, str | None] = {}
+        answered: dict[int, Answer] = {}
+        try:
+            refused = await self._reserve(api_key, self._costs(groups, requests), reservations)
+            if refused is not None:
+                cached = await self._dispatch(requests, cached_only=True)
+                if not all(answer.result.cached for answer in cached):
+                    raise refused
+                yield list(enumerate(cached))  # free: nothing to charge
+                return
+            async with contextlib.aclosing(self._dispatch_stream(requests)) as answers:
+                async for ready in answers:
+                    answered.update(ready)
+                    yield ready
+        finally:
+            await self._settle(api_key, groups, [requests[i] for i in answered], list(answered.values()), reservations)
+
+    async def _admit(self, api_key: str, requests: Sequence[Request]) -> dict[str, str]:
+        """Each request's model group, once the models are known and served here and the requests within
+        the limits (a wrong key hears 401 before any of that is said)."""
+        try:
+            groups = {r.model: self._group(r.model) for r in requests}
+        except (UnknownModelError, ModelUnavailableError):
+            # authentication comes first: a wrong key hears 401, never which models exist here. Checked
+            # only on this path, so that a valid request still costs one accounts call, not two.
+            await self.authenticate(api_key)
+            raise
+        if not groups:
+            await self.authenticate(api_key)
+        await self._check_limits(api_key, requests)
+        return groups
+
+    def _costs(self, groups: dict[str, str], requests: Sequence[Request]) -> dict[str, int]:
+        """The most the requests can cost, per model group."""
+        costs: dict[str, int] = defaultdict(int)
+        for request in requests:
+            costs[groups[request.model]] += max_cost(request, self.deployments[request.model])
+        return costs
 
     async def _reserve(
         self, api_key: str, costs: dict[str, int], reservations: dict[str, str | None]
@@ -265,6 +310,57 @@ class ProxyService:
         for indices, batch in zip(by_provider.values(), batches):
             answers.update(zip(indices, batch))
         return [answers[i] for i in range(len(requests))]
+
+    async def _dispatch_stream(self, requests: Sequence[Request]) -> AsyncGenerator[Answered, None]:
+        """`_dispatch`'s answers as each provider's service gives them, with the requests' indices; a
+        provider's failure is raised after the answers that were ready (closing this closes their streams)."""
+        by_provider: dict[str, list[int]] = defaultdict(list)
+        for index, request in enumerate(requests):
+            by_provider[self.deployments[request.model].provider].append(index)
+        ready: asyncio.Queue[Answered | Exception | None] = asyncio.Queue()
+
+        async def pump(provider: str, indices: list[int]) -> None:
+            try:
+                async with contextlib.aclosing(
+                    self._provider_answers(provider, [requests[i] for i in indices])
+                ) as items:
+                    async for answered in items:
+                        ready.put_nowait([(indices[position], answer) for position, answer in answered])
+                ready.put_nowait(None)
+            except Exception as error:
+                ready.put_nowait(error)
+
+        pumps = [asyncio.ensure_future(pump(provider, indices)) for provider, indices in by_provider.items()]
+        try:
+            running = len(pumps)
+            while running:
+                together: Answered = []
+                items = [await ready.get()]
+                while not ready.empty():  # everything ready now goes in one item
+                    items.append(ready.get_nowait())
+                for item in items:
+                    if item is None:
+                        running -= 1
+                    elif isinstance(item, Exception):
+                        raise item
+                    else:
+                        together.extend(item)
+                if together:
+                    yield together
+        finally:
+            for task in pumps:
+                task.cancel()
+            await asyncio.gather(*pumps, return_exceptions=True)
+
+    async def _provider_answers(self, provider: str, requests: list[Request]) -> AsyncGenerator[Answered, None]:
+        """The provider's `stream_answers`, or its whole answer when it has none."""
+        stream = self.answer_streams.get(provider)
+        if stream is not None:
+            async with contextlib.aclosing(stream(requests)) as items:
+                async for item in items:
+                    yield item
+            return
+        yield list(enumerate(await self.providers[provider](requests)))
 
     async def _check_limits(self, api_key: str, requests: Sequence[Request]) -> None:
         """Refuse, before any quota is looked at or provider called, a request over a limit (a wrong key still

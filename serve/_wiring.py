@@ -24,7 +24,7 @@ from serve._facades import AccountsFacade, RateLimitersFacade, SharedCacheFacade
 from serve._limiters import RateLimiters
 from serve._limits import RequestLimits
 from serve._provider_service import ProviderService
-from serve._proxy_service import ProviderStream, ProxyService
+from serve._proxy_service import ProviderAnswers, ProviderStream, ProxyService
 from serve._remote import LocalRemote
 from serve._shared_cache import SharedCache
 
@@ -122,6 +122,7 @@ def local_service(config: ProxyAppConfig, toxicity: Any = None) -> ProxyService:
     servings = config.servings()
     providers = {}
     streams: dict[str, ProviderStream] = {}
+    answer_streams: dict[str, ProviderAnswers] = {}
     for provider, deployments in config.served().items():
         mine = {name: servings[name] for name in deployments}
         service = ProviderService(
@@ -132,6 +133,7 @@ def local_service(config: ProxyAppConfig, toxicity: Any = None) -> ProxyService:
         )
         providers[provider] = service.make_requests
         streams[provider] = service.stream_request
+        answer_streams[provider] = service.stream_answers
     accounts = AccountsFacade(LocalRemote(Accounts(config.base_path)))
     return ProxyService(
         config.all_deployments(),
@@ -141,4 +143,5 @@ def local_service(config: ProxyAppConfig, toxicity: Any = None) -> ProxyService:
         toxicity,
         limits=config.limits,
         streams=streams,
+        answer_streams=answer_streams,
     )

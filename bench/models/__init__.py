@@ -9,7 +9,7 @@ from bench.models._client import CLIENTS, ModelClient, client
 from bench.models._deployment import ModelDeployment
 from bench.models._deployments import config_dir, get_deployment, load_deployments, model_groups, models_in_group
 from bench.models._in_process import InProcessService
-from bench.models._service import ModelService
+from bench.models._service import ModelService, StreamingModelService
 from bench.models._streaming import (
     DeltaCallback,
     DeltaSink,
@@ -31,6 +31,7 @@ __all__ = [
     "ModelService",
     "StreamCancelled",
     "StreamedText",
+    "StreamingModelService",
     "TextDelta",
     "client",
     "completion_deltas",

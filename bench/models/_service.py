@@ -1,12 +1,14 @@
 """`ModelService`: what the runner needs to execute requests, whoever serves them.
 
 `InProcessService` (bench) answers with in-process clients; the proxy (serve/) implements the same
-methods over its deployments, so the runner works with either.
+methods over its deployments, so the runner works with either. A service that can give each answer as soon
+as it is ready (`StreamingModelService`, the proxy through its handle) lets the executor keep its requests in
+flight without waiting for each batch's slowest.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Protocol, runtime_checkable
 
 from bench._request import Request, RequestResult
@@ -28,4 +30,16 @@ class ModelService(Protocol):
 
     def get_deployment(self, model: str) -> ModelDeployment:
         """What the project knows about `model` (context window, prices, ...)."""
+        ...
+
+
+@runtime_checkable
+class StreamingModelService(ModelService, Protocol):
+    """A `ModelService` that also answers a call's requests one by one, as each is ready."""
+
+    def stream_requests(self, requests: Sequence[Request]) -> Iterator[tuple[int, RequestResult]]:
+        """Each request's index and result, in the order they are ready; every index exactly once.
+
+        Raises (possibly after some results): what `make_requests` raises for the whole call.
+        """
         ...

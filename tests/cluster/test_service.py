@@ -188,3 +188,119 @@ def test_the_access_check_and_unbounded_models_keep_the_fixed_deadline(no_sleep:
     method.outcomes = [lambda timeout: (True, None)]
     service.check_access(["simple/model1"])
     assert method.timeouts == [CALL_TIMEOUT_SECONDS, CALL_TIMEOUT_SECONDS]
+
+
+class FakeStream:
+    """A streaming handle's response: yields the items its script gives for the call's requests (the proxy's
+    refusal is an item, as the ingress sends it); a Ray error is raised there. `hang` blocks the stream until it
+    is cancelled (RequestCancelledError)."""
+
+    def __init__(self, items: list[Any], hang: bool = False) -> None:
+        import threading
+
+        self.items = items
+        self.hang = hang
+        self.cancelled = threading.Event()
+
+    def __iter__(self) -> Iterator[Any]:
+        from ray.serve.exceptions import RequestCancelledError
+
+        for item in self.items:
+            if isinstance(item, BaseException) and not isinstance(item, ProxyError):
+                raise item
+            yield item
+        if self.hang:
+            assert self.cancelled.wait(60), "the deadline never cancelled the stream"
+            raise RequestCancelledError("r")
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+
+
+class FakeStreamMethod:
+    """Each call: its requests recorded, then the next script applied to them (a function of the requests)."""
+
+    def __init__(self, *scripts: Callable[[list[Request]], FakeStream]) -> None:
+        self.scripts = list(scripts)
+        self.calls: list[list[str]] = []
+        self.responses: list[FakeStream] = []
+
+    def remote(self, api_key: str, requests: list[Request]) -> FakeStream:
+        self.calls.append([r.prompt for r in requests])
+        response = self.scripts.pop(0)(requests)
+        self.responses.append(response)
+        return response
+
+
+def _answer(prompt: str, retry_after: float | None = None) -> Any:
+    from bench import GeneratedOutput, RequestResult
+    from serve import Answer
+
+    return Answer(result=RequestResult(success=True, completions=[GeneratedOutput(text=prompt, logprob=0.0)]),
+                  retry_after=retry_after)  # fmt: skip
+
+
+def _streaming(method: FakeStreamMethod, *, call_timeout: float = 5.0) -> ProxyHandleService:
+    service = _service(FakeMethod(_answered), unavailable_seconds=60, call_timeout=call_timeout)
+    service._stream_answers = method
+    service._streams = True
+    return service
+
+
+def _texts(results: list[tuple[int, Any]]) -> dict[int, str]:
+    return {index: result.completions[0].text for index, result in results}
+
+
+def test_a_stream_lost_midway_is_sent_again_for_its_unanswered_requests_only(no_sleep: list[float]) -> None:
+    requests = [Request(model="simple/model1", prompt=p) for p in ("a", "b", "c")]
+    first = lambda rs: FakeStream([[(1, _answer(rs[1].prompt))], ActorDiedError()])  # noqa: E731
+    rest = lambda rs: FakeStream([[(i, _answer(r.prompt)) for i, r in enumerate(rs)]])  # noqa: E731
+    method = FakeStreamMethod(first, rest)
+    results = list(_streaming(method).stream_requests(requests))
+    assert _texts(results) == {0: "a", 1: "b", 2: "c"} and len(results) == 3
+    assert method.calls == [["a", "b", "c"], ["a", "c"]]
+    assert no_sleep == [1.0]  # the backoff before the resend
+    assert method.responses[0].cancelled.is_set()  # the lost stream was cancelled
+
+
+def test_answers_the_rate_limit_refused_go_again_after_their_wait(no_sleep: list[float]) -> None:
+    requests = [Request(model="simple/model1", prompt=p) for p in ("a", "b")]
+    first = lambda rs: FakeStream([[(0, _answer("a")), (1, _answer("b", retry_after=3.0))]])  # noqa: E731
+    again = lambda rs: FakeStream([[(0, _answer(rs[0].prompt))]])  # noqa: E731
+    method = FakeStreamMethod(first, again)
+    results = list(_streaming(method).stream_requests(requests))
+    assert _texts(results) == {0: "a", 1: "b"}
+    assert method.calls == [["a", "b"], ["b"]] and no_sleep == [3.0]
+
+
+def test_a_stream_past_its_deadline_is_cancelled_and_sent_again(no_sleep: list[float]) -> None:
+    requests = [Request(model="simple/model1", prompt=p) for p in ("a", "b")]
+    hangs = lambda rs: FakeStream([[(0, _answer("a"))]], hang=True)  # noqa: E731
+    rest = lambda rs: FakeStream([[(0, _answer(rs[0].prompt))]])  # noqa: E731
+    method = FakeStreamMethod(hangs, rest)
+    results = list(_streaming(method, call_timeout=0.2).stream_requests(requests))
+    assert _texts(results) == {0: "a", 1: "b"}
+    assert method.calls == [["a", "b"], ["b"]] and no_sleep == [1.0]
+
+
+def test_a_refusal_in_a_stream_is_raised_and_unavailability_waited_for(no_sleep: list[float]) -> None:
+    request = Request(model="simple/model1", prompt="a")
+    unavailable = ProxyError("the model's replica is unavailable; retry later", retriable=True, status=503)
+    refused = ProxyError("quota exceeded", status=429)
+    method = FakeStreamMethod(lambda rs: FakeStream([unavailable]), lambda rs: FakeStream([refused]))
+    with pytest.raises(ProxyError, match="quota exceeded"):
+        list(_streaming(method).stream_requests([request]))
+    assert no_sleep == [1.0]
+
+
+def test_a_proxy_app_without_streams_is_called_whole(no_sleep: list[float]) -> None:
+    """An app deployed by an earlier Mercury has no `stream_answers`: the calls go whole, at once and after."""
+    from ray.serve.exceptions import RayServeException
+
+    missing = RayServeException("Tried to call a method 'stream_answers' that does not exist. Available methods: []")
+    method = FakeStreamMethod(lambda rs: FakeStream([missing]))
+    service = _streaming(method)
+    request = Request(model="simple/model1", prompt="a")
+    assert [i for i, r in service.stream_requests([request])] == [0]
+    assert [i for i, r in service.stream_requests([request])] == [0]
+    assert len(method.calls) == 1 and no_sleep == []

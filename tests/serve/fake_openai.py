@@ -16,7 +16,8 @@ or "aborted" when the client closed the connection before the end).
 
 `latency` (seconds) delays every answer, as a hosted model's would be (the benchmarks use 0.1 s).
 Faults are queued with `fail_next(...)`: a status (429 with Retry-After, 500, 400 with a message), a
-delay, or a dropped connection; each request takes the next queued fault, then the server answers normally.
+delay, or a dropped connection; each request takes the next queued fault as it arrives, then the server answers
+normally. `max_in_flight` counts the most requests the server was answering at once.
 Every request is recorded (path, JSON body, Authorization header, arrival time) in `requests`.
 """
 
@@ -94,6 +95,9 @@ class FakeServer:
         self.latency = latency
         self.faults: deque[Fault] = deque()
         self.requests: list[Recorded] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        """The most requests the server was answering at once (since the start or `reset_counts`)."""
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
@@ -101,6 +105,11 @@ class FakeServer:
     @property
     def root(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def reset_counts(self) -> None:
+        """Start counting `max_in_flight` again from the requests in flight now."""
+        with self._lock:
+            self.max_in_flight = self.in_flight
 
     def fail_next(self, *faults: Fault) -> None:
         """Queue faults: the next requests take them in order."""
@@ -122,10 +131,6 @@ class FakeServer:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
-
-    def _next_fault(self) -> Fault | None:
-        with self._lock:
-            return self.faults.popleft() if self.faults else None
 
     def auth_error(self, authorization: str | None) -> dict[str, Any] | None:
         """An error body when a key is required and the request's is wrong; None when it is fine."""
@@ -150,12 +155,21 @@ class FakeServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
-                with server._lock:
+                with server._lock:  # the fault too, so that requests take them in the order they arrived
                     arrived = Recorded(self.path, body, self.headers.get("Authorization"), time.monotonic())
                     server.requests.append(arrived)
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                    fault = server.faults.popleft() if server.faults else None
+                try:
+                    self._answer(body, fault)
+                finally:
+                    with server._lock:
+                        server.in_flight -= 1
+
+            def _answer(self, body: dict[str, Any], fault: Fault | None) -> None:
                 if server.latency:
                     time.sleep(server.latency)
-                fault = server._next_fault()
                 if fault is not None:
                     time.sleep(fault.delay)
                     if fault.drop:

@@ -114,3 +114,30 @@ def test_state_survives_a_restart_of_the_app(ray_proxy: RayProxy) -> None:
     account = httpx.get(ray_proxy.url + "/api/account", headers={"Authorization": f"Bearer {ray_proxy.admin_key}"})
     assert account.json()["usages"]["simple"]["total"]["used"] > 0
     assert Path(ray_proxy.config.cache_folder(), "simple.sqlite").is_file()
+
+
+def test_a_shard_tasks_window_keeps_its_requests_in_flight_at_the_server(ray_proxy: RayProxy) -> None:
+    """benchmark-run's path (the executor over the ingress's handle, answers streamed): parallelism x batch size
+    requests really are at the server at once, and every answer comes back in order."""
+    from bench import Instance, Request
+    from bench.adaptation import RequestState
+    from bench.runner import Executor
+    from cluster._service import ProxyHandleService
+
+    service = ProxyHandleService(APP, ray_proxy.admin_key, ray_proxy.config.deployments_file)
+    prompts = [f"in flight {k}" for k in range(16)]
+    states = [
+        RequestState(
+            instance=Instance(input=p, id=f"id{k}"), request=Request(model="openai/fake", prompt=p, max_tokens=2)
+        )
+        for k, p in enumerate(prompts)
+    ]
+    ray_proxy.fake.latency = 1.0  # long enough for every call of the window to reach the server meanwhile
+    ray_proxy.fake.reset_counts()
+    try:
+        done = Executor(service, parallelism=2, batch_size=4).execute(states)
+    finally:
+        ray_proxy.fake.latency = 0.0
+    assert [s.request.prompt for s in done] == prompts
+    assert all(s.result is not None and s.result.success for s in done)
+    assert ray_proxy.fake.max_in_flight == 8

@@ -168,3 +168,28 @@ def test_a_cancelled_stream_stops_its_upstream_and_releases_its_key(
 
 async def _collect(stream: AsyncIterator[object]) -> list[object]:
     return [item async for item in stream]
+
+
+def test_answers_stream_as_each_upstream_call_ends_not_as_the_batch_does(
+    proxy_config: ProxyAppConfig, fake_openai: FakeOpenAI
+) -> None:
+    """A batch of 4 with one slow upstream call: the other 3 answers come first, all 4 calls in flight at once,
+    and the stream's answers are the same results `make_requests` gives (from the cache the stream filled)."""
+    (service,) = services(proxy_config, 1)
+    requests = [Request(model="openai/fake", prompt=f"p{k}", max_tokens=2) for k in range(4)]
+    fake_openai.latency = 0.2  # every call in flight long enough to overlap the others
+    fake_openai.fail_next(Fault(delay=1.0))  # whichever request the server takes first is slow
+
+    async def collect() -> list[list[tuple[int, Answer]]]:
+        return [chunk async for chunk in service.stream_answers(requests)]
+
+    chunks = asyncio.run(collect())
+    assert fake_openai.max_in_flight == 4
+    slow = next(k for k in range(4) if requests[k].prompt == fake_openai.requests[0].body["prompt"])
+    assert sorted(i for chunk in chunks[:-1] for i, _ in chunk) == sorted(set(range(4)) - {slow})
+    assert [i for i, _ in chunks[-1]] == [slow]  # the slow one alone, last
+    streamed = {i: a.result for chunk in chunks for i, a in chunk}
+    assert all(r.success and not r.cached for r in streamed.values())
+    again = asyncio.run(service.make_requests(requests))
+    assert [a.result.completions for a in again] == [streamed[k].completions for k in range(4)]
+    assert all(a.result.cached for a in again) and len(fake_openai.requests) == 4

@@ -129,3 +129,29 @@ def test_check_access_refuses_a_model_not_served_here(tmp_path: Path) -> None:
     assert admin is not None
     with pytest.raises(ModelUnavailableError, match="not deployed on this proxy"):
         asyncio.run(service.check_access(admin, ["openai/fake"]))
+
+
+def test_a_stream_of_answers_is_charged_as_the_batch_and_settled_by_what_it_gave(tmp_path: Path) -> None:
+    """`stream_answers` reserves before its first answer and settles by the answers it gave, once: read to the
+    end (as `make_answers` charges), or closed after its first item."""
+    service, remote, admin = proxy(tmp_path, unlimited_ttl=60.0)
+    accounts = remote.target
+    user = accounts.create_account(admin, quotas={"simple": {"total": 1000}}).api_key
+    assert user is not None
+    requests = [Request(model="simple/model1", prompt=p, max_tokens=2) for p in ("a", "b", "c")]
+
+    async def read_all() -> dict[int, Any]:
+        return {i: a for chunk in [c async for c in service.stream_answers(user, requests)] for i, a in chunk}
+
+    answers = asyncio.run(read_all())
+    assert sorted(answers) == [0, 1, 2] and all(a.result.success for a in answers.values())
+    assert accounts.get_account(user).usages["simple"]["total"].used == 9  # 3 x (1 prompt + 2 completion tokens)
+
+    async def close_after_the_first() -> None:
+        stream = service.stream_answers(user, [Request(model="simple/model1", prompt="d", max_tokens=2)])
+        assert [i for i, _ in await anext(stream)] == [0]
+        await stream.aclose()
+
+    asyncio.run(close_after_the_first())
+    assert remote.counts == {"reserve": 2, "settle (sent)": 2}
+    assert accounts.get_account(user).usages["simple"]["total"].used == 12

@@ -131,6 +131,14 @@ def test_timeout_is_retriable(server: FakeOpenAI) -> None:
     assert "timeout" in (result.error or "")
 
 
+def test_an_answer_that_is_not_a_completion_is_a_retriable_failure(server: FakeOpenAI) -> None:
+    """The answer's JSON is read as it is (no SDK models): a 200 without `choices` is said, not a crash."""
+    server.routes["/v1/completions"] = lambda body: {"object": "error", "detail": "overloaded"}
+    result = make_client(server, RetryConfig(max_attempts=1)).make_request(Request(model="openai/davinci", prompt="Q"))
+    assert (result.success, result.error_kind) == (False, "retriable")
+    assert "HTTP 200 with a body that is not a completion" in (result.error or "")
+
+
 def test_400_returns_at_once_with_the_providers_message(server: FakeOpenAI) -> None:
     server.fail_next(Fault(status=400, message="This model's maximum context length is 2049 tokens"))
     result = make_client(server).make_request(Request(model="openai/davinci", prompt="Q"))
