@@ -1,14 +1,14 @@
 """Where a shard task gets its `ModelService`: a picklable factory, called once per worker process.
 
-- `ProxyHandleServiceFactory` (benchmark-run's default): requests go to the proxy app deployed on the same
-  Ray cluster, a batch per call of its ingress through a DeploymentHandle, so the proxy's cache, quotas and
-  shared rate limits apply. The answers of a call stream back as each is ready (`stream_requests`), so the
-  executor's window of requests in flight refills without waiting for a batch's slowest. Answers the rate limit
-  refused are sent again after their `retry_after`. Every call has a deadline (for a hosted model, the longest call its serving settings allow, `call_deadline`: a call
-  lost with its node is noticed within a minute or so with small settings, four with the defaults), and a call
-  that dies with its replica (killed, out of memory, its node gone) or cannot be placed is sent again until the
-  replica is back, for a bounded time: then the batch fails, its requests are recorded as retriable failures,
-  and the run ends incomplete and resumable, never hung.
+- `ProxyHandleServiceFactory` (benchmark-run's default): requests go to the proxy app deployed on the same Ray
+  cluster, a batch per call of its ingress through a DeploymentHandle, so the proxy's cache, quotas and shared rate
+  limits apply. The answers of a call stream back as each is ready (`stream_requests`), so the executor's window of
+  requests in flight refills without waiting for a batch's slowest. Answers the rate limit refused are sent again
+  after their `retry_after`. Every call has a deadline (for a hosted model, the longest call its serving settings
+  allow, `call_deadline`: a call lost with its node is noticed within a minute or so with small settings, four with
+  the defaults), and a call that dies with its replica (killed, out of memory, its node gone) or cannot be placed is
+  sent again until the replica is back, for a bounded time: then the batch fails, its requests are recorded as
+  retriable failures, and the run ends incomplete and resumable, never hung.
 - `ProxyHttpServiceFactory`: a proxy elsewhere, over HTTP(S) with an API key (`serve.ProxyClient`).
 - `InProcessServiceFactory` (`--direct`, debugging): the task calls the models itself.
 
