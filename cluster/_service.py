@@ -2,13 +2,13 @@
 
 - `ProxyHandleServiceFactory` (benchmark-run's default): requests go to the proxy app deployed on the same Ray
   cluster, a batch per call of its ingress through a DeploymentHandle, so the proxy's cache, quotas and shared rate
-  limits apply. The answers of a call stream back as each is ready (`stream_requests`), so the executor's window of
-  requests in flight refills without waiting for a batch's slowest. Answers the rate limit refused are sent again
-  after their `retry_after`. Every call has a deadline (for a hosted model, the longest call its serving settings
-  allow, `call_deadline`: a call lost with its node is noticed within a minute or so with small settings, four with
-  the defaults), and a call that dies with its replica (killed, out of memory, its node gone) or cannot be placed is
-  sent again until the replica is back, for a bounded time: then the batch fails, its requests are recorded as
-  retriable failures, and the run ends incomplete and resumable, never hung.
+  limits apply. The answers of a call stream back as each is ready (`stream_requests`), so the request sender's
+  window of requests in flight refills without waiting for a batch's slowest. Answers the rate limit refused are
+  sent again after their `retry_after`. Every call has a deadline (for a hosted model, the longest call its serving
+  settings allow, `call_deadline`: a call lost with its node is noticed within a minute or so with small settings,
+  four with the defaults), and a call that dies with its replica (killed, out of memory, its node gone) or cannot be
+  placed is sent again until the replica is back, for a bounded time: then the batch fails, its requests are
+  recorded as retriable failures, and the run ends incomplete and resumable, never hung.
 - `ProxyHttpServiceFactory`: a proxy elsewhere, over HTTP(S) with an API key (`serve.ProxyClient`).
 - `InProcessServiceFactory` (`--direct`, debugging): the task calls the models itself.
 
@@ -119,7 +119,7 @@ class ProxyHandleService:
     """A `ModelService` over the proxy app's ingress DeploymentHandle (see `ProxyHandleServiceFactory`).
 
     Raises (from make_requests): ProxyError for an answer the proxy refused as a whole (bad key, quota,
-    unknown model); the executor records it on each request of the batch.
+    unknown model); the request sender records it on each request of the batch.
     """
 
     def __init__(
@@ -229,7 +229,7 @@ class ProxyHandleService:
 
     def stream_requests(self, requests: Sequence[Request]) -> Iterator[tuple[int, RequestResult]]:
         """Each request's index and result as soon as the proxy has it (the ingress's `stream_answers`), so
-        the executor keeps its window full; the same guarantees as `make_requests`: requests the rate limit
+        the request sender keeps its window full; the same guarantees as `make_requests`: requests the rate limit
         refused wait their turn and go again; a stream lost with its replica (or past its deadline) is sent
         again, for its unanswered requests only, as `_call` does, for at most `unavailable_seconds`. A proxy app
         deployed by a Mercury without streams gets whole calls (`make_requests`).

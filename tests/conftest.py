@@ -36,6 +36,11 @@ with socket.socket() as _sock:
     SERVE_PORT: int = _sock.getsockname()[1]
 os.environ["MERCURY_PROXY_PORT"] = str(SERVE_PORT)
 PROXY_APP = "mercury-proxy"
+# A command of a test that finds no local head starts it and waits (never a background bring-up, which would
+# outlive the command, deploy a proxy app on the session's Serve port before `ray_serve_port` binds it, and answer
+# other tests' requests with its own accounts); tests/jobs/test_bring_up.py turns the background start on in
+# heads of its own.
+os.environ["MERCURY_BACKGROUND_START"] = "0"
 
 
 @pytest.fixture(scope="session", autouse=True)

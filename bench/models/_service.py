@@ -2,7 +2,7 @@
 
 `InProcessService` (bench) answers with in-process clients; the proxy (serve/) implements the same
 methods over its deployments, so the runner works with either. A service that can give each answer as soon
-as it is ready (`StreamingModelService`, the proxy through its handle) lets the executor keep its requests in
+as it is ready (`StreamingModelService`, the proxy through its handle) lets the request sender keep its requests in
 flight without waiting for each batch's slowest.
 """
 

@@ -5,7 +5,6 @@ from bench.runner._completion import StoredRuns, stored_info, stored_result, sto
 from bench.runner._dry_run import DRY_RUN_METRIC, dry_run
 from bench.runner._evaluation import PerInstanceStats, StatsAccumulator, group_request_states, score_instances
 from bench.runner._execution import Execution, InProcessExecution, PreparedRun
-from bench.runner._executor import Executor, ProgressCallback
 from bench.runner._failures import (
     ACCURACY_METRICS,
     ALL_SUFFIX,
@@ -47,6 +46,7 @@ from bench.runner._records import (
 )
 from bench.runner._result import RunResult, RunTimings, completed_result, incomplete_marker, run_info
 from bench.runner._runner import Runner
+from bench.runner._sender import ProgressCallback, RequestSender
 from bench.runner._sharding import Shard, ShardPlan, default_shard_size, fingerprint, plan_shards, split_by_plan
 from bench.runner._shards import PLAN_FILE, SHARDS_DIR, ShardSummary, ShardTask, run_shard, shard_files
 from bench.runner._steps import (
@@ -79,7 +79,6 @@ __all__ = [
     "SHARDS_DIR",
     "STATS_FILE",
     "Execution",
-    "Executor",
     "FailureCounts",
     "FailurePolicy",
     "FileInfo",
@@ -90,6 +89,7 @@ __all__ = [
     "PreparedRun",
     "ProgressCallback",
     "ProgressFactory",
+    "RequestSender",
     "RetryPolicy",
     "RunResult",
     "RunTimings",

@@ -28,9 +28,9 @@ from bench.metrics import ToxicityService
 from bench.models import ModelService
 from bench.run_specs import RunSpec
 from bench.runner._evaluation import StatsAccumulator, score_instances
-from bench.runner._executor import Executor, ProgressCallback
 from bench.runner._failures import FailureCounts, must_retry
 from bench.runner._records import per_instance_table, read_request_states, request_states_table
+from bench.runner._sender import ProgressCallback, RequestSender
 from bench.runner._sharding import Shard
 from bench.runner._steps import adapt, create_metrics, metric_context
 from bench.runner._storage import Storage
@@ -173,8 +173,8 @@ def _execute(
             len(todo),
             len(request_states),
         )
-    executor = Executor(service, parallelism=task.parallelism, batch_size=task.batch_size)
-    executed = iter(executor.execute(todo, on_progress))
+    sender = RequestSender(service, parallelism=task.parallelism, batch_size=task.batch_size)
+    executed = iter(sender.execute(todo, on_progress))
     return [
         state.with_result(earlier[key]) if key in earlier else next(executed)
         for state, key in zip(request_states, keys)

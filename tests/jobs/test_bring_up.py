@@ -39,6 +39,8 @@ def head_folder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh head folder (a short path: Ray's temp folder goes in it); its head is stopped after the test."""
     folder = Path(tempfile.mkdtemp(prefix="mb", dir="/tmp"))
     monkeypatch.setenv("MERCURY_RAY_DIR", str(folder))
+    monkeypatch.setenv("MERCURY_BACKGROUND_START", "1")  # the session turns it off (tests/conftest.py)
+    monkeypatch.setenv("MERCURY_PROXY_PORT", str(free_port()))  # never the session's Serve port: another Ray
     yield folder
     wait_for_bring_up(folder, timeout=WAIT_SECONDS)  # a bring-up a test started must not outlive its head
     stop_head(folder)

@@ -121,7 +121,7 @@ def test_a_shard_tasks_window_keeps_its_requests_in_flight_at_the_server(ray_pro
     requests really are at the server at once, and every answer comes back in order."""
     from bench import Instance, Request
     from bench.adaptation import RequestState
-    from bench.runner import Executor
+    from bench.runner import RequestSender
     from cluster._service import ProxyHandleService
 
     service = ProxyHandleService(APP, ray_proxy.admin_key, ray_proxy.config.deployments_file)
@@ -135,7 +135,7 @@ def test_a_shard_tasks_window_keeps_its_requests_in_flight_at_the_server(ray_pro
     ray_proxy.fake.latency = 1.0  # long enough for every call of the window to reach the server meanwhile
     ray_proxy.fake.reset_counts()
     try:
-        done = Executor(service, parallelism=2, batch_size=4).execute(states)
+        done = RequestSender(service, parallelism=2, batch_size=4).execute(states)
     finally:
         ray_proxy.fake.latency = 0.0
     assert [s.request.prompt for s in done] == prompts

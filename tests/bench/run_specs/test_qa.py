@@ -173,7 +173,8 @@ def test_building_specs_downloads_nothing(tmp_path: Path, monkeypatch: pytest.Mo
     def refuse(*args: object, **kwargs: object) -> Path:
         raise ScenarioDataError("a run spec tried to download")
 
-    for module in ("_mmlu", "_boolq", "_narrative_qa", "_natural_qa", "_quac"):
+    # every way a scenario downloads: directly, or through `downloaded_files` (boolq, natural_qa, quac)
+    for module in ("_mmlu", "_narrative_qa", "_download"):
         monkeypatch.setattr(f"bench.scenarios.{module}.ensure_file_downloaded", refuse)
     for entry in ("mmlu", "boolq", "narrative_qa", "natural_qa", "quac"):
         assert expand_run_entry(f"{entry}:model=simple/model1")  # the bare name runs too

@@ -1,4 +1,4 @@
-"""The in-process executor: order kept, batches used, a failing service recorded, not fatal."""
+"""The request sender: order kept, batches used, a failing service recorded, not fatal."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from bench import GeneratedOutput, Instance, Request, RequestResult
 from bench.adaptation import RequestState
 from bench.models import StreamingModelService
-from bench.runner import Executor
+from bench.runner import RequestSender
 
 
 class EchoService:
@@ -40,14 +40,14 @@ def test_results_in_order_with_batches() -> None:
     service = EchoService()
     progress: list[int] = []
     prompts = [f"p{k}" for k in range(10)]
-    done = Executor(service, parallelism=3, batch_size=4).execute(_states(prompts), progress.append)
+    done = RequestSender(service, parallelism=3, batch_size=4).execute(_states(prompts), progress.append)
     assert [s.result.completions[0].text for s in done if s.result] == prompts
     assert sorted(service.batch_sizes) == [2, 4, 4]
     assert sum(progress) == 10
 
 
 def test_failing_batch_becomes_error_results() -> None:
-    done = Executor(EchoService(), parallelism=2, batch_size=2).execute(_states(["a", "b", "boom", "c"]))
+    done = RequestSender(EchoService(), parallelism=2, batch_size=2).execute(_states(["a", "b", "boom", "c"]))
     results = [s.result for s in done]
     assert [r.success for r in results if r] == [True, True, False, False]
     failed = done[2].result
@@ -56,7 +56,7 @@ def test_failing_batch_becomes_error_results() -> None:
 
 
 class StreamingEcho(EchoService):
-    """EchoService with the rest of `StreamingModelService` (what the executor checks for a stream)."""
+    """EchoService with the rest of `StreamingModelService` (what the request sender checks for a stream)."""
 
     def get_model_tokenizer(self, model: str) -> Any:
         raise NotImplementedError
@@ -108,9 +108,9 @@ def test_a_streaming_service_gets_a_sliding_window_not_lock_step_batches() -> No
     service = HeldService()
     prompts = ["held", *[f"p{k}" for k in range(1, 20)]]
     service.expected_others = 19
-    executor = Executor(service, parallelism=2, batch_size=4)
+    sender = RequestSender(service, parallelism=2, batch_size=4)
     done: list[RequestState] = []
-    worker = threading.Thread(target=lambda: done.extend(executor.execute(_states(prompts))))
+    worker = threading.Thread(target=lambda: done.extend(sender.execute(_states(prompts))))
     worker.start()
     assert service.all_others_answered.wait(60), "the held request held back the others"
     service.release.set()
@@ -128,7 +128,7 @@ def test_a_stream_that_fails_midway_keeps_its_answers_and_fails_only_the_rest() 
                     raise ConnectionError("stream lost")
                 yield index, self.make_requests([request])[0]
 
-    done = Executor(Failing(), parallelism=2, batch_size=3).execute(_states(["a", "b", "boom", "c", "d"]))
+    done = RequestSender(Failing(), parallelism=2, batch_size=3).execute(_states(["a", "b", "boom", "c", "d"]))
     assert [s.result.success for s in done if s.result] == [True, True, False, True, True]
     failed = done[2].result
     assert failed is not None and failed.error == "ConnectionError: stream lost" and failed.error_kind == "retriable"

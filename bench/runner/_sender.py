@@ -1,4 +1,4 @@
-"""The in-process executor: sends every request state's request to a ModelService and keeps its result."""
+"""`RequestSender`: sends a shard's request states to a ModelService and keeps each result, in order."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[int], None]
 
 
-class Executor:
+class RequestSender:
     """Executes request states, `parallelism` x `batch_size` requests in flight, keeping their order.
 
     Requests go in calls of `batch_size` (a call costs the service more than a request). A service that gives
@@ -64,7 +64,7 @@ class Executor:
         if self.parallelism == 1 or len(batches) <= 1:
             done = [run(batch) for batch in batches]
         else:
-            with ThreadPoolExecutor(self.parallelism, thread_name_prefix="executor") as pool:
+            with ThreadPoolExecutor(self.parallelism, thread_name_prefix="sender") as pool:
                 done = list(pool.map(run, batches))
         return [state for batch in done for state in batch]
 
@@ -104,7 +104,7 @@ class Executor:
                 free.release(len(states) - len(answered))
                 raise RuntimeError(f"service answered {len(answered)} of {len(states)} requests")
 
-        with ThreadPoolExecutor(window, thread_name_prefix="executor") as pool:
+        with ThreadPoolExecutor(window, thread_name_prefix="sender") as pool:
             calls = []
             start = 0
             while start < len(request_states):
