@@ -156,20 +156,13 @@ def _provider_answers(handle: DeploymentHandle) -> ProviderAnswers:
     stream_answers = handle.options(method_name="stream_answers", stream=True, _by_reference=False)
 
     async def call(requests: list[Request]) -> AsyncGenerator[Answered, None]:
-        generator: Any = stream_answers.remote(requests)
-        finished = False
         try:
-            async for item in generator:
-                if isinstance(item, Exception):
-                    raise item
-                yield item
-            finished = True
+            async with contextlib.aclosing(_forwarded(stream_answers.remote(requests))) as items:
+                async for item in items:
+                    yield item
         except (RayError, RayServeException) as error:
             logger.warning("provider stream failed in Ray: %s", type(error).__name__, exc_info=error)
             raise ProxyError("the model's replica is unavailable; retry later", retriable=True, status=503) from None
-        finally:
-            if not finished:
-                generator.cancel()
 
     return call
 
@@ -180,19 +173,26 @@ def _provider_stream(handle: DeploymentHandle) -> ProviderStream:
     stream_request = handle.options(method_name="stream_request", stream=True, _by_reference=False)
 
     async def call(request: Request) -> AsyncGenerator[StreamItem, None]:
-        generator: Any = stream_request.remote(request)
-        finished = False
-        try:
-            async for item in generator:
-                if isinstance(item, Exception):
-                    raise item
+        async with contextlib.aclosing(_forwarded(stream_request.remote(request))) as items:
+            async for item in items:
                 yield item
-            finished = True
-        finally:
-            if not finished:
-                generator.cancel()
 
     return call
+
+
+async def _forwarded(generator: Any) -> AsyncGenerator[Any, None]:
+    """The items of a streaming handle's call (an item that is an exception is raised); closed before its end, it
+    cancels the call, and with it the replica's work."""
+    finished = False
+    try:
+        async for item in generator:
+            if isinstance(item, Exception):
+                raise item
+            yield item
+        finished = True
+    finally:
+        if not finished:
+            generator.cancel()
 
 
 @serve.deployment
