@@ -21,13 +21,14 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import bench
 from bench import MercuryError, settings
 from bench.run_specs import RunSpec, expand_run_entries, suite_entries
 from bench.runner import FailurePolicy, RunResult
 from jobs._clock import CommandClock
+from jobs._exit import run_then_exit
 from jobs._logging import configure_logging
 from jobs._plugins import add_plugins_argument
 from jobs._progress import tqdm_progress
@@ -448,5 +449,10 @@ def report_outcome(results: Sequence[RunResult], policy: FailurePolicy) -> int:
     return status
 
 
+def cli() -> NoReturn:
+    """The console script: `main()`, then the process ends at once with its status (jobs._exit says why)."""
+    run_then_exit(main)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    cli()
