@@ -126,7 +126,8 @@ class ProviderClient(ModelClient, Generic[ProviderArgsT]):
 
     @abstractmethod
     def connect(self, key: SecretStr | None) -> None:
-        """Build what sends the requests (an HTTP client, an SDK) with `key` (None: a server that needs none)."""
+        """Build what sends the requests (an HTTP client, an SDK) with `key` (None: a server that needs none),
+        or keep the key to build it on first use when that is costly (the `openai` library's import)."""
 
     @abstractmethod
     def provider_request(self, request: Request) -> dict[str, Any]:

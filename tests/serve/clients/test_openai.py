@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -234,3 +237,21 @@ def test_a_cancelled_stream_closes_the_connection(server: FakeOpenAI) -> None:
         make_client(server).stream_request(Request(model="openai/davinci", prompt="Q", max_tokens=500), on_delta)
     assert server.stream_ended.wait(60)
     assert server.stream_outcomes == ["aborted"]  # the server noticed long before its 500th token
+
+
+def test_building_the_client_checks_it_without_importing_the_library() -> None:
+    """benchmark-run's driver builds the client to check the model and its key before its shards run on Ray: the
+    `openai` library (~1 s of imports on 2 cores) is imported only when a request is sent."""
+    program = textwrap.dedent("""
+        import sys
+        from bench.models import ModelDeployment
+        from serve.clients import OpenAIClient
+        deployment = ModelDeployment(name="vllm/m", client="openai", tokenizer="openai/r50k_base", context_window=2048,
+                                     client_args={"base_url": "http://127.0.0.1:9/v1", "credential": None})
+        client = OpenAIClient(deployment)
+        assert "openai" not in sys.modules, "imported by the check"
+        client.sdk
+        assert "openai" in sys.modules
+    """)
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
