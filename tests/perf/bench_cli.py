@@ -150,17 +150,54 @@ class Row:
 def run_command(command: list[str], env: dict[str, str], cwd: Path, log: Path) -> float | None:
     """Wall seconds of `command` in a new process, None if it failed; its output goes to `log` (its end printed
     if it fails)."""
+    cpu_before = machine_cpu()
     started = time.perf_counter()
     with log.open("ab") as out:
         out.write(f"\n$ {' '.join(command)}\n".encode())
         out.flush()
         status = subprocess.run(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT).returncode
     seconds = time.perf_counter() - started
+    used = cpu_used(cpu_before, machine_cpu())
+    busiest = sorted(((cpu, name) for name, cpu in used.items() if cpu >= 0.05), reverse=True)
+    with log.open("a") as out:  # where the machine's CPU went during the command (its own process included)
+        out.write(f"CPU seconds in {seconds:.2f} s: " + ", ".join(f"{n} {c:.2f}" for c, n in busiest) + "\n")
     if status != 0:
         print(f"  ! exit {status}: {' '.join(command)} (see {log})", file=sys.stderr)
         print("  " + "\n  ".join(log.read_text(errors="replace").splitlines()[-15:]), file=sys.stderr)
         return None
     return seconds
+
+
+def machine_cpu() -> dict[int, tuple[str, float]]:
+    """Every process on the machine: its title (Ray's workers and replicas name themselves `ray::...`) and its
+    CPU seconds so far; key -1: the finished commands of this script ("command", from RUSAGE_CHILDREN)."""
+    import resource
+
+    import psutil
+
+    totals: dict[int, tuple[str, float]] = {}
+    for process in psutil.process_iter():
+        try:
+            words = process.cmdline()
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        name = words[0].split("/")[-1] if words and not words[0].startswith("ray::") else " ".join(words[:1])
+        if name.startswith("python") and len(words) > 1:
+            name = " ".join(words[1:3])
+        name = name.split(".")[0] if name.startswith("ray::ServeController") else name  # its title changes
+        totals[process.pid] = (name[:48], times.user + times.system)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    totals[-1] = ("command", children.ru_utime + children.ru_stime)
+    return totals
+
+
+def cpu_used(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict[str, float]:
+    """CPU seconds each kind of process used between two `machine_cpu()` readings (a new process: all of its)."""
+    used: dict[str, float] = {}
+    for pid, (name, seconds) in after.items():
+        used[name] = used.get(name, 0.0) + seconds - before.get(pid, (name, 0.0))[1]
+    return used
 
 
 def execution_rate(output: Path, instances: int) -> float | None:

@@ -7,7 +7,8 @@
     .venv/bin/python tests/perf/probe_flight.py --batched --jitter   # answers after random times (mean 100 ms)
 
 Starts a local Ray (2 CPUs), the fake OpenAI-compatible server in this process (100 ms per answer) and the proxy
-app, then runs `simple1:num_test_instances=N` on its model through `RayRunner` (one shard, as bench_cli.py's
+app, then runs `simple1:num_test_instances=N` on its model through `Runner` on `RayExecution` (one shard, as
+bench_cli.py's
 "500 requests, 32 in flight" workload) and prints, per run: the wall time, the execution phase, the span of
 the requests at the server (first arrival to last answer), the requests in flight there (mean over that span and
 the most at once, counted by the server), the task's idle head and tail around it, and the CPU milliseconds per
@@ -35,7 +36,8 @@ sys.path.insert(0, str(Path(__file__).parents[2]))
 
 import bench
 from bench.run_specs import expand_run_entry
-from cluster import ProxyHandleServiceFactory, RayRunner
+from bench.runner import Runner
+from cluster import ProxyHandleServiceFactory, RayExecution
 from tests.perf.bench_cli import free_port, write_configs
 from tests.serve.fake_openai import FakeOpenAI
 
@@ -135,8 +137,9 @@ def main() -> None:
             first = len(fake.requests)
             with tempfile.TemporaryDirectory() as out:
                 service = BatchedOnly(factory) if batched else factory
-                runner = RayRunner(service, out, "probe", shard_size=size, parallelism=parallelism,
-                                   batch_size=batch_size, task_cpus=0.2)  # fmt: skip
+                execution = RayExecution(service, task_cpus=0.2)
+                runner = Runner(execution, out, "probe", shard_size=size, parallelism=parallelism,
+                                batch_size=batch_size)  # fmt: skip
                 cpu_before = process_cpu()
                 started = time.monotonic()
                 result = runner.run_one(run_spec)
