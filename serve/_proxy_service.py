@@ -200,39 +200,42 @@ class ProxyService:
         return deployment
 
     async def make_answers(self, api_key: str, requests: Sequence[Request]) -> list[Answer]:
-        """Answers to the requests of one caller, in order; quotas reserved before and settled after.
+        """Answers to the requests of one caller, in order, each provider called once for its whole part
+        (`_answers` has the checks, the reservation and the settlement).
 
         Raises:
             AuthenticationError, UnknownModelError, ModelUnavailableError, QuotaExceededError.
         """
-        groups = await self._admit(api_key, requests)
-        reservations: dict[str, str | None] = {}  # group -> reservation id (None: no quota, usage recorded)
-        answers: list[Answer] | None = None
-        try:
-            refused = await self._reserve(api_key, self._costs(groups, requests), reservations)
-            if refused is not None:
-                cached = await self._dispatch(requests, cached_only=True)
-                if not all(answer.result.cached for answer in cached):
-                    raise refused
-                return cached  # free: nothing to charge
-            answers = await self._dispatch(requests)
-        finally:
-            await self._settle(api_key, groups, requests, answers, reservations)
-        assert answers is not None
-        return answers
+        answers: dict[int, Answer] = {}
+        async with contextlib.aclosing(self._answers(api_key, requests, streamed=False)) as stream:
+            async for ready in stream:
+                answers.update(ready)
+        return [answers[i] for i in range(len(requests))]
 
     async def stream_answers(self, api_key: str, requests: Sequence[Request]) -> AsyncGenerator[Answered, None]:
         """`make_answers`, each answer (with its request's index) as soon as it is ready (those ready together
-        in one list), so that a caller keeping N requests in flight sends the next one as each ends. The same
-        checks and quota reservation before any answer; settled, once the stream ends or is closed, by the
-        answers given.
+        in one list), so that a caller keeping N requests in flight sends the next one as each ends.
 
         Raises:
             AuthenticationError, UnknownModelError, ModelUnavailableError, QuotaExceededError (before any
             answer); a provider's failure (after the answers that were ready).
         """
+        async with contextlib.aclosing(self._answers(api_key, requests, streamed=True)) as stream:
+            async for ready in stream:
+                yield ready
+
+    async def _answers(
+        self, api_key: str, requests: Sequence[Request], *, streamed: bool
+    ) -> AsyncGenerator[Answered, None]:
+        """The one path of a caller's requests: checked (`_admit`), their most cost reserved before any
+        upstream call, sent to the providers (`streamed`: each answer as it is ready; else each provider's
+        whole part at once), and the reservations settled, once this ends or is closed, by the answers given
+        to the caller. So a provider that fails midway leaves the answers it gave charged (their upstream
+        calls were made, and the cache would serve them free on a retry) and releases the rest; a refusal
+        releases everything. A refused reservation still gets the answers when all are in the cache (free).
+        """
         groups = await self._admit(api_key, requests)
-        reservations: dict[str, str | None] = {}
+        reservations: dict[str, str | None] = {}  # group -> reservation id (None: no quota, usage recorded)
         answered: dict[int, Answer] = {}
         try:
             refused = await self._reserve(api_key, self._costs(groups, requests), reservations)
@@ -241,6 +244,10 @@ class ProxyService:
                 if not all(answer.result.cached for answer in cached):
                     raise refused
                 yield list(enumerate(cached))  # free: nothing to charge
+                return
+            if not streamed:
+                answered.update(enumerate(await self._dispatch(requests)))
+                yield list(answered.items())
                 return
             async with contextlib.aclosing(self._dispatch_stream(requests)) as answers:
                 async for ready in answers:
