@@ -119,7 +119,7 @@ def _read_instances(storage: Storage, base: str, run: str) -> tuple[list[dict[st
 
 def _read_table(storage: Storage, base: str, name: str, run: str) -> pa.Table:
     try:
-        return pq.read_table(pa.BufferReader(storage.read_bytes(storage_path(base, name))))
+        return pq.ParquetFile(pa.BufferReader(storage.read_bytes(storage_path(base, name)))).read()
     except MissingFileError:
         raise RunReadError(run, f"{name} is missing") from None
     except (pa.ArrowException, OSError) as e:

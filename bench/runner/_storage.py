@@ -281,8 +281,9 @@ class Storage:
         self.write_bytes(path, sink.getvalue())
 
     def read_table(self, path: str) -> pa.Table:
-        """A parquet file as a table."""
-        return pq.read_table(io.BytesIO(self.read_bytes(path)))
+        """A parquet file as a table (read as one file: `pq.read_table` would import pyarrow's dataset and
+        compute modules, ~0.1-0.3 s of every command, for the same table)."""
+        return pq.ParquetFile(pa.BufferReader(self.read_bytes(path))).read()
 
     def concat_tables(
         self,
