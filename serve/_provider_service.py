@@ -322,11 +322,18 @@ class ProviderService:
         yield result
 
     async def _build_clients(self, models: set[str]) -> None:
-        """Build the clients not built yet in a thread: loading a local model takes seconds, and the replica's
-        event loop (which also answers Serve's health checks) must not wait for it."""
+        """Build the clients not built yet in a thread, ready for their first request (`ProviderClient.ready`):
+        loading a local model takes seconds, and the replica's event loop (which also answers Serve's health
+        checks) must not wait for it."""
         missing = sorted(models - self._clients.keys())
         if missing:
-            await asyncio.get_running_loop().run_in_executor(_POOL, lambda: [self.client_for(m) for m in missing])
+            await asyncio.get_running_loop().run_in_executor(_POOL, self._ready, missing)
+
+    def _ready(self, models: list[str]) -> None:
+        for model in models:
+            client = self.client_for(model)
+            if isinstance(client, ProviderClient):
+                client.ready()
 
     async def _lead(
         self,

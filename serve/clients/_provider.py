@@ -124,6 +124,10 @@ class ProviderClient(ModelClient, Generic[ProviderArgsT]):
         """The provider's name for the model: `client_args.model`, else the part of the name after the slash."""
         self.connect(key)
 
+    def ready(self) -> None:
+        """Build now what `connect` left for the first request (the proxy's replica calls this in a thread
+        before its first request, so no request waits for an import); nothing by default."""
+
     @abstractmethod
     def connect(self, key: SecretStr | None) -> None:
         """Build what sends the requests (an HTTP client, an SDK) with `key` (None: a server that needs none),

@@ -255,3 +255,18 @@ def test_building_the_client_checks_it_without_importing_the_library() -> None:
     """)
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("api", ["completions", "chat"])
+def test_a_request_goes_out_as_the_sdk_s_create_would_send_it(server: FakeOpenAI, api: str) -> None:
+    """The client posts the body itself (skipping the SDK's parameter conversion): the path, body and key that
+    reach the server equal what `completions.create` / `chat.completions.create` send for the same fields."""
+    client = make_client(server, api=api)
+    request = Request(model="openai/davinci", prompt="Hi", max_tokens=3, top_k_per_token=2, stop_sequences=("\n",))
+    assert client.make_request(request).success
+    ours = server.requests[-1]
+    fields = {k: v for k, v in client.provider_request(request).items() if k != "endpoint"}
+    create = client.sdk.chat.completions.create if api == "chat" else client.sdk.completions.create
+    create(**fields)
+    theirs = server.requests[-1]
+    assert (ours.path, ours.body, ours.authorization) == (theirs.path, theirs.body, theirs.authorization)
