@@ -49,6 +49,12 @@ Z_95 = NormalDist().inv_cdf(0.5 + CONFIDENCE / 2)
 """The normal quantile of a two-sided 95% interval: 1.959963984540054."""
 
 
+def _figures_of(value: float | bool) -> tuple[float, float, float, float]:
+    """One value's sum, sum of squares, min and max."""
+    value = float(value)
+    return value, value * value, value, value
+
+
 class Stat(BaseModel):
     """Running summary of the values observed for one MetricName."""
 
@@ -63,16 +69,17 @@ class Stat(BaseModel):
 
     @classmethod
     def of(cls, name: str | MetricName, *values: float) -> Stat:
-        """A Stat named `name` holding `values`."""
+        """A Stat named `name` holding `values` (a metric makes one per instance: built in one step)."""
         stat = cls(name=name if isinstance(name, MetricName) else MetricName(name=name))
+        if len(values) == 1:  # the usual case: the figures of one value, folded as `add` folds them
+            return stat.merge_figures(1, *_figures_of(values[0]))
         for value in values:
             stat.add(value)
         return stat
 
     def add(self, value: float | bool) -> Stat:
         """Observe one value; returns self so calls chain."""
-        value = float(value)
-        return self.merge_figures(1, value, value * value, value, value)
+        return self.merge_figures(1, *_figures_of(value))
 
     def merge(self, other: Stat) -> Stat:
         """Fold another Stat of the same quantity into this one; returns self."""
@@ -87,13 +94,13 @@ class Stat(BaseModel):
         One write to the fields' storage instead of five pydantic assignments: a run folds one Stat per metric
         per instance, and pydantic's __setattr__ was most of that time. Every field stays "set".
         """
-        self.__dict__.update(
-            count=self.count + count,
-            sum=self.sum + total,
-            sum_squared=self.sum_squared + total_squared,
-            min=low if self.min is None else min(self.min, low),
-            max=high if self.max is None else max(self.max, high),
-        )
+        fields = self.__dict__
+        fields["count"] += count
+        fields["sum"] += total
+        fields["sum_squared"] += total_squared
+        smallest, largest = fields["min"], fields["max"]
+        fields["min"] = low if smallest is None or low < smallest else smallest
+        fields["max"] = high if largest is None or high > largest else largest
         self.__pydantic_fields_set__.update(_FIGURES)
         return self
 

@@ -9,6 +9,7 @@ Because every per-instance figure is a mergeable Stat, shards computed on differ
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -77,4 +78,11 @@ def create_metric(name: str, args: Mapping[str, Any]) -> Metric:
 
 def plain(name: str, *values: float) -> Stat:
     """A Stat with a plain MetricName holding `values`."""
-    return Stat.of(MetricName(name=name), *values)
+    return Stat.of(plain_name(name), *values)
+
+
+@functools.lru_cache(maxsize=4096)
+def plain_name(name: str) -> MetricName:
+    """The plain MetricName of `name`, made once: frozen, so every Stat of a metric can share it (a run makes
+    one per metric per instance)."""
+    return MetricName(name=name)
