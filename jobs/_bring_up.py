@@ -35,6 +35,7 @@ from pathlib import Path
 
 from bench import MercuryError
 from jobs._local_head import LocalHeadError, head_folder
+from jobs._module_command import module_command
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def start_bring_up(proxy_port: int, plugins: Sequence[str] = (), folder: Path | 
             return False
         _warn_if_last_failed(folder / LOG_FILE)
         try:
-            command = [sys.executable, "-m", "jobs._bring_up", "--proxy-port", str(proxy_port)]
+            command = module_command("jobs._bring_up", "--proxy-port", str(proxy_port))
             if plugins:
                 command += ["--plugins", *plugins]
             with open(folder / LOG_FILE, "w", encoding="utf-8") as log:

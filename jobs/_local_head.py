@@ -42,6 +42,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from bench import ConfigError, MercuryError, MercurySettings, settings
+from jobs._module_command import module_command
 
 logger = logging.getLogger(__name__)
 
@@ -278,7 +279,7 @@ def _ray_command() -> list[str]:
     script = Path(sys.executable).parent / "ray"
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "import sys; from ray.scripts.scripts import main; sys.exit(main())"]
+    return [sys.executable, "-P", "-c", "import sys; from ray.scripts.scripts import main; sys.exit(main())"]
 
 
 def ensure_head(folder: Path | None = None, idle_minutes: float | None = None) -> HeadState:
@@ -379,7 +380,7 @@ def _start_watchdog(folder: Path) -> int:
     """The idle watchdog of the head of `folder`, in its own session (a command's Ctrl-C must not end it)."""
     with open(folder / "watchdog.log", "a", encoding="utf-8") as log:
         watchdog = subprocess.Popen(
-            [sys.executable, "-m", "jobs._head_watchdog", str(folder)],
+            module_command("jobs._head_watchdog", str(folder)),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
