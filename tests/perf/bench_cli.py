@@ -58,6 +58,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).parents[2]))
 
 from jobs._bring_up import wait_for_bring_up
+from jobs._local_head import find_head
 from tests.serve.fake_openai import fake_openai_process
 
 LATENCY = 0.1
@@ -245,7 +246,11 @@ def measure_mercury(mercury: Mercury, rows: dict[str, Row], reps: int, sizes: tu
         record("smallest run (10 instances)", seconds, col="local 1st" if first else column)
         if first:  # it started the local cluster in the background: the others are measured once it is up
             started = time.perf_counter()
-            wait_for_bring_up(Path(mercury.env["MERCURY_RAY_DIR"]))
+            head = Path(mercury.env["MERCURY_RAY_DIR"])
+            wait_for_bring_up(head)
+            if find_head(head) is None:  # else every later command would run in its own process, not on the head
+                log = (head / "bring_up.log").read_text(errors="replace").splitlines()[-12:]
+                raise RuntimeError("the local cluster did not come up in the background:\n  " + "\n  ".join(log))
             print(f"  the local cluster came up in the background ({time.perf_counter() - started:.1f} s more after "
                   "the first command; not counted)", flush=True)  # fmt: skip
             shutil.rmtree(out, ignore_errors=True)
