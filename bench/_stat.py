@@ -91,8 +91,8 @@ class Stat(BaseModel):
     def merge_figures(self, count: int, total: float, total_squared: float, low: float, high: float) -> Stat:
         """Fold the figures of a Stat with `count` > 0 (read from a table, say) without making one; returns self.
 
-        One write to the fields' storage instead of five pydantic assignments: a run folds one Stat per metric
-        per instance, and pydantic's __setattr__ was most of that time. Every field stays "set".
+        The fields' storage is written directly instead of through five pydantic assignments: a run folds one
+        Stat per metric per instance, and pydantic's __setattr__ was most of that time. Every field stays "set".
         """
         fields = self.__dict__
         fields["count"] += count

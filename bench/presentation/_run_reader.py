@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from bench._errors import MercuryError, MissingFileError
 from bench.presentation._model import CalibrationBin, PerturbationRow, RunSummary, StatRow
@@ -119,7 +118,7 @@ def _read_instances(storage: Storage, base: str, run: str) -> tuple[list[dict[st
 
 def _read_table(storage: Storage, base: str, name: str, run: str) -> pa.Table:
     try:
-        return pq.ParquetFile(pa.BufferReader(storage.read_bytes(storage_path(base, name)))).read()
+        return storage.read_table(storage_path(base, name))
     except MissingFileError:
         raise RunReadError(run, f"{name} is missing") from None
     except (pa.ArrowException, OSError) as e:
